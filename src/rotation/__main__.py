@@ -1,0 +1,3 @@
+from rotation.cli.main import main
+
+main()

@@ -1,0 +1,135 @@
+"""Shared pieces of the command line: options, output, errors.
+
+Commands stay thin: parse, call one library function, render.  Results go to
+stdout (a rich table, or JSON with ``--json``); messages and progress go to
+stderr so that ``--json`` output can be piped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rotation.data.store import Store
+from rotation.errors import ConfigError
+
+
+def _width() -> int | None:
+    # Piped output is not wrapped at rich's default of 80 columns.
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return None
+    return 160
+
+
+console = Console(highlight=False, soft_wrap=False, width=_width())
+err_console = Console(stderr=True, highlight=False)
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Store file (default: $ROTATION_STORE or the user data dir).",
+        envvar="ROTATION_STORE",
+        show_envvar=True,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+StartOpt = Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")]
+EndOpt = Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Compute as of this date (YYYY-MM-DD); default: latest.")
+]
+
+
+def read_store(path: Path | None) -> Store:
+    """Open the store for reading (fails clearly when it does not exist)."""
+    return Store(path, read_only=True)
+
+
+def write_store(path: Path | None) -> Store:
+    """Open the store for writing (creates it; fails clearly when busy)."""
+    return Store(path)
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    """``YYYY-MM-DD`` -> date; ``None`` stays ``None``; anything else is a clear error."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclasses, dates, frames, paths and NaN made JSON-ready (NaN -> null)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, pl.DataFrame):
+        return [to_jsonable(r) for r in obj.iter_rows(named=True)]
+    if isinstance(obj, pl.Series):
+        return [to_jsonable(v) for v in obj.to_list()]
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return to_jsonable(obj.item())
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def fmt_pct(x: float | None, digits: int = 2, signed: bool = True) -> str:
+    """A fraction shown as percent: 0.0357 -> ``+3.57%``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
+
+
+def fmt_num(x: float | None, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def make_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A rich table; numeric-looking columns are right-aligned by the caller's strings."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=col in ("date", "symbol"))
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    return table
+
+
+def frame_table(title: str | None, frame: pl.DataFrame, floats: int = 2) -> Table:
+    """A rich table of a Polars frame (floats rounded to ``floats`` digits)."""
+    rows = []
+    for rec in frame.iter_rows():
+        rows.append([fmt_num(v, floats) if isinstance(v, float) else v for v in rec])
+    return make_table(title, frame.columns, rows)

@@ -1,0 +1,157 @@
+"""``rotation data ...``: fill, list, show and check the local store."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from rotation.cli.common import (
+    EndOpt,
+    JsonOpt,
+    StartOpt,
+    StoreOpt,
+    console,
+    err_console,
+    fmt_num,
+    make_table,
+    parse_date,
+    print_json,
+    read_store,
+    write_store,
+)
+from rotation.data.importer import ImportOptions, import_paths
+from rotation.data.symbols import normalize_symbol
+from rotation.data.validate import check_bars
+
+data_app = typer.Typer(help="Fill, list, show and check the local store of daily bars.", no_args_is_help=True)
+
+
+@data_app.command("import")
+def import_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="CSV/TXT/Parquet files or folders.")],
+    store: StoreOpt = None,
+    keep_bad: Annotated[
+        bool, typer.Option("--keep-bad", help="Keep rows that break a hard rule (flagged by `data check`).")
+    ] = False,
+    symbol: Annotated[
+        str | None, typer.Option("--symbol", help="Symbol for a single file whose name is not the symbol.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import daily bars (and other known data files) in one transaction.
+
+    Re-importing the same data changes nothing; overlapping data updates only
+    the rows that differ.  A bad file aborts the whole import (nothing written).
+    """
+    with write_store(store) as st, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=err_console, transient=True, disable=json_out or not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task("reading", total=None)
+
+        def on_file(path: Path, kind: str) -> None:
+            progress.update(task, description=f"reading {path.name} ({kind})", advance=1)
+
+        def on_write(n: int) -> None:
+            progress.update(task, description=f"writing {n} file(s) to {st.path}")
+            err_console.print(f"writing {n} file(s) to {st.path}", highlight=False)
+
+        report = import_paths(
+            st, paths, ImportOptions(keep_bad=keep_bad, symbol=symbol), on_file=on_file, on_write=on_write
+        )
+    if json_out:
+        print_json(
+            {
+                "store": report.store,
+                "total": report.total,
+                "by_kind": report.by_kind(),
+                "files": [
+                    {"path": f.path, "kind": f.kind, "counts": f.counts, "notes": f.notes} for f in report.files
+                ],
+                "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            }
+        )
+        return
+    rows = []
+    for f in report.files:
+        t = f.total
+        rows.append([f.path.name, f.kind, ", ".join(f.counts) if len(f.counts) <= 3 else f"{len(f.counts)} series",
+                     t.added, t.changed, t.unchanged, "; ".join(f.notes)])
+    console.print(make_table(f"Imported into {report.store}", ["file", "kind", "symbols", "added", "changed", "unchanged", "notes"], rows))
+    for path, reason in report.skipped:
+        console.print(f"skipped {path}: {reason}")
+    t = report.total
+    console.print(f"{t.added} rows added, {t.changed} changed, {t.unchanged} unchanged")
+
+
+@data_app.command("list")
+def list_cmd(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Every symbol in the store: first and last date, rows, source."""
+    with read_store(store) as st:
+        summary = st.summary()
+    if json_out:
+        print_json(summary)
+        return
+    rows = [[r["symbol"], r["first_date"], r["last_date"], r["rows"], r["source"]] for r in summary.iter_rows(named=True)]
+    console.print(make_table(f"{len(rows)} symbols", ["symbol", "first", "last", "rows", "source"], rows))
+
+
+@data_app.command("show")
+def show_cmd(
+    symbol: Annotated[str, typer.Argument(help="Symbol (aliases such as RUT work).")],
+    start: StartOpt = None,
+    end: EndOpt = None,
+    tail: Annotated[int, typer.Option("--tail", help="Rows to show when no range is given.")] = 20,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The bars of one symbol (the last --tail rows unless --start/--end)."""
+    with read_store(store) as st:
+        frame = st.bars(symbol, parse_date(start, "--start"), parse_date(end, "--end"))
+    if start is None and end is None:
+        frame = frame.tail(tail)
+    if json_out:
+        print_json(frame)
+        return
+    rows = [[r["date"], *(fmt_num(r[c]) for c in ("open", "high", "low", "close", "adj_close")),
+             fmt_num(r["volume"], 0)] for r in frame.iter_rows(named=True)]
+    console.print(make_table(normalize_symbol(symbol), ["date", "open", "high", "low", "close", "adj_close", "volume"], rows))
+
+
+@data_app.command("check")
+def check_cmd(
+    symbols: Annotated[list[str] | None, typer.Argument(help="Symbols to check (default: all).")] = None,
+    store: StoreOpt = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rules.")] = None,
+    details: Annotated[bool, typer.Option("--details/--summary", help="List every finding.")] = True,
+    json_out: JsonOpt = False,
+) -> None:
+    """Validate stored bars; exit 1 when anything is found.
+
+    Rules: non_positive_price, ohlc_inconsistent, duplicate_date (hard);
+    missing_session, non_session_bar, split_like_jump, stale_bar,
+    missing_adj_close (warnings).
+    """
+    with read_store(store) as st:
+        frame = st.bars(symbols if symbols else st.symbols())
+    findings = check_bars(frame)
+    if rule:
+        findings = [f for f in findings if f.rule in set(rule)]
+    if json_out:
+        print_json({"findings": findings, "count": len(findings)})
+    else:
+        if details:
+            rows = [[f.symbol, f.date, f.rule, f.severity, f.message] for f in findings]
+            console.print(make_table(f"{len(findings)} finding(s)", ["symbol", "date", "rule", "severity", "detail"], rows))
+        counts = Counter((f.symbol, f.rule) for f in findings)
+        console.print(make_table("Summary", ["symbol", "rule", "count"], [[s, r, n] for (s, r), n in sorted(counts.items())]))
+    if findings:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")

@@ -1,0 +1,1 @@
+"""Data layer: schema, store, files, providers, validation, universes."""

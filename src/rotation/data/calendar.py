@@ -1,0 +1,37 @@
+"""The NYSE trading calendar (``exchange-calendars``' XNYS), cached per process."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import polars as pl
+
+CALENDAR_START = date(1927, 1, 3)
+# exchange-calendars' XNYS rules miss many pre-1970 closures (Lincoln's Birthday,
+# Election Day, ...), so checks against the calendar start here.
+CHECK_START = date(1970, 1, 1)
+
+
+@lru_cache(maxsize=1)
+def _sessions() -> pl.Series:
+    import exchange_calendars as xcals
+
+    cal = xcals.get_calendar("XNYS", start=CALENDAR_START.isoformat())
+    days = [ts.date() for ts in cal.sessions]
+    return pl.Series("date", days, dtype=pl.Date)
+
+
+def nyse_sessions(start: date | None = None, end: date | None = None) -> pl.Series:
+    """NYSE sessions between ``start`` and ``end`` inclusive (XNYS, from 1927)."""
+    s = _sessions()
+    if start is not None:
+        s = s.filter(s >= start)
+    if end is not None:
+        s = s.filter(s <= end)
+    return s
+
+
+def is_session(day: date) -> bool:
+    s = _sessions()
+    return bool((s == day).any())

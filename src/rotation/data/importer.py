@@ -1,0 +1,225 @@
+"""``rotation data import``: read files and folders, validate, write in one transaction.
+
+Each kind of file has an :class:`ImportHandler`: ``claims`` recognises a file
+(by name and header), ``load`` parses and validates it without touching the
+store, ``write`` stores what ``load`` returned.  Everything is loaded first;
+only when every file is good is anything written, in one transaction, so a bad
+file or a killed process leaves the store exactly as before.
+
+Files no handler claims are listed as skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rotation.data.files import BAR_SUFFIXES, BarFile, read_bar_file
+from rotation.data.store import Store, UpsertCounts
+from rotation.data.validate import hard_findings
+from rotation.errors import DataError
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Choices a user makes for one import."""
+
+    keep_bad: bool = False  # keep rows that break a hard rule (they stay flagged by `data check`)
+    symbol: str | None = None  # force the symbol of a single bar file
+
+
+@dataclass(frozen=True)
+class ImportHandler:
+    """How one kind of file is recognised, loaded and written."""
+
+    kind: str
+    claims: Callable[[Path], bool]
+    load: Callable[[Path, ImportOptions], Any]
+    write: Callable[[Store, Any], dict[str, UpsertCounts]]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: Path
+    kind: str
+    counts: dict[str, UpsertCounts]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> UpsertCounts:
+        out = UpsertCounts()
+        for c in self.counts.values():
+            out = out + c
+        return out
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: per file, what changed; what was skipped and why."""
+
+    files: tuple[FileResult, ...]
+    skipped: tuple[tuple[Path, str], ...] = ()
+    store: Path | None = None
+
+    @property
+    def total(self) -> UpsertCounts:
+        out = UpsertCounts()
+        for f in self.files:
+            out = out + f.total
+        return out
+
+    def by_kind(self) -> dict[str, UpsertCounts]:
+        out: dict[str, UpsertCounts] = {}
+        for f in self.files:
+            out[f.kind] = out.get(f.kind, UpsertCounts()) + f.total
+        return out
+
+
+# -- bars -----------------------------------------------------------------
+
+def peek_header(path: Path) -> list[str]:
+    """Lower-cased column names of a CSV/TXT/Parquet file (empty when unreadable)."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            return [c.lower() for c in pl.read_parquet_schema(path)]
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+            line = fh.readline()
+    except (OSError, EOFError, pl.exceptions.PolarsError):
+        return []
+    sep = max((",", ";", "\t"), key=line.count)
+    return [c.strip().strip("<>").lower() for c in line.strip().split(sep)]
+
+
+def _claims_bars(path: Path) -> bool:
+    if not path.name.lower().endswith(BAR_SUFFIXES):
+        return False
+    cols = {c.replace(" ", "").replace("_", "") for c in peek_header(path)}
+    has_date = bool(cols & {"date", "datetime", "timestamp", "data"})
+    has_close = bool(cols & {"close", "zamkniecie"})
+    has_range = bool(cols & {"high", "najwyzszy"}) and bool(cols & {"low", "najnizszy"})
+    return has_date and has_close and has_range
+
+
+def _load_bars(path: Path, options: ImportOptions) -> BarFile:
+    bar_file = read_bar_file(path, options.symbol)
+    bad = hard_findings(bar_file.frame)
+    if bad and not options.keep_bad:
+        first = bad[0]
+        more = f" ({len(bad)} bad rows in this file)" if len(bad) > 1 else ""
+        raise DataError(
+            f"{path}:{first.line}: {first.rule}: {first.message} on {first.date} "
+            f"{first.values or ''}{more}; fix the file or pass --keep-bad to import it anyway"
+        )
+    if bad:
+        bad_lines = {f.line for f in bad}
+        dup_lines = {f.line for f in bad if f.rule == "duplicate_date"}
+        # Duplicates cannot be stored under one key: keep the last bar of a date.
+        frame = bar_file.frame
+        if dup_lines:
+            frame = frame.unique(subset=["symbol", "date"], keep="last", maintain_order=True)
+        notes = (*bar_file.notes, f"kept {len(bad_lines)} row(s) that break hard rules (--keep-bad)")
+        return BarFile(bar_file.path, frame, notes)
+    return bar_file
+
+
+def _write_bars(store: Store, bar_file: BarFile) -> dict[str, UpsertCounts]:
+    return store.upsert_bars(bar_file.frame, f"file:{bar_file.path.name}")
+
+
+BAR_HANDLER = ImportHandler("bars", _claims_bars, _load_bars, _write_bars)
+
+# Tried in order; more specific kinds (constituents, fundamentals) go before bars.
+HANDLERS: list[ImportHandler] = [BAR_HANDLER]
+
+_IGNORED_NAMES = {"sources.md", "readme.md", "license", ".gitkeep"}
+
+
+def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
+    """Files named, and every file inside folders named (recursively), sorted per folder."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise DataError(f"{path}: no such file or folder")
+    return out
+
+
+def import_paths(
+    store: Store,
+    paths: Sequence[Path | str],
+    options: ImportOptions | None = None,
+    *,
+    handlers: Iterable[ImportHandler] | None = None,
+    on_file: Callable[[Path, str], None] | None = None,
+    on_write: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import files and folders into ``store`` in one transaction.
+
+    ``on_file(path, kind)`` is called as each file is read, ``on_write(n)``
+    once before writing ``n`` files (progress hooks for the CLI).
+    """
+    options = options or ImportOptions()
+    chosen = list(handlers) if handlers is not None else HANDLERS
+    files = expand_paths(paths)
+    loaded: list[tuple[Path, ImportHandler, Any]] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in files:
+        handler = next((h for h in chosen if h.claims(path)), None)
+        if handler is None:
+            if path.name.lower() not in _IGNORED_NAMES:
+                skipped.append((path, "not a recognised data file (no importer claims it)"))
+            continue
+        if on_file:
+            on_file(path, handler.kind)
+        loaded.append((path, handler, handler.load(path, options)))
+    if on_write:
+        on_write(len(loaded))
+    results: list[FileResult] = []
+    with store.transaction():
+        for path, handler, payload in loaded:
+            counts = handler.write(store, payload)
+            notes = tuple(getattr(payload, "notes", ()) or ())
+            result = FileResult(path, handler.kind, counts, notes)
+            store.log_import(handler.kind, str(path), result.total)
+            results.append(result)
+    return ImportReport(tuple(results), tuple(skipped), store.path)
+
+
+def import_frame(store: Store, frame: pl.DataFrame, source: str) -> dict[str, UpsertCounts]:
+    """Validate (hard rules) and upsert an in-memory bars frame in one transaction."""
+    bad = hard_findings(frame)
+    if bad:
+        f = bad[0]
+        raise DataError(f"{source}: {f.symbol} {f.date}: {f.rule}: {f.message} {f.values or ''}")
+    with store.transaction():
+        counts = store.upsert_bars(frame, source)
+        total = UpsertCounts()
+        for c in counts.values():
+            total = total + c
+        store.log_import("bars", source, total)
+    return counts
+
+
+__all__ = [
+    "BAR_HANDLER",
+    "HANDLERS",
+    "FileResult",
+    "ImportHandler",
+    "ImportOptions",
+    "ImportReport",
+    "expand_paths",
+    "import_frame",
+    "import_paths",
+    "peek_header",
+]

@@ -1,0 +1,336 @@
+"""The local store: one DuckDB file holding bars and everything derived from imports.
+
+* Location: ``--store PATH`` on the command line, else ``$ROTATION_STORE``, else
+  ``<user data dir>/rotation/rotation.duckdb``.
+* Bars are keyed by (symbol, date) and carry provenance (``source``,
+  ``imported_at``).  Writes happen only inside :meth:`Store.transaction`: a
+  failure, a bad file or a killed process leaves the store as it was.
+* DuckDB lets one process at a time open a file for writing; a second one gets
+  :class:`StoreBusyError` (after waiting ``busy_timeout`` seconds), never a
+  corrupted file.
+
+Other parts of the project keep their own tables in the same file; they
+declare them with :meth:`Store.ensure` (idempotent DDL) inside a transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import platformdirs
+import polars as pl
+
+from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA, PRICE_COLUMNS
+from rotation.data.symbols import normalize_symbol
+from rotation.errors import StoreBusyError, StoreError, UnknownSymbolError
+
+SCHEMA_VERSION = 1
+
+_BARS_DDL = """
+CREATE TABLE IF NOT EXISTS bars (
+    symbol VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, adj_close DOUBLE, volume DOUBLE,
+    source VARCHAR NOT NULL,
+    imported_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (symbol, date)
+);
+CREATE TABLE IF NOT EXISTS imports (
+    logged_at TIMESTAMP NOT NULL,
+    kind VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    added BIGINT NOT NULL,
+    changed BIGINT NOT NULL,
+    unchanged BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+def default_store_path() -> Path:
+    """``$ROTATION_STORE`` or ``<user data dir>/rotation/rotation.duckdb``."""
+    env = os.environ.get("ROTATION_STORE")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("rotation", appauthor=False)) / "rotation.duckdb"
+
+
+def resolve_store_path(path: Path | str | None) -> Path:
+    return Path(path).expanduser() if path else default_store_path()
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """Rows added, changed (some value differed) and unchanged by one upsert."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.added + other.added, self.changed + other.changed, self.unchanged + other.unchanged
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _busy_message(path: Path, exc: Exception) -> str:
+    pid = re.search(r"PID (\d+)", str(exc))
+    who = f"process {pid.group(1)}" if pid else "another process"
+    return f"store {path} is busy: {who} has it open for writing; try again when it finishes"
+
+
+class Store:
+    """An open store.  Use as a context manager, or call :meth:`close`.
+
+    ``read_only=True`` opens an existing file for reading only (several readers
+    may share it); it fails with :class:`StoreError` when the file does not exist.
+    """
+
+    def __init__(
+        self, path: Path | str | None = None, *, read_only: bool = False, busy_timeout: float = 3.0
+    ) -> None:
+        self.path = resolve_store_path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"no store at {self.path}: fill it with `rotation data import DIR` (offline) "
+                "or `rotation data update` (online)"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = self._connect(busy_timeout)
+        self._ensured: set[str] = set()
+        self._in_txn = False
+        if not read_only:
+            self._con.execute(_BARS_DDL)
+            self._con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+        self._ensured.add(_BARS_DDL)
+
+    def _connect(self, busy_timeout: float) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                text = str(exc).lower()
+                if "lock" not in text:
+                    raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(_busy_message(self.path, exc)) from exc
+                time.sleep(0.1)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+
+    # -- lifetime -----------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The raw DuckDB connection (for the data layer's own modules)."""
+        return self._con
+
+    # -- writing ------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write: commit on success, roll back on any error."""
+        if self.read_only:
+            raise StoreError(f"store {self.path} is open read-only")
+        if self._in_txn:
+            yield self._con
+            return
+        self._con.execute("BEGIN TRANSACTION")
+        self._in_txn = True
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        else:
+            self._con.execute("COMMIT")
+        finally:
+            self._in_txn = False
+
+    def ensure(self, ddl: str) -> None:
+        """Run idempotent DDL (``CREATE TABLE IF NOT EXISTS ...``) once per connection."""
+        if ddl in self._ensured:
+            return
+        if not self.read_only:
+            self._con.execute(ddl)
+        self._ensured.add(ddl)
+
+    def table_exists(self, name: str) -> bool:
+        row = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def upsert_bars(self, frame: pl.DataFrame, source: str | pl.Expr) -> dict[str, UpsertCounts]:
+        """Insert new bars and update those whose values differ; per-symbol counts.
+
+        ``frame`` has the bar schema (extra columns are ignored); ``source`` is a
+        provenance string, or an expression giving one per row.  Runs inside the
+        current transaction, or opens one.
+        """
+        src = source if isinstance(source, pl.Expr) else pl.lit(source)
+        incoming = frame.select(
+            [pl.col(c).cast(BAR_SCHEMA[c]) for c in BAR_COLUMNS] + [src.cast(pl.Utf8).alias("source")]
+        )
+        if incoming.is_empty():
+            return {}
+        value_cols = [*PRICE_COLUMNS, "volume"]
+        differs = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in value_cols)
+        with self.transaction() as con:
+            con.register("incoming_bars", incoming.to_arrow())
+            try:
+                con.execute(
+                    f"""
+                    CREATE OR REPLACE TEMP TABLE bar_delta AS
+                    SELECT i.*, b.symbol IS NULL AS is_new
+                    FROM incoming_bars i LEFT JOIN bars b USING (symbol, date)
+                    WHERE b.symbol IS NULL OR {differs}
+                    """
+                )
+                stats = con.execute(
+                    """
+                    SELECT i.symbol, count(*) AS n,
+                           coalesce(sum(CASE WHEN d.is_new THEN 1 ELSE 0 END), 0) AS added,
+                           coalesce(sum(CASE WHEN d.is_new = false THEN 1 ELSE 0 END), 0) AS changed
+                    FROM incoming_bars i LEFT JOIN bar_delta d USING (symbol, date)
+                    GROUP BY i.symbol
+                    """
+                ).fetchall()
+                cols = ", ".join(BAR_COLUMNS)
+                con.execute(
+                    f"""
+                    INSERT OR REPLACE INTO bars ({cols}, source, imported_at)
+                    SELECT {cols}, source, ? FROM bar_delta
+                    """,
+                    [_now()],
+                )
+                con.execute("DROP TABLE bar_delta")
+            finally:
+                con.unregister("incoming_bars")
+        return {
+            sym: UpsertCounts(added=int(a), changed=int(c), unchanged=int(n - a - c))
+            for sym, n, a, c in stats
+        }
+
+    def log_import(self, kind: str, source: str, counts: UpsertCounts) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
+                [_now(), kind, source, counts.added, counts.changed, counts.unchanged],
+            )
+
+    # -- reading ------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Run a read query and return a Polars frame."""
+        table = self._con.sql(sql, params=list(params or [])).to_arrow_table()
+        out = pl.from_arrow(table)
+        assert isinstance(out, pl.DataFrame)
+        return out
+
+    def symbols(self) -> list[str]:
+        """Every symbol with bars, sorted."""
+        return [r[0] for r in self._con.execute("SELECT DISTINCT symbol FROM bars ORDER BY 1").fetchall()]
+
+    def summary(self) -> pl.DataFrame:
+        """One row per symbol: first/last date, rows, sources, last import time."""
+        return self.query(
+            """
+            SELECT symbol, min(date) AS first_date, max(date) AS last_date, count(*) AS rows,
+                   string_agg(DISTINCT source, '; ' ORDER BY source) AS source,
+                   max(imported_at) AS imported_at
+            FROM bars GROUP BY symbol ORDER BY symbol
+            """
+        )
+
+    def last_dates(self) -> dict[str, date]:
+        rows = self._con.execute("SELECT symbol, max(date) FROM bars GROUP BY symbol").fetchall()
+        return {sym: d for sym, d in rows}
+
+    def _check_symbols(self, symbols: Sequence[str]) -> list[str]:
+        wanted = [normalize_symbol(s) for s in symbols]
+        if not wanted:
+            return wanted
+        placeholders = ", ".join("?" for _ in wanted)
+        have = {
+            r[0]
+            for r in self._con.execute(
+                f"SELECT DISTINCT symbol FROM bars WHERE symbol IN ({placeholders})", wanted
+            ).fetchall()
+        }
+        missing = [s for s in wanted if s not in have]
+        if missing:
+            raise UnknownSymbolError(
+                f"no bars for {', '.join(missing)} in store {self.path}: import or update "
+                "them first (`rotation data list` shows what the store holds)"
+            )
+        return wanted
+
+    def bars(
+        self,
+        symbols: str | Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pl.DataFrame:
+        """Bars of one or more symbols (aliases accepted), long, sorted by symbol and date."""
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        wanted = self._check_symbols(names)
+        placeholders = ", ".join("?" for _ in wanted)
+        sql = f"SELECT {', '.join(BAR_COLUMNS)} FROM bars WHERE symbol IN ({placeholders})"
+        params: list[Any] = list(wanted)
+        if start is not None:
+            sql += " AND date >= ?"
+            params.append(start)
+        if end is not None:
+            sql += " AND date <= ?"
+            params.append(end)
+        sql += " ORDER BY symbol, date"
+        out = self.query(sql, params)
+        return out.select([pl.col(c).cast(t) for c, t in BAR_SCHEMA.items()])
+
+    def closes(
+        self,
+        symbols: Sequence[str],
+        field: str = "adj_close",
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pl.DataFrame:
+        """A wide frame: ``date`` then one column per symbol (in the order asked) of ``field``.
+
+        Dates are the union over the symbols; a symbol without a bar that day is null.
+        """
+        if field not in (*PRICE_COLUMNS, "volume"):
+            raise StoreError(f"unknown price field {field!r}; expected one of {', '.join(PRICE_COLUMNS)}")
+        long = self.bars(symbols, start, end)
+        wanted = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
+        wide = long.pivot(on="symbol", index="date", values=field).sort("date")
+        return wide.select(["date", *wanted])
+
+
+def open_store(path: Path | str | None = None, *, read_only: bool = False) -> Store:
+    """Open the store at ``path`` (default: see :func:`default_store_path`)."""
+    return Store(path, read_only=read_only)

@@ -1,0 +1,43 @@
+"""One exception per failure mode, all under :class:`RotationError`.
+
+The CLI maps every :class:`RotationError` to exit code 2 with one clear line;
+anything else is a bug and is shown with a traceback.
+"""
+
+from __future__ import annotations
+
+
+class RotationError(Exception):
+    """Base class of every error the project raises on purpose."""
+
+
+class DataError(RotationError):
+    """Input data is malformed or inconsistent (names the file, line or key)."""
+
+
+class StoreError(RotationError):
+    """The local store cannot be opened or written."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the store for writing."""
+
+
+class ProviderError(RotationError):
+    """A data provider failed for a symbol (after retries)."""
+
+
+class ConfigError(RotationError):
+    """A TOML configuration file (universe, alias, plan, claims) is invalid."""
+
+
+class AnchorError(RotationError):
+    """An anchor (date + price field) cannot be parsed or resolved."""
+
+
+class PlanError(ConfigError):
+    """A trade plan is invalid."""
+
+
+class UnknownSymbolError(DataError):
+    """A symbol has no bars in the store."""

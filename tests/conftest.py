@@ -1,0 +1,135 @@
+"""Shared fixtures: the real data set, a store filled from it, named edge-case frames."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from rotation.data.schema import BAR_SCHEMA
+
+
+def _shared_data() -> Path:
+    env = os.environ.get("ROTATION_TEST_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (or ``$ROTATION_TEST_DATA``); skips when absent."""
+    if not (SHARED_DATA / "RUT.csv").is_file():
+        pytest.skip(f"real data not found at {SHARED_DATA} (set ROTATION_TEST_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store file filled by importing all of ``../shared/data`` once per session.
+
+    Tests open it read-only (``Store(path, read_only=True)`` or ``--store``); a
+    test that writes must copy it first (:func:`store_copy`).
+    """
+    from rotation.data.importer import import_paths
+    from rotation.data.store import Store
+
+    path = tmp_path_factory.mktemp("store") / "real.duckdb"
+    with Store(path) as st:
+        import_paths(st, [shared_data])
+    return path
+
+
+@pytest.fixture
+def store_copy(real_store: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of :func:`real_store`."""
+    dest = tmp_path / "copy.duckdb"
+    dest.write_bytes(real_store.read_bytes())
+    return dest
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def cli(runner: CliRunner) -> Callable[..., object]:
+    """Run the ``rotation`` command in-process: ``cli("data", "list", "--json")``."""
+    from rotation.cli.main import app
+
+    def run(*args: str, input: str | None = None) -> object:
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+def make_bars(
+    symbol: str,
+    closes: Sequence[float],
+    start: date = date(2024, 1, 2),
+    *,
+    spread: float = 0.01,
+    volume: float = 1_000_000.0,
+) -> pl.DataFrame:
+    """A bars frame on consecutive weekdays; open = previous close, high/low +-spread."""
+    days: list[date] = []
+    d = start
+    while len(days) < len(closes):
+        if d.weekday() < 5:
+            days.append(d)
+        d += timedelta(days=1)
+    opens = [closes[0], *closes[:-1]]
+    return pl.DataFrame(
+        {
+            "symbol": [symbol] * len(closes),
+            "date": days,
+            "open": opens,
+            "high": [max(o, c) * (1 + spread) for o, c in zip(opens, closes, strict=True)],
+            "low": [min(o, c) * (1 - spread) for o, c in zip(opens, closes, strict=True)],
+            "close": list(closes),
+            "adj_close": list(closes),
+            "volume": [volume] * len(closes),
+        },
+        schema=BAR_SCHEMA,
+    )
+
+
+# Named edge-case frames (see STYLE.md): each is a bars frame.
+@pytest.fixture
+def single_row() -> pl.DataFrame:
+    return make_bars("ONE", [100.0])
+
+
+@pytest.fixture
+def empty_bars() -> pl.DataFrame:
+    return pl.DataFrame(schema=BAR_SCHEMA)
+
+
+@pytest.fixture
+def gap_day() -> pl.DataFrame:
+    """Day 3 opens 10% above day 2's high (a gap up)."""
+    frame = make_bars("GAP", [100.0, 101.0, 112.0, 113.0])
+    return frame.with_columns(
+        pl.when(pl.col("date") == frame["date"][2]).then(111.5).otherwise(pl.col("open")).alias("open")
+    )
+
+
+@pytest.fixture
+def split_day() -> pl.DataFrame:
+    """An unapplied 2:1 split on day 3 (close and adjusted close both halve)."""
+    return make_bars("SPLT", [100.0, 101.0, 50.4, 50.8])
+
+
+@pytest.fixture
+def duplicated_date() -> pl.DataFrame:
+    frame = make_bars("DUP", [100.0, 101.0, 102.0])
+    return pl.concat([frame, frame.tail(1)])
