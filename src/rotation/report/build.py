@@ -1,0 +1,216 @@
+"""Build the report: load everything once through the store, then call the pure section builders.
+
+:func:`load_report_data` is the only function here that touches the store (one
+``bars`` query for every symbol the report needs, full history up to the as-of
+date, plus the store summary, constituents and journal where those exist).
+:func:`build_report` then calls one pure builder per section
+(:mod:`rotation.report.sections`), timing each; a section whose analytics are
+not available comes back with status ``missing`` and names what it needs,
+instead of failing the whole report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rotation.data.store import Store
+from rotation.data.symbols import normalize_symbol
+from rotation.data.universes import Pair, Universe, load_universe, standard_pairs
+from rotation.errors import DataError
+from rotation.report import sections as S
+from rotation.report.model import Report, Section
+
+DEFAULT_UNIVERSES: tuple[str, ...] = ("core", "sectors", "styles", "megacaps")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Knobs of the default report; every one has a documented default (docs/report.md)."""
+
+    leader: str = "NVDA"
+    laggard: str = "^RUT"
+    chart_sessions: int = 130  # the daily chart's window, in sessions up to as-of
+    pivot_threshold: float = 0.08  # zig-zag threshold for the chart's dated pivots
+    ratio_pairs: tuple[tuple[str, str], ...] = (("^RUT", "^NDX"), ("IWM", "QQQ"), ("RSP", "SPY"), ("IWD", "IWF"))
+    ratio_sessions: int = 252
+    ma_windows: tuple[int, ...] = (50, 200)
+    event_lookback: int = 10  # sessions scanned for notable rotation days
+    event_percentile: float = 0.95  # a day is notable at or above this percentile of its own history
+    rrg_tail: int = 8
+    health_sessions: int = 252  # validation looks at this many sessions up to as-of
+    plans: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the section builders read, loaded once (all frames end at ``as_of``)."""
+
+    as_of: date
+    bars: pl.DataFrame  # long bars frame, every report symbol, full history <= as_of
+    universes: dict[str, Universe]
+    pairs: tuple[Pair, ...]
+    summary: pl.DataFrame  # store summary: symbol, first_date, last_date, rows (whole store)
+    missing_symbols: tuple[str, ...] = ()
+    constituents: Any = None  # issue 5's constituent data where the store has it
+    journal: Any = None  # issue 6's journal entries where the store has them
+    plans: tuple[Any, ...] = ()
+    store_path: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def symbol_bars(self, symbol: str) -> pl.DataFrame:
+        return self.bars.filter(pl.col("symbol") == normalize_symbol(symbol))
+
+    def closes(self, symbols: Sequence[str], field_name: str = "adj_close") -> pl.DataFrame:
+        """Wide frame ``date`` + one column per symbol present (null where no bar)."""
+        have = set(self.bars["symbol"].unique().to_list())
+        wanted = [s for s in dict.fromkeys(normalize_symbol(x) for x in symbols) if s in have]
+        sub = self.bars.filter(pl.col("symbol").is_in(wanted))
+        if sub.is_empty():
+            return pl.DataFrame({"date": []}, schema={"date": pl.Date})
+        wide = sub.pivot(on="symbol", index="date", values=field_name).sort("date")
+        return wide.select(["date", *wanted])
+
+
+def report_symbols(universes: dict[str, Universe], pairs: Sequence[Pair], options: ReportOptions) -> list[str]:
+    """Every symbol the report reads, in a stable order."""
+    seen: dict[str, None] = {}
+    for u in universes.values():
+        for s in u.symbols:
+            seen.setdefault(s)
+        if u.benchmark:
+            seen.setdefault(u.benchmark)
+    for p in pairs:
+        seen.setdefault(p.a)
+        seen.setdefault(p.b)
+    for a, b in options.ratio_pairs:
+        seen.setdefault(normalize_symbol(a))
+        seen.setdefault(normalize_symbol(b))
+    seen.setdefault(normalize_symbol(options.leader))
+    seen.setdefault(normalize_symbol(options.laggard))
+    return list(seen)
+
+
+def _load_plans(paths: Sequence[Path]) -> list[Any]:
+    """Trade plans (issue 6's TOML files); empty when the trading package is not there yet."""
+    return []
+
+
+def _load_constituents(store: Store, as_of: date) -> Any:
+    """Constituent closes and membership (issue 5), or ``None`` when the store has none."""
+    return None
+
+
+def _load_journal(store: Store) -> Any:
+    """Journal entries (issue 6), or ``None`` when the store has no journal."""
+    return None
+
+
+def load_report_data(
+    store: Store,
+    as_of: date | None = None,
+    universes: Sequence[str] = DEFAULT_UNIVERSES,
+    options: ReportOptions | None = None,
+) -> ReportData:
+    """Read every input of the report from ``store`` in one pass (bars up to ``as_of``)."""
+    options = options or ReportOptions()
+    unis = {name: load_universe(name) for name in universes}
+    pairs = standard_pairs()
+    summary = store.summary()
+    if summary.is_empty():
+        raise DataError(
+            f"store {store.path} holds no bars: fill it with `rotation data update` (online) "
+            "or `rotation data import DIR` (offline), e.g. `rotation data import ../shared/data`"
+        )
+    wanted = report_symbols(unis, pairs, options)
+    have = set(summary["symbol"].to_list())
+    present = [s for s in wanted if s in have]
+    missing = tuple(s for s in wanted if s not in have)
+    if not present:
+        raise DataError(
+            f"store {store.path} has none of the report's symbols ({', '.join(wanted[:6])}...): "
+            "run `rotation data update` (online) or `rotation data import DIR` (offline)"
+        )
+    if as_of is None:
+        as_of = max(summary.filter(pl.col("symbol").is_in(present))["last_date"].to_list())
+    bars = store.bars(present, None, as_of)
+    if bars.is_empty():
+        raise DataError(f"no bars on or before {as_of.isoformat()} for the report's symbols in {store.path}")
+    plans = tuple(_load_plans(options.plans)) if options.plans else ()
+    return ReportData(
+        as_of=as_of,
+        bars=bars,
+        universes=unis,
+        pairs=pairs,
+        summary=summary.select("symbol", "first_date", "last_date", "rows"),
+        missing_symbols=missing,
+        constituents=_load_constituents(store, as_of),
+        journal=_load_journal(store),
+        plans=plans,
+        store_path=str(store.path),
+    )
+
+
+SectionBuilder = Callable[[ReportData, ReportOptions], Section]
+
+# (number, key, title, builder): the report's sections in order.
+SECTIONS: tuple[tuple[int, str, str, SectionBuilder], ...] = (
+    (1, "headline", "Headline: today's rotation events", S.headline_section),
+    (2, "leadership", "Leadership: returns by segment", S.leadership_section),
+    (3, "daily_chart", "The daily chart: leader vs small caps", S.daily_chart_section),
+    (4, "ratios", "Ratio charts of the standard pairs", S.ratios_section),
+    (5, "rrg", "Relative Rotation Graphs", S.rrg_section),
+    (6, "breadth", "Breadth and cap vs equal weight", S.breadth_section),
+    (7, "trades", "Trades: positions, stops and fills", S.trades_section),
+    (8, "health", "Data health", S.health_section),
+)
+
+
+def build_sections(data: ReportData, options: ReportOptions) -> tuple[list[Section], dict[str, float]]:
+    """Run every section builder on ``data``; timings in seconds per section key."""
+    out: list[Section] = []
+    timings: dict[str, float] = {}
+    for number, key, title, builder in SECTIONS:
+        t0 = time.perf_counter()
+        try:
+            section = builder(data, options)
+        except S.MissingAnalytics as exc:
+            section = Section(number, key, title, status="missing", missing=(str(exc),))
+        timings[key] = time.perf_counter() - t0
+        out.append(replace(section, number=number, key=key, title=section.title or title))
+    return out, timings
+
+
+def build_report(
+    store: Store,
+    as_of: date | None = None,
+    universes: Sequence[str] = DEFAULT_UNIVERSES,
+    options: ReportOptions | None = None,
+) -> Report:
+    """The evening report as of ``as_of`` (default: the store's latest date for the report's symbols)."""
+    options = options or ReportOptions()
+    t0 = time.perf_counter()
+    data = load_report_data(store, as_of, universes, options)
+    t_load = time.perf_counter() - t0
+    sections, timings = build_sections(data, options)
+    timings = {"load": t_load, **timings, "total": time.perf_counter() - t0}
+    notes = [
+        "Returns and ratios use adj_close (splits and dividends); candles, highs and stops use as-traded OHLC.",
+    ]
+    if data.missing_symbols:
+        notes.append(f"Not in the store (left out): {', '.join(data.missing_symbols)}.")
+    return Report(
+        as_of=data.as_of,
+        generated_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        store=data.store_path,
+        universes=tuple(universes),
+        sections=tuple(sections),
+        notes=tuple(notes),
+        timings=timings,
+    )

@@ -1,0 +1,111 @@
+"""The report in the terminal: rich tables and sparklines, compact enough for 120 columns.
+
+The same :class:`~rotation.report.model.Report` as the HTML page; figures are
+replaced by their sparklines (:class:`~rotation.report.model.Spark`) and their
+captions, so the text says the same things as the charts.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from rotation.report.model import Report, Section, Spark, Table, format_cell
+
+WIDTH = 120
+_BARS = "▁▂▃▄▅▆▇█"
+_NUMERIC = ("pct", "pct0", "num", "int", "rank")
+
+
+def sparkline(values: Sequence[float | None], width: int = 40) -> str:
+    """Unicode block sparkline of ``values`` resampled to at most ``width`` characters (nulls skipped)."""
+    vals = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    if not vals:
+        return ""
+    if len(vals) > width:
+        # Keep the last point exactly: sample evenly backward from the end.
+        step = (len(vals) - 1) / (width - 1)
+        vals = [vals[round(i * step)] for i in range(width)]
+    lo, hi = min(vals), max(vals)
+    if hi - lo < 1e-12:
+        return _BARS[3] * len(vals)
+    scale = (len(_BARS) - 1) / (hi - lo)
+    return "".join(_BARS[round((v - lo) * scale)] for v in vals)
+
+
+def _table(table: Table, max_rows: int | None) -> RichTable:
+    out = RichTable(
+        title=table.title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+        header_style="bold", pad_edge=False, padding=(0, 1), caption=table.note or None,
+        caption_justify="left", caption_style="dim",
+    )
+    for col in table.columns:
+        out.add_column(col.name, justify="right" if col.kind in _NUMERIC else "left",
+                       no_wrap=col.kind != "text", overflow="fold")
+    rows = table.rows if max_rows is None else table.rows[:max_rows]
+    for row in rows:
+        cells: list[RenderableType] = []
+        for col, value in zip(table.columns, row, strict=False):
+            text = format_cell(value, col.kind)
+            style = ""
+            if col.kind == "pct" and isinstance(value, (int, float)) and value == value and value != 0:
+                style = "red" if value < 0 else "green"
+            cells.append(Text(text, style=style))
+        out.add_row(*cells)
+    if max_rows is not None and len(table.rows) > max_rows:
+        out.add_row(Text(f"... {len(table.rows) - max_rows} more (see --format json or the HTML)", style="dim"))
+    return out
+
+
+def _sparks(sparks: Sequence[Spark]) -> RichTable:
+    grid = RichTable.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(no_wrap=True, style="cyan")
+    grid.add_column(overflow="fold")
+    for s in sparks:
+        grid.add_row(s.label, sparkline(s.values), s.caption)
+    return grid
+
+
+def section_renderable(section: Section, *, max_rows: int | None = 12) -> RenderableType:
+    """One section as a rich panel: sentences, sparklines, tables, figure captions."""
+    parts: list[RenderableType] = []
+    for line in section.lines:
+        parts.append(Text("• " + line))
+    if section.missing:
+        parts.append(Text("not shown, inputs missing: " + "; ".join(section.missing), style="red"))
+    if section.sparks:
+        parts.append(_sparks(section.sparks))
+    for t in section.tables:
+        parts.append(_table(t, max_rows))
+    title = f"{section.number}. {section.title}"
+    if section.status != "ok":
+        title += f" [{section.status}]"
+    return Panel(Group(*parts) if parts else Text("(nothing to show)", style="dim"),
+                 title=title, title_align="left", box=box.ROUNDED, expand=True)
+
+
+def print_report(report: Report, console: Console, *, max_rows: int | None = 12) -> None:
+    """Print the report to a rich console (use ``width=120`` for a 120-column terminal)."""
+    console.print(Text(f"Rotation report, as of {report.as_of.isoformat()}", style="bold"))
+    console.print(Text(f"store {report.store} · universes {', '.join(report.universes)}", style="dim"))
+    for section in report.sections:
+        console.print(section_renderable(section, max_rows=max_rows))
+    for note in report.notes:
+        console.print(Text(note, style="dim"))
+
+
+def render_text(report: Report, *, width: int = WIDTH, color: bool = False, max_rows: int | None = 12) -> str:
+    """The terminal report as a string, at most ``width`` columns per line."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system="standard" if color else None,
+                      force_terminal=color, highlight=False, soft_wrap=False)
+    print_report(report, console, max_rows=max_rows)
+    return buf.getvalue()
