@@ -1,0 +1,376 @@
+"""Rotation events: how wide a pair's return spread was on a day, by its own history's standard.
+
+For a pair A:B and a window of w sessions (``1d``, ``5d``, ``20d``), on ``adj_close``:
+
+* ``return_a = A[t] / A[t-w] - 1`` (same for B), ``spread = return_a - return_b``
+  (fractions; +0.0582 is "+5.82 points").  Rows are the sessions of the combined
+  calendar; a missing price gives no spread for the windows that touch it.
+* Direction: a positive spread means money moved toward A, a negative one
+  toward B.  ``rank`` counts the spread among the days *of the same direction*
+  (days A beat B for a positive spread, days B beat A for a negative one): rank
+  1 is the widest.  Ties share the better rank (``method="min"``).
+* ``rank`` / ``count`` / ``percentile`` use the pair's history up to and
+  including that day only (expanding, no look-ahead); ``rank_all`` /
+  ``count_all`` / ``percentile_all`` use the whole history loaded.
+  ``percentile`` is the share of same-direction days whose spread was no wider
+  (the widest day is 1.0).
+* ``zscore``: the spread against the mean and sample std of the ``z_window``
+  (default 252) sessions *before* it (today excluded, so a shock does not damp
+  its own score).
+* ``pattern``: ``a_up_b_down`` / ``a_down_b_up`` (opposite signs, the classic
+  rotation day), ``both_up`` (both >= 0) or ``both_down``.
+* ``kind``/``label`` come from the standard pairs (``universes.pair_kind``).
+
+All pairs of a scan are computed in one pass over a ``[date, pair]`` matrix;
+the expanding ranks use a Fenwick tree per column (numba), O(T log T).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+import numba
+import numpy as np
+import polars as pl
+
+from rotation.analytics.returns import repeat_labels, rolling, shift, wide_matrix, window_returns
+from rotation.data.universes import pair_kind
+from rotation.errors import DataError
+
+EVENT_WINDOWS: dict[str, int] = {"1d": 1, "5d": 5, "20d": 20}
+Z_WINDOW = 252
+NOTABLE_PERCENTILE = 0.95
+PATTERNS: tuple[str, ...] = ("a_up_b_down", "a_down_b_up", "both_up", "both_down")
+
+
+@dataclass(frozen=True)
+class RotationEvent:
+    """One pair on one day: the return spread and how rare it was (fractions, ranks from 1)."""
+
+    a: str
+    b: str
+    date: dt.date
+    window: str
+    return_a: float
+    return_b: float
+    spread: float
+    pattern: str
+    rank: int | None
+    count: int
+    percentile: float | None
+    rank_all: int | None
+    count_all: int
+    percentile_all: float | None
+    zscore: float | None
+    first_date: dt.date
+    wider_before: dt.date | None = None
+    kind: str | None = None
+    label: str | None = None
+    breadth: Mapping[str, Any] | None = None
+
+    @property
+    def pair(self) -> str:
+        return f"{self.a}:{self.b}"
+
+    @property
+    def classic(self) -> bool:
+        """A up and B down, or A down and B up, on the same window."""
+        return self.pattern in ("a_up_b_down", "a_down_b_up")
+
+    @property
+    def toward(self) -> str | None:
+        """The side money moved toward (``None`` for a zero spread)."""
+        return self.a if self.spread > 0 else self.b if self.spread < 0 else None
+
+
+def window_lag(window: str) -> int:
+    """``"1d"`` -> 1, ``"5d"`` -> 5, ``"20d"`` -> 20 sessions."""
+    if window not in EVENT_WINDOWS:
+        raise DataError(f"unknown event window {window!r}: expected one of {', '.join(EVENT_WINDOWS)}")
+    return EVENT_WINDOWS[window]
+
+
+@numba.njit(cache=True, parallel=True)
+def _expanding_desc_ranks(values: np.ndarray) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
+    """Per column, skipping NaN: expanding and full-sample descending "min" ranks, counts, <= counts."""
+    n_rows, n_cols = values.shape
+    rank = np.full((n_rows, n_cols), np.nan)
+    le = np.full((n_rows, n_cols), np.nan)
+    count = np.zeros((n_rows, n_cols))
+    rank_all = np.full((n_rows, n_cols), np.nan)
+    le_all = np.full((n_rows, n_cols), np.nan)
+    count_all = np.zeros((n_rows, n_cols))
+    for j in numba.prange(n_cols):
+        col = values[:, j]
+        order = np.argsort(col)  # NaN sort last
+        n_valid = 0
+        for t in range(n_rows):
+            if not np.isnan(col[t]):
+                n_valid += 1
+        key = np.zeros(n_rows, dtype=np.int64)
+        k = -1
+        for i in range(n_valid):
+            if i == 0 or col[order[i]] != col[order[i - 1]]:
+                k += 1
+            key[order[i]] = k
+        n_keys = k + 1
+        # values <= each key over the whole column
+        per_key = np.zeros(n_keys + 1, dtype=np.int64)
+        for i in range(n_valid):
+            per_key[key[order[i]] + 1] += 1
+        for i in range(1, n_keys + 1):
+            per_key[i] += per_key[i - 1]
+        tree = np.zeros(n_keys + 1, dtype=np.int64)
+        seen = 0
+        for t in range(n_rows):
+            count[t, j] = seen
+            count_all[t, j] = n_valid
+            if np.isnan(col[t]):
+                continue
+            pos = key[t] + 1
+            while pos <= n_keys:
+                tree[pos] += 1
+                pos += pos & (-pos)
+            seen += 1
+            below = 0
+            pos = key[t] + 1
+            while pos > 0:
+                below += tree[pos]
+                pos -= pos & (-pos)
+            count[t, j] = seen
+            le[t, j] = below
+            rank[t, j] = seen - below + 1
+            total_le = per_key[key[t] + 1]
+            le_all[t, j] = total_le
+            rank_all[t, j] = n_valid - total_le + 1
+    return rank, le, count, rank_all, le_all, count_all
+
+
+def direction_ranks(spread: np.ndarray) -> dict[str, np.ndarray]:
+    """Ranks of each spread among same-direction spreads: expanding and whole-history.
+
+    ``spread`` is ``[date, pair]`` with ``NaN`` for no spread.  Returns arrays
+    ``rank, count, percentile, rank_all, count_all, percentile_all`` (``NaN``
+    rank on zero or missing spreads; ``count`` is the number of same-direction
+    days so far, for positive or negative according to that day's sign).
+    """
+    spread = np.atleast_2d(np.asarray(spread, dtype=np.float64))
+    n_cols = spread.shape[1]
+    pos = np.where(spread > 0, spread, np.nan)
+    neg = np.where(spread < 0, -spread, np.nan)
+    res = _expanding_desc_ranks(np.ascontiguousarray(np.concatenate([pos, neg], axis=1)))
+    up = spread > 0
+    down = spread < 0
+    out: dict[str, np.ndarray] = {}
+    for name, arr in zip(("rank", "le", "count", "rank_all", "le_all", "count_all"), res, strict=True):
+        p, n = arr[:, :n_cols], arr[:, n_cols:]
+        out[name] = np.where(up, p, np.where(down, n, np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["percentile"] = out.pop("le") / out["count"]
+        out["percentile_all"] = out.pop("le_all") / out["count_all"]
+    return out
+
+
+def trailing_zscore(values: np.ndarray, window: int = Z_WINDOW) -> np.ndarray:
+    """``(x[t] - mean) / std`` over the ``window`` rows before t (sample std; strict window)."""
+    prior = shift(values, 1)
+    mean = rolling(prior, window, "mean")
+    std = rolling(prior, window, "std")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(std > 0, (values - mean) / std, np.nan)
+
+
+def event_arrays(a_prices: np.ndarray, b_prices: np.ndarray, lag: int, z_window: int = Z_WINDOW) -> dict[str, np.ndarray]:
+    """All event statistics for ``[date, pair]`` price matrices of the A and B sides."""
+    ra = window_returns(np.atleast_2d(a_prices.T).T, lag)
+    rb = window_returns(np.atleast_2d(b_prices.T).T, lag)
+    spread = ra - rb
+    out = direction_ranks(spread)
+    out.update(return_a=ra, return_b=rb, spread=spread, zscore=trailing_zscore(spread, z_window))
+    return out
+
+
+def _patterns(ra: np.ndarray, rb: np.ndarray) -> pl.Series:
+    code = np.where(
+        (ra > 0) & (rb < 0), 0, np.where((ra < 0) & (rb > 0), 1, np.where((ra >= 0) & (rb >= 0), 2, 3))
+    )
+    code = np.where(np.isnan(ra) | np.isnan(rb), 4, code)
+    return pl.Series([*PATTERNS, None], dtype=pl.Utf8).gather(code)
+
+
+
+def pair_events(
+    closes: pl.DataFrame,
+    pairs: Sequence[tuple[str, str]],
+    window: str = "1d",
+    z_window: int = Z_WINDOW,
+) -> pl.DataFrame:
+    """Event statistics of every pair on every day with a spread, one vectorized pass.
+
+    ``closes`` is a wide ``adj_close`` frame holding every symbol of ``pairs``.
+    Returns a long frame ``pair, a, b, date, return_a, return_b, spread, pattern,
+    rank, count, percentile, rank_all, count_all, percentile_all, zscore, window``
+    (rows without a spread dropped), sorted by pair then date.
+    """
+    lag = window_lag(window)
+    if not pairs:
+        raise DataError("no pairs given")
+    a_names = [a for a, _ in pairs]
+    b_names = [b for _, b in pairs]
+    dates, _, a_mat = wide_matrix(closes, a_names)
+    _, _, b_mat = wide_matrix(closes, b_names)
+    res = event_arrays(a_mat, b_mat, lag, z_window)
+    n_rows, n_pairs = a_mat.shape
+    flat = {k: v.T.reshape(-1) for k, v in res.items()}
+    frame = pl.DataFrame(
+        {
+            "pair": repeat_labels([f"{a}:{b}" for a, b in pairs], n_rows),
+            "a": repeat_labels(a_names, n_rows),
+            "b": repeat_labels(b_names, n_rows),
+            "date": pl.Series(np.tile(np.array(dates, dtype="datetime64[D]"), n_pairs)).cast(pl.Date),
+            "return_a": flat["return_a"],
+            "return_b": flat["return_b"],
+            "spread": flat["spread"],
+            "pattern": _patterns(flat["return_a"], flat["return_b"]),
+            "rank": flat["rank"],
+            "count": flat["count"],
+            "percentile": flat["percentile"],
+            "rank_all": flat["rank_all"],
+            "count_all": flat["count_all"],
+            "percentile_all": flat["percentile_all"],
+            "zscore": flat["zscore"],
+        },
+    )
+    frame = frame.filter(pl.col("spread").is_not_nan())
+    return frame.with_columns(
+        pl.lit(window).alias("window"),
+        pl.col("rank", "count", "rank_all", "count_all").fill_nan(None).cast(pl.Int64),
+        pl.col("percentile", "percentile_all", "zscore").fill_nan(None),
+    )
+
+
+def rotation_events(
+    closes: pl.DataFrame, a: str, b: str, window: str = "1d", z_window: int = Z_WINDOW
+) -> pl.DataFrame:
+    """Event statistics of one pair A:B on every day (see :func:`pair_events`)."""
+    return pair_events(closes, [(a, b)], window, z_window)
+
+
+def top_events(events: pl.DataFrame, n: int = 10, since: date | None = None) -> pl.DataFrame:
+    """The ``n`` widest spreads (either direction) on or after ``since``, widest first."""
+    frame = events if since is None else events.filter(pl.col("date") >= since)
+    return frame.sort(pl.col("spread").abs(), descending=True).head(n)
+
+
+def event_on(events: pl.DataFrame, day: date, *, exact: bool = True) -> RotationEvent:
+    """The :class:`RotationEvent` of a one-pair events frame on ``day``.
+
+    With ``exact=False`` the last day on or before ``day`` is taken.  Adds the
+    last earlier date with a wider same-direction spread, and the pair's kind.
+    """
+    if events["pair"].n_unique() > 1:
+        raise DataError("event_on expects the events of one pair; filter by pair first")
+    upto = events.filter(pl.col("date") <= day)
+    if upto.is_empty() or (exact and upto["date"][-1] != day):
+        first = events["date"].min() if not events.is_empty() else None
+        last = events["date"].max() if not events.is_empty() else None
+        raise DataError(
+            f"no spread on {day.isoformat()}: not a session with both prices "
+            f"(pair history {first!s} .. {last!s})"
+        )
+    row = upto.row(-1, named=True)
+    spread = row["spread"]
+    same = upto.filter((pl.col("spread") * np.sign(spread)) > 0).sort("date") if spread != 0 else upto.head(0)
+    wider = same.filter(pl.col("spread").abs() > abs(spread))
+    info = pair_kind(row["a"], row["b"])
+    return RotationEvent(
+        a=row["a"],
+        b=row["b"],
+        date=row["date"],
+        window=row["window"],
+        return_a=row["return_a"],
+        return_b=row["return_b"],
+        spread=spread,
+        pattern=row["pattern"],
+        rank=row["rank"],
+        count=int(row["count"] or 0),
+        percentile=row["percentile"],
+        rank_all=row["rank_all"],
+        count_all=int(row["count_all"] or 0),
+        percentile_all=row["percentile_all"],
+        zscore=row["zscore"],
+        first_date=events["date"][0],
+        wider_before=wider["date"][-1] if not wider.is_empty() else None,
+        kind=info.kind if info else None,
+        label=info.label if info else None,
+    )
+
+
+def with_breadth(event: RotationEvent, breadth: Mapping[str, Any] | None) -> RotationEvent:
+    """The same event with a breadth confirmation attached (share of members up, volume...)."""
+    return replace(event, breadth=breadth)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def explain(event: RotationEvent) -> str:
+    """One paragraph in words: the spread, the pattern and its rank in history."""
+    a, b = event.a, event.b
+    win = "day" if event.window == "1d" else f"{event.window} window"
+    parts = [
+        f"{event.date.isoformat()} {event.pair}"
+        + (f" ({event.kind}: {event.label})" if event.kind else "")
+        + f": {a} {event.return_a * 100:+.2f}%, {b} {event.return_b * 100:+.2f}%, "
+        f"spread {event.spread * 100:+.2f} points over the {win}."
+    ]
+    if event.pattern == "a_up_b_down":
+        parts.append(f"A classic rotation day toward {a} ({a} up, {b} down).")
+    elif event.pattern == "a_down_b_up":
+        parts.append(f"A classic rotation day toward {b} ({a} down, {b} up).")
+    else:
+        parts.append(f"Both {'rose' if event.pattern == 'both_up' else 'fell'}; not a classic rotation day.")
+    if event.rank is not None and event.toward is not None:
+        winner, loser = (a, b) if event.spread > 0 else (b, a)
+        since = event.first_date.year
+        nth = "the widest" if event.rank == 1 else f"the {_ordinal(event.rank)} widest"
+        text = (
+            f"It was {nth} spread in {winner}'s favour since {since} "
+            f"(rank {event.rank:,} of {event.count:,} days when {winner} beat {loser} up to that day"
+        )
+        if event.rank_all is not None:
+            text += f"; {event.rank_all:,} of {event.count_all:,} over the whole history"
+        parts.append(text + ").")
+        if event.wider_before is not None:
+            parts.append(f"The last wider one was on {event.wider_before.isoformat()}.")
+        elif event.rank == 1:
+            parts.append(f"No wider one before it since {event.first_date.isoformat()}.")
+    if event.zscore is not None:
+        parts.append(f"z-score {event.zscore:+.1f} against the previous {Z_WINDOW} sessions.")
+    if event.breadth:
+        parts.append("Breadth: " + ", ".join(f"{k} {v}" for k, v in event.breadth.items()) + ".")
+    return " ".join(parts)
+
+
+def scan_pairs(
+    events: pl.DataFrame, as_of: date | None = None, notable: float = NOTABLE_PERCENTILE
+) -> pl.DataFrame:
+    """Each pair's latest day on or before ``as_of``, with ``notable`` (expanding percentile >= ``notable``).
+
+    ``events`` is the output of :func:`pair_events`.  Pairs whose data stopped
+    before the newest date are kept (their own last day) and marked ``stale``.
+    Sorted notable first, then by expanding percentile descending.
+    """
+    frame = events if as_of is None else events.filter(pl.col("date") <= as_of)
+    latest = frame.sort("pair", "date").group_by("pair", maintain_order=True).last()
+    newest = latest["date"].max() if not latest.is_empty() else None
+    return latest.with_columns(
+        (pl.col("percentile").fill_null(0.0) >= notable).alias("notable"),
+        (pl.col("date") != newest).alias("stale"),
+    ).sort(["notable", "percentile"], descending=[True, True], nulls_last=True)
