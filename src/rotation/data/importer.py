@@ -19,7 +19,9 @@ from typing import Any
 
 import polars as pl
 
+from rotation.data.constituents import constituent_handlers
 from rotation.data.files import BAR_SUFFIXES, BarFile, read_bar_file
+from rotation.data.fundamentals import import_handlers as fundamentals_handlers
 from rotation.data.store import Store, UpsertCounts
 from rotation.data.validate import hard_findings
 from rotation.errors import DataError
@@ -136,20 +138,24 @@ def _write_bars(store: Store, bar_file: BarFile) -> dict[str, UpsertCounts]:
 BAR_HANDLER = ImportHandler("bars", _claims_bars, _load_bars, _write_bars)
 
 # Tried in order; more specific kinds (constituents, fundamentals) go before bars.
-HANDLERS: list[ImportHandler] = [BAR_HANDLER]
+HANDLERS: list[ImportHandler] = [
+    *constituent_handlers(ImportHandler), *fundamentals_handlers(ImportHandler), BAR_HANDLER
+]
 
 _IGNORED_NAMES = {"sources.md", "readme.md", "license", ".gitkeep"}
 
 
-def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
-    """Files named, and every file inside folders named (recursively), sorted per folder."""
-    out: list[Path] = []
+def expand_paths(paths: Sequence[Path | str]) -> list[tuple[Path, bool]]:
+    """``(file, named)`` for files named (``named=True``) and every file inside folders named
+    (recursively, sorted per folder)."""
+    out: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            out.extend((p, False) for p in found)
         elif path.is_file():
-            out.append(path)
+            out.append((path, True))
         else:
             raise DataError(f"{path}: no such file or folder")
     return out
@@ -174,8 +180,12 @@ def import_paths(
     files = expand_paths(paths)
     loaded: list[tuple[Path, ImportHandler, Any]] = []
     skipped: list[tuple[Path, str]] = []
-    for path in files:
+    for path, named in files:
         handler = next((h for h in chosen if h.claims(path)), None)
+        if handler is None and named and path.name.lower().endswith(BAR_SUFFIXES):
+            # A file the user named explicitly is read as bars, so that what is wrong
+            # with it (a missing column...) is said instead of skipping it.
+            handler = BAR_HANDLER
         if handler is None:
             if path.name.lower() not in _IGNORED_NAMES:
                 skipped.append((path, "not a recognised data file (no importer claims it)"))

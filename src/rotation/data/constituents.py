@@ -1,0 +1,846 @@
+"""Constituent data: index member closes, membership history, member lists, fund holdings.
+
+Four kinds of file, recognised by name and header, each named after its
+universe: the file name up to its first underscore, lower-cased
+(``sp500_closes_adj.csv.gz`` -> ``sp500``, ``russell2000_iwm_holdings_2024-09-27.csv``
+-> ``russell2000``).
+
+* ``<universe>_closes*.csv[.gz]`` (or ``.parquet``): a wide matrix, first column
+  ``date`` (YYYY-MM-DD, strictly increasing), then one column per ticker of
+  split+dividend adjusted closes; an empty cell means no price that day.
+  Stored long in ``constituent_closes`` keyed by (universe, symbol, date);
+  empty cells are not stored.
+* ``<universe>_membership*.csv``: point-in-time membership intervals
+  ``ticker,start_date,end_date`` (``symbol`` also accepted).  A ticker is a
+  member on day d when ``start_date <= d < end_date``; an empty end means still a
+  member (the end date is the day of the change, when the ticker is already out).
+* ``<universe>_members*.csv``: the current member list: ``symbol`` (or
+  ``ticker``) and optionally ``security``/``name``, ``gics_sector``/``sector``,
+  ``gics_sub_industry``/``sub_industry``, ``date_added``, ``yf_symbol``.
+  Re-importing replaces the universe's list.
+* ``<universe>_<fund>_holdings_<YYYY-MM-DD>.csv``: a fund's holdings: ``ticker``
+  (or ``symbol``), ``weight_pct`` (percent) or ``weight`` (fraction), optionally
+  ``name``, ``sector``, ``price``, ``yf_symbol``; the as-of date comes from the
+  file name or an ``as_of`` column.  Re-importing replaces that snapshot.
+
+Symbols are stored in Yahoo form (``BRK.B`` -> ``BRK-B``; a ``yf_symbol``
+column wins when present) so that matrices, intervals and lists join.
+
+Every error names the file, the line (1 = header) and what was expected; files
+are parsed completely before anything is written (see :mod:`rotation.data.importer`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import polars as pl
+
+from rotation.data.store import Store, UpsertCounts
+from rotation.errors import DataError, StoreError
+
+KINDS: tuple[str, ...] = ("closes", "membership", "members", "holdings")
+H = TypeVar("H")
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS constituent_closes (
+    universe VARCHAR NOT NULL, symbol VARCHAR NOT NULL, date DATE NOT NULL,
+    adj_close DOUBLE NOT NULL,
+    source VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL
+    -- keyed by (universe, symbol, date): the importer keeps it unique (an index here
+    -- would triple the time to import a few million cells)
+);
+CREATE TABLE IF NOT EXISTS constituent_membership (
+    universe VARCHAR NOT NULL, symbol VARCHAR NOT NULL, start_date DATE NOT NULL, end_date DATE,
+    source VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (universe, symbol, start_date)
+);
+CREATE TABLE IF NOT EXISTS constituent_members (
+    universe VARCHAR NOT NULL, symbol VARCHAR NOT NULL, ticker VARCHAR, name VARCHAR,
+    sector VARCHAR, sub_industry VARCHAR, date_added DATE,
+    source VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (universe, symbol)
+);
+CREATE TABLE IF NOT EXISTS constituent_holdings (
+    universe VARCHAR NOT NULL, fund VARCHAR NOT NULL, as_of DATE NOT NULL, symbol VARCHAR NOT NULL,
+    ticker VARCHAR, name VARCHAR, sector VARCHAR, weight DOUBLE NOT NULL, price DOUBLE,
+    source VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (universe, fund, as_of, symbol)
+);
+"""
+
+SURVIVOR_NOTE = (
+    "survivor-biased: the constituent set holds mostly today's survivors; companies "
+    "removed through mergers, bankruptcies or delistings are largely missing"
+)
+
+_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+# -- recognising files ---------------------------------------------------------
+
+def _stem(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def universe_from_name(path: Path) -> str:
+    """The universe a file belongs to: its name up to the first underscore, lower-cased."""
+    stem = _stem(path) or path.name.lower()
+    return stem.split("_", 1)[0]
+
+
+def file_kind(path: Path) -> str | None:
+    """``closes``, ``membership``, ``members``, ``holdings`` (from the name), or None."""
+    stem = _stem(path)
+    if stem is None or "_" not in stem:
+        return None
+    words = stem.split("_")[1:]
+    if "holdings" in words:
+        return "holdings"
+    if "membership" in words:
+        return "membership"
+    if "members" in words:
+        return "members"
+    if "closes" in words:
+        return "closes"
+    return None
+
+
+def _header(path: Path) -> list[str]:
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            return [c.strip().lower() for c in pl.read_parquet_schema(path)]
+        opener: Any = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+            line = fh.readline()
+    except (OSError, EOFError, pl.exceptions.PolarsError):
+        return []
+    return [c.strip().strip('"').lower() for c in line.strip().split(",")]
+
+
+def _claims(kind: str) -> Any:
+    def claims(path: Path) -> bool:
+        if file_kind(path) != kind:
+            return False
+        cols = _header(path)
+        if not cols:
+            return False
+        if kind == "closes":
+            # A bar file has open, high, low and close; tickers like OPEN or LOW alone do not make one.
+            return cols[0] == "date" and len(cols) >= 2 and not {"open", "high", "low", "close"} <= set(cols)
+        has_symbol = bool({"ticker", "symbol"} & set(cols))
+        if kind == "membership":
+            return has_symbol and "start_date" in cols
+        if kind == "holdings":
+            return has_symbol and bool({"weight_pct", "weight"} & set(cols))
+        return has_symbol
+
+    return claims
+
+
+# -- reading files ---------------------------------------------------------------
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
+    if path.name.lower().endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path}: not a valid gzip file: {exc}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text") from exc
+
+
+def _check_width(path: Path, text: str) -> None:
+    """Every line has as many commas as the header (only for quote-free files)."""
+    lines = text.rstrip("\n").split("\n")
+    width = lines[0].count(",")
+    for i, line in enumerate(lines[1:], start=2):
+        if line.strip() and line.count(",") != width:
+            raise DataError(
+                f"{path}:{i}: expected {width + 1} comma-separated fields like the header, "
+                f"found {line.count(',') + 1}"
+            )
+
+
+def _read_table(path: Path, expected: str) -> pl.DataFrame:
+    """All columns as strings, lower-cased names, plus ``line`` (1 = header)."""
+    if path.name.lower().endswith(".parquet"):
+        try:
+            frame = pl.read_parquet(path).select(pl.all().cast(pl.Utf8))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise DataError(f"{path}: not a readable Parquet file: {exc}") from exc
+        first = 1
+    else:
+        text = _read_text(path)
+        if not text.strip():
+            raise DataError(f"{path}:1: empty file, expected a header line {expected}")
+        if '"' not in text:
+            _check_width(path, text)
+        try:
+            frame = pl.read_csv(io.StringIO(text), infer_schema=False, raise_if_empty=True)
+        except pl.exceptions.PolarsError as exc:
+            raise DataError(f"{path}: malformed CSV, expected {expected}: {exc}") from exc
+        first = 2
+    names = [c.strip().lower() for c in frame.columns]
+    dup = next((n for n in names if names.count(n) > 1 or "_duplicated_" in n), None)
+    if dup is not None:
+        raise DataError(f"{path}:1: column {dup.split('_duplicated_')[0]!r} appears twice in the header")
+    frame.columns = names
+    return frame.with_columns((pl.int_range(pl.len()) + first).alias("line"))
+
+
+def _yahoo(col: pl.Expr) -> pl.Expr:
+    return col.str.strip_chars().str.to_uppercase().str.replace_all(".", "-", literal=True)
+
+
+def _dates(path: Path, frame: pl.DataFrame, col: str, *, required: bool) -> pl.Series:
+    raw = frame[col].str.strip_chars()
+    parsed = raw.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    bad = frame.filter(raw.is_not_null() & (raw != "") & parsed.is_null())
+    if not bad.is_empty():
+        row = bad.row(0, named=True)
+        raise DataError(f"{path}:{row['line']}: column {col}: expected a date YYYY-MM-DD, found {row[col]!r}")
+    if required:
+        missing = frame.filter(parsed.is_null())
+        if not missing.is_empty():
+            raise DataError(f"{path}:{missing['line'][0]}: column {col}: missing date")
+    return parsed.alias(col)
+
+
+def _numbers(path: Path, frame: pl.DataFrame, col: str) -> pl.Series:
+    raw = frame[col].str.strip_chars()
+    parsed = raw.cast(pl.Float64, strict=False)
+    bad = frame.filter(raw.is_not_null() & (raw != "") & (parsed.is_null() | parsed.is_nan()))
+    if not bad.is_empty():
+        row = bad.row(0, named=True)
+        raise DataError(f"{path}:{row['line']}: column {col}: expected a number, found {row[col]!r}")
+    return parsed.alias(col)
+
+
+def _pick(frame: pl.DataFrame, *names: str) -> str | None:
+    return next((n for n in names if n in frame.columns), None)
+
+
+def _symbols(path: Path, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """(symbol in Yahoo form, ticker as written); a missing ticker is an error."""
+    tcol = _pick(frame, "ticker", "symbol")
+    if tcol is None:
+        raise DataError(f"{path}:1: expected a column ticker or symbol")
+    ticker = frame[tcol].str.strip_chars()
+    missing = frame.filter(ticker.is_null() | (ticker == ""))
+    if not missing.is_empty():
+        raise DataError(f"{path}:{missing['line'][0]}: column {tcol}: missing ticker")
+    expr = _yahoo(pl.col(tcol))
+    if "yf_symbol" in frame.columns:
+        yf = _yahoo(pl.col("yf_symbol"))
+        expr = pl.when(yf.is_null() | (yf == "")).then(expr).otherwise(yf)
+    symbol = frame.select(expr.alias("symbol")).to_series()
+    return symbol, ticker.alias("ticker")
+
+
+def _no_duplicates(path: Path, frame: pl.DataFrame, keys: Sequence[str]) -> None:
+    dup = frame.filter(pl.struct(list(keys)).is_duplicated())
+    if not dup.is_empty():
+        second = dup.row(1, named=True)
+        what = ", ".join(f"{k}={second[k]}" for k in keys)
+        raise DataError(f"{path}:{second['line']}: duplicate entry ({what}); expected one row per key")
+
+
+@dataclass(frozen=True)
+class ConstituentFile:
+    """One parsed constituent file, ready to be written (``frame`` matches its table)."""
+
+    path: Path
+    kind: str
+    universe: str
+    frame: pl.DataFrame
+    notes: tuple[str, ...] = ()
+
+
+def _locate_bad_cell(path: Path, text: str, tickers: list[str]) -> DataError:
+    """The first cell that is not a number (slow path, only after the fast parse failed)."""
+    frame = pl.read_csv(io.StringIO(text), infer_schema=False)
+    frame = frame.with_columns((pl.int_range(pl.len()) + 2).alias("line"))
+    for col in frame.columns[1:-1]:
+        raw = frame[col].str.strip_chars()
+        parsed = raw.cast(pl.Float64, strict=False)
+        bad = frame.filter(raw.is_not_null() & (raw != "") & (parsed.is_null() | parsed.is_nan()))
+        if not bad.is_empty():
+            return DataError(f"{path}:{bad['line'][0]}: column {col}: expected a number, found {bad[col][0]!r}")
+    return DataError(f"{path}: malformed CSV, expected date,TICKER1,TICKER2,... with numbers")
+
+
+def read_closes_file(path: Path | str) -> ConstituentFile:
+    """A wide ``date`` x ticker matrix of adjusted closes -> long (universe, symbol, date, adj_close)."""
+    path = Path(path)
+    universe = universe_from_name(path)
+    expected = "date,TICKER1,TICKER2,..."
+    if path.name.lower().endswith(".parquet"):
+        frame = _read_table(path, expected)
+        text = None
+    else:
+        text = _read_text(path)
+        if not text.strip():
+            raise DataError(f"{path}:1: empty file, expected a header line {expected}")
+        _check_width(path, text)
+        header = [c.strip() for c in text.split("\n", 1)[0].strip().split(",")]
+        schema = {h: (pl.Utf8 if i == 0 else pl.Float64) for i, h in enumerate(header)}
+        if len(schema) != len(header):
+            dup = next(h for h in header if header.count(h) > 1)
+            raise DataError(f"{path}:1: column {dup!r} appears twice in the header")
+        try:
+            frame = pl.read_csv(io.StringIO(text), schema=schema)
+        except pl.exceptions.PolarsError:
+            raise _locate_bad_cell(path, text, header[1:]) from None
+        frame.columns = [c.lower() if i == 0 else c for i, c in enumerate(frame.columns)]
+        frame = frame.with_columns((pl.int_range(pl.len()) + 2).alias("line"))
+    if frame.columns[0] != "date":
+        raise DataError(f"{path}:1: expected the first column to be date, found {frame.columns[0]!r}")
+    tickers = [c for c in frame.columns[1:] if c != "line"]
+    if not tickers:
+        raise DataError(f"{path}:1: expected ticker columns after date")
+    if any(not t.strip() for t in tickers):
+        raise DataError(f"{path}:1: empty column name in the header")
+    dates = _dates(path, frame, "date", required=True)
+    bad = frame.filter(dates.diff().dt.total_days() <= 0)
+    if not bad.is_empty():
+        raise DataError(
+            f"{path}:{bad['line'][0]}: dates must be strictly increasing, found {bad['date'][0]} "
+            "after a later or equal date"
+        )
+    if text is None:  # Parquet: strings -> numbers, with the cell named on failure
+        values = frame.select([_numbers(path, frame, t) for t in tickers])
+    else:
+        values = frame.select(tickers)
+        nan = values.select(pl.any_horizontal(pl.all().is_nan())).to_series()
+        if nan.any():
+            row = int(nan.arg_true()[0])
+            col = next(t for t in tickers if values[t].is_nan()[row])
+            raise DataError(f"{path}:{frame['line'][row]}: column {col}: expected a number, found NaN")
+    symbols = [t.strip().upper().replace(".", "-") for t in tickers]
+    if len(set(symbols)) != len(symbols):
+        dup = next(s for s in symbols if symbols.count(s) > 1)
+        raise DataError(f"{path}:1: ticker {dup} appears twice in the header")
+    values.columns = symbols
+    wide = values.with_columns(dates)
+    long = (
+        wide.unpivot(index="date", variable_name="symbol", value_name="adj_close")
+        .drop_nulls("adj_close")
+        .select(pl.lit(universe).alias("universe"), "symbol", "date", "adj_close")
+    )
+    notes = [f"{universe}: {len(symbols)} tickers x {wide.height} dates, {long.height} prices"]
+    nonpos = long.filter(pl.col("adj_close") <= 0)
+    if not nonpos.is_empty():
+        names = ", ".join(sorted(set(nonpos["symbol"].to_list()))[:5])
+        notes.append(f"{nonpos.height} non-positive closes kept ({names}); breadth treats them as missing")
+    return ConstituentFile(path, "closes", universe, long, tuple(notes))
+
+
+def read_membership_file(path: Path | str) -> ConstituentFile:
+    """Membership intervals ``ticker,start_date,end_date`` (end empty = still a member)."""
+    path = Path(path)
+    frame = _read_table(path, "ticker,start_date,end_date")
+    for col in ("start_date", "end_date"):
+        if col not in frame.columns:
+            raise DataError(f"{path}:1: expected columns ticker,start_date,end_date; missing {col}")
+    symbol, _ = _symbols(path, frame)
+    start = _dates(path, frame, "start_date", required=True)
+    end = _dates(path, frame, "end_date", required=False)
+    out = pl.DataFrame([symbol, start, end, frame["line"]])
+    bad = out.filter(pl.col("end_date") <= pl.col("start_date"))
+    if not bad.is_empty():
+        raise DataError(f"{path}:{bad['line'][0]}: end_date must be after start_date")
+    _no_duplicates(path, out, ["symbol", "start_date"])
+    universe = universe_from_name(path)
+    out = out.select(pl.lit(universe).alias("universe"), "symbol", "start_date", "end_date")
+    return ConstituentFile(path, "membership", universe, out, (f"{universe}: {out.height} intervals",))
+
+
+def _text(frame: pl.DataFrame, *names: str) -> pl.Series:
+    col = _pick(frame, *names)
+    if col is None:
+        return pl.Series(names[0], [None] * frame.height, dtype=pl.Utf8)
+    return frame[col].str.strip_chars()
+
+
+def read_members_file(path: Path | str) -> ConstituentFile:
+    """A current member list: symbol/ticker and optional name, sector, sub-industry, date_added."""
+    path = Path(path)
+    frame = _read_table(path, "symbol[,security,gics_sector,gics_sub_industry,date_added,yf_symbol]")
+    symbol, ticker = _symbols(path, frame)
+    added = (
+        _dates(path, frame, "date_added", required=False)
+        if "date_added" in frame.columns
+        else pl.Series("date_added", [None] * frame.height, dtype=pl.Date)
+    )
+    out = pl.DataFrame(
+        [
+            symbol,
+            ticker,
+            _text(frame, "security", "name").alias("name"),
+            _text(frame, "gics_sector", "sector").alias("sector"),
+            _text(frame, "gics_sub_industry", "sub_industry").alias("sub_industry"),
+            added,
+            frame["line"],
+        ]
+    )
+    _no_duplicates(path, out, ["symbol"])
+    universe = universe_from_name(path)
+    out = out.select(pl.lit(universe).alias("universe"), pl.exclude("line"))
+    return ConstituentFile(path, "members", universe, out, (f"{universe}: {out.height} members",))
+
+
+def read_holdings_file(path: Path | str) -> ConstituentFile:
+    """A fund's holdings with weights (``weight_pct`` in percent or ``weight`` as a fraction)."""
+    path = Path(path)
+    frame = _read_table(path, "ticker,weight_pct[,name,sector,price,yf_symbol]")
+    symbol, ticker = _symbols(path, frame)
+    if "weight_pct" in frame.columns:
+        weight = _numbers(path, frame, "weight_pct") / 100.0
+        wcol = "weight_pct"
+    elif "weight" in frame.columns:
+        weight = _numbers(path, frame, "weight")
+        wcol = "weight"
+    else:
+        raise DataError(f"{path}:1: expected a column weight_pct (percent) or weight (fraction)")
+    missing = frame.filter(weight.is_null())
+    if not missing.is_empty():
+        raise DataError(f"{path}:{missing['line'][0]}: column {wcol}: missing weight")
+    stem = _stem(path) or path.name.lower()
+    if "as_of" in frame.columns:
+        as_of_col = _dates(path, frame, "as_of", required=True)
+        if as_of_col.n_unique() != 1:
+            raise DataError(f"{path}: column as_of: expected one date for the whole file")
+        as_of = as_of_col[0]
+    else:
+        found = _DATE_IN_NAME.search(stem)
+        if not found:
+            raise DataError(
+                f"{path}: expected the holdings date in the file name (..._YYYY-MM-DD.csv) or an as_of column"
+            )
+        try:
+            as_of = date.fromisoformat(found.group(1))
+        except ValueError:
+            raise DataError(f"{path}: file name date {found.group(1)!r} is not a valid date") from None
+    words = stem.split("_")
+    fund = words[1] if len(words) > 2 and words[1] != "holdings" else words[0]
+    price = (
+        _numbers(path, frame, "price")
+        if "price" in frame.columns
+        else pl.Series("price", [None] * frame.height, dtype=pl.Float64)
+    )
+    out = pl.DataFrame(
+        [
+            symbol,
+            ticker,
+            _text(frame, "name", "security").alias("name"),
+            _text(frame, "sector", "gics_sector").alias("sector"),
+            weight.alias("weight"),
+            price.alias("price"),
+            frame["line"],
+        ]
+    )
+    # One fund can list a ticker twice (share classes, lines of the same stock): sum them.
+    out = out.group_by("symbol", maintain_order=True).agg(
+        pl.col("ticker").first(),
+        pl.col("name").first(),
+        pl.col("sector").first(),
+        pl.col("weight").sum(),
+        pl.col("price").first(),
+    )
+    universe = universe_from_name(path)
+    out = out.select(
+        pl.lit(universe).alias("universe"),
+        pl.lit(fund.upper()).alias("fund"),
+        pl.lit(as_of).cast(pl.Date).alias("as_of"),
+        "symbol", "ticker", "name", "sector", "weight", "price",
+    )
+    total = float(out["weight"].sum())
+    note = f"{universe}: {fund.upper()} holdings as of {as_of}: {out.height} lines, weights sum to {total:.1%}"
+    return ConstituentFile(path, "holdings", universe, out, (note,))
+
+
+# -- writing ----------------------------------------------------------------------
+
+_TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (table, key columns, value columns)
+    "closes": ("constituent_closes", ("universe", "symbol", "date"), ("adj_close",)),
+    "membership": ("constituent_membership", ("universe", "symbol", "start_date"), ("end_date",)),
+    "members": (
+        "constituent_members",
+        ("universe", "symbol"),
+        ("ticker", "name", "sector", "sub_industry", "date_added"),
+    ),
+    "holdings": (
+        "constituent_holdings",
+        ("universe", "fund", "as_of", "symbol"),
+        ("ticker", "name", "sector", "weight", "price"),
+    ),
+}
+# Kinds where a file is the whole list: rows of the same scope missing from it are removed.
+_REPLACE_SCOPE: dict[str, tuple[str, ...]] = {
+    "members": ("universe",),
+    "holdings": ("universe", "fund", "as_of"),
+}
+
+
+def ensure_tables(store: Store) -> None:
+    """Create the constituent tables when missing (a no-op on a read-only store)."""
+    store.ensure(_DDL)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def write_constituents(store: Store, item: ConstituentFile) -> dict[str, UpsertCounts]:
+    """Upsert one parsed file; counts per symbol (closes) or per universe (other kinds)."""
+    table, keys, values = _TABLES[item.kind]
+    cols = [*keys, *values]
+    incoming = item.frame.select(cols).with_columns(pl.lit(f"file:{item.path.name}").alias("source"))
+    on = " AND ".join(f"i.{k} = t.{k}" for k in keys)
+    differs = " OR ".join(f"i.{v} IS DISTINCT FROM t.{v}" for v in values)
+    group = "symbol" if item.kind == "closes" else "universe"
+    with store.transaction() as con:
+        con.execute(_DDL)
+        con.register("incoming_constituents", incoming.to_arrow())
+        try:
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE constituent_delta AS
+                SELECT i.*, t.{keys[0]} IS NULL AS is_new
+                FROM incoming_constituents i LEFT JOIN {table} t ON {on}
+                WHERE t.{keys[0]} IS NULL OR {differs}
+                """
+            )
+            delta = con.execute(
+                f"""
+                SELECT {group}, count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new)
+                FROM constituent_delta GROUP BY {group}
+                """
+            ).fetchall()
+            removed = 0
+            scope = _REPLACE_SCOPE.get(item.kind)
+            if scope:
+                scope_on = " AND ".join(f"s.{k} = t.{k}" for k in scope)
+                gone = f"""
+                    FROM {table} t
+                    WHERE EXISTS (SELECT 1 FROM incoming_constituents s WHERE {scope_on})
+                      AND NOT EXISTS (SELECT 1 FROM incoming_constituents i WHERE {on})
+                """
+                row = con.execute(f"SELECT count(*) {gone}").fetchone()
+                removed = int(row[0]) if row else 0
+                if removed:
+                    con.execute(
+                        f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN "
+                        f"(SELECT ({', '.join('t.' + k for k in keys)}) {gone})"
+                    )
+            # Changed rows: delete then insert (DuckDB upserts on a primary key are slow at this size).
+            con.execute(
+                f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN "
+                f"(SELECT ({', '.join(keys)}) FROM constituent_delta WHERE NOT is_new)"
+            )
+            con.execute(
+                f"INSERT INTO {table} ({', '.join(cols)}, source, imported_at) "
+                f"SELECT {', '.join(cols)}, source, ? FROM constituent_delta",
+                [_now()],
+            )
+            con.execute("DROP TABLE constituent_delta")
+        finally:
+            con.unregister("incoming_constituents")
+    sizes = incoming.group_by(group).len()
+    touched = {str(g): (int(a), int(c)) for g, a, c in delta}
+    out = {}
+    for g, n in sizes.iter_rows():
+        a, c = touched.get(str(g), (0, 0))
+        out[str(g)] = UpsertCounts(a, c, int(n) - a - c)
+    if removed and out:
+        first = next(iter(out))
+        prev = out[first]
+        # Rows dropped from a replaced list count as changed (the list changed).
+        out[first] = UpsertCounts(prev.added, prev.changed + removed, prev.unchanged)
+    return out
+
+
+_READERS: dict[str, Any] = {
+    "closes": read_closes_file,
+    "membership": read_membership_file,
+    "members": read_members_file,
+    "holdings": read_holdings_file,
+}
+
+
+def constituent_handlers(factory: Callable[..., H]) -> list[H]:
+    """Import handlers for the four constituent kinds, built with ``factory``.
+
+    ``factory`` is :class:`rotation.data.importer.ImportHandler` (passed in so
+    that this module does not import the importer, which imports it).
+    """
+
+    def loader(kind: str) -> Callable[[Path, object], ConstituentFile]:
+        def load(path: Path, options: object) -> ConstituentFile:
+            return _READERS[kind](path)
+
+        return load
+
+    return [factory(f"universe-{k}", _claims(k), loader(k), write_constituents) for k in KINDS]
+
+
+# -- reading the store ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UniverseInfo:
+    """What the store holds for one universe."""
+
+    universe: str
+    symbols: int
+    first_date: date | None
+    last_date: date | None
+    prices: int
+    intervals: int
+    members: int
+    holdings: tuple[tuple[str, date], ...]  # (fund, as_of)
+
+    @property
+    def membership(self) -> str:
+        """``point-in-time`` (intervals), else ``fixed`` (every column counts on every date)."""
+        return "point-in-time" if self.intervals else "fixed"
+
+
+def _require_tables(store: Store) -> None:
+    if not store.table_exists("constituent_closes"):
+        raise StoreError(
+            f"no constituent data in store {store.path}: import a universe folder first "
+            "(`rotation data import ../shared/data`)"
+        )
+
+
+def universes(store: Store) -> list[UniverseInfo]:
+    """Every universe with imported closes, membership, member lists or holdings."""
+    if not store.table_exists("constituent_closes"):
+        return []
+    closes = {
+        r[0]: r[1:]
+        for r in store.connection.execute(
+            "SELECT universe, count(DISTINCT symbol), min(date), max(date), count(*) "
+            "FROM constituent_closes GROUP BY universe"
+        ).fetchall()
+    }
+
+    def counts(table: str) -> dict[str, int]:
+        rows = store.connection.execute(f"SELECT universe, count(*) FROM {table} GROUP BY universe").fetchall()
+        return {u: int(n) for u, n in rows}
+
+    intervals = counts("constituent_membership")
+    members = counts("constituent_members")
+    funds: dict[str, list[tuple[str, date]]] = {}
+    for u, fund, as_of in store.connection.execute(
+        "SELECT DISTINCT universe, fund, as_of FROM constituent_holdings ORDER BY 1, 2, 3"
+    ).fetchall():
+        funds.setdefault(u, []).append((fund, as_of))
+    names = sorted(set(closes) | set(intervals) | set(members) | set(funds))
+    out = []
+    for u in names:
+        n, first, last, prices = closes.get(u, (0, None, None, 0))
+        out.append(
+            UniverseInfo(u, int(n), first, last, int(prices), intervals.get(u, 0), members.get(u, 0),
+                         tuple(funds.get(u, [])))
+        )
+    return out
+
+
+def _check_universe(store: Store, universe: str) -> None:
+    known = [u.universe for u in universes(store)]
+    if universe not in known:
+        have = ", ".join(known) or "none"
+        raise StoreError(
+            f"no constituent data for universe {universe!r} in store {store.path} (have: {have}); "
+            "import a <universe>_closes*.csv file first"
+        )
+
+
+def load_closes(
+    store: Store, universe: str, start: date | None = None, end: date | None = None
+) -> pl.DataFrame:
+    """The wide matrix: ``date`` then one Float64 column per symbol (sorted), null where no price."""
+    _require_tables(store)
+    _check_universe(store, universe)
+    sql = "SELECT symbol, date, adj_close FROM constituent_closes WHERE universe = ?"
+    params: list[Any] = [universe]
+    if start is not None:
+        sql += " AND date >= ?"
+        params.append(start)
+    if end is not None:
+        sql += " AND date <= ?"
+        params.append(end)
+    long = store.query(sql, params)
+    if long.is_empty():
+        return pl.DataFrame({"date": pl.Series([], dtype=pl.Date)})
+    wide = long.pivot(on="symbol", index="date", values="adj_close", sort_columns=True).sort("date")
+    return wide.select("date", pl.exclude("date").cast(pl.Float64))
+
+
+def load_membership(store: Store, universe: str) -> pl.DataFrame:
+    """Membership intervals ``symbol, start_date, end_date`` (empty when the universe has none)."""
+    _require_tables(store)
+    return store.query(
+        "SELECT symbol, start_date, end_date FROM constituent_membership WHERE universe = ? "
+        "ORDER BY symbol, start_date",
+        [universe],
+    )
+
+
+def load_members(store: Store, universe: str) -> pl.DataFrame:
+    """The current member list ``symbol, ticker, name, sector, sub_industry, date_added``."""
+    _require_tables(store)
+    return store.query(
+        "SELECT symbol, ticker, name, sector, sub_industry, date_added FROM constituent_members "
+        "WHERE universe = ? ORDER BY symbol",
+        [universe],
+    )
+
+
+def load_holdings(
+    store: Store, universe: str, fund: str | None = None, as_of: date | None = None
+) -> pl.DataFrame:
+    """Holdings ``fund, as_of, symbol, ticker, name, sector, weight (fraction), price``.
+
+    The latest snapshot on or before ``as_of`` (default: the latest one).
+    """
+    _require_tables(store)
+    sql = "SELECT max(as_of) FROM constituent_holdings WHERE universe = ?"
+    params: list[Any] = [universe]
+    if fund is not None:
+        sql += " AND fund = ?"
+        params.append(fund.upper())
+    if as_of is not None:
+        sql += " AND as_of <= ?"
+        params.append(as_of)
+    row = store.connection.execute(sql, params).fetchone()
+    snapshot = row[0] if row else None
+    if snapshot is None:
+        raise StoreError(
+            f"no holdings for universe {universe!r}{' fund ' + fund if fund else ''} in store {store.path}"
+            f"{' on or before ' + as_of.isoformat() if as_of else ''}; import a <universe>_<fund>_holdings_<date>.csv"
+        )
+    sql = (
+        "SELECT fund, as_of, symbol, ticker, name, sector, weight, price FROM constituent_holdings "
+        "WHERE universe = ? AND as_of = ?"
+    )
+    params = [universe, snapshot]
+    if fund is not None:
+        sql += " AND fund = ?"
+        params.append(fund.upper())
+    return store.query(sql + " ORDER BY weight DESC, symbol", params)
+
+
+def membership_mask(closes: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:
+    """Wide Boolean frame shaped like ``closes``: True where the symbol was a member that day.
+
+    Member on d when ``start_date <= d < end_date`` (open end = still a member).
+    With no intervals every cell is True (fixed membership).  Vectorized: +1/-1
+    marks at each interval's first and past-the-end rows, summed down the dates.
+    """
+    symbols = [c for c in closes.columns if c != "date"]
+    if intervals.is_empty():
+        return closes.select("date", *[pl.lit(True).alias(s) for s in symbols])
+    days = closes["date"].to_numpy()
+    col_of = {s: i for i, s in enumerate(symbols)}
+    known = intervals.filter(pl.col("symbol").is_in(symbols))
+    cols = np.array([col_of[s] for s in known["symbol"].to_list()], dtype=np.int64)
+    starts = np.searchsorted(days, known["start_date"].to_numpy(), side="left")
+    far = np.datetime64("9999-12-31")
+    ends_raw = known["end_date"].fill_null(date(9999, 12, 31)).to_numpy().astype("datetime64[D]")
+    ends = np.where(ends_raw == far, len(days), np.searchsorted(days, ends_raw, side="left"))
+    marks = np.zeros((len(days) + 1, len(symbols)), dtype=np.int32)
+    np.add.at(marks, (starts, cols), 1)
+    np.add.at(marks, (ends, cols), -1)
+    inside = np.cumsum(marks, axis=0)[: len(days)] > 0
+    return pl.DataFrame(inside, schema=symbols).insert_column(0, closes["date"])
+
+
+@dataclass(frozen=True)
+class ConstituentPanel:
+    """A universe's closes matrix with its membership mask, ready for breadth work.
+
+    ``closes``: ``date`` + one Float64 column per symbol (adjusted closes, null
+    where no price).  ``members``: the same shape, Boolean, True where the
+    symbol was a member that day.  ``membership`` says which rule made the
+    mask; ``notes`` carry the survivorship caveat.
+    """
+
+    universe: str
+    closes: pl.DataFrame
+    members: pl.DataFrame
+    membership: str
+    notes: tuple[str, ...]
+
+
+def load_panel(
+    store: Store, universe: str, start: date | None = None, end: date | None = None
+) -> ConstituentPanel:
+    """Closes and membership mask of ``universe`` between ``start`` and ``end`` (inclusive)."""
+    closes = load_closes(store, universe, start, end)
+    intervals = load_membership(store, universe)
+    mask = membership_mask(closes, intervals)
+    symbols = closes.width - 1
+    if intervals.is_empty():
+        kind = "fixed"
+        why = (
+            f"{universe}: no membership history: all {symbols} tickers in the matrix count on every date "
+            "(the list is a single snapshot, applied to the past)"
+        )
+    else:
+        kind = "point-in-time"
+        covered = len(set(intervals["symbol"].to_list()) & set(closes.columns))
+        why = (
+            f"{universe}: point-in-time membership from {intervals.height} intervals "
+            f"({covered} of {symbols} tickers in the matrix have one)"
+        )
+    return ConstituentPanel(universe, closes, mask, kind, (why, f"{universe}: {SURVIVOR_NOTE}"))
+
+
+__all__ = [
+    "KINDS",
+    "SURVIVOR_NOTE",
+    "ConstituentFile",
+    "ConstituentPanel",
+    "UniverseInfo",
+    "constituent_handlers",
+    "ensure_tables",
+    "file_kind",
+    "load_closes",
+    "load_holdings",
+    "load_members",
+    "load_membership",
+    "load_panel",
+    "membership_mask",
+    "read_closes_file",
+    "read_holdings_file",
+    "read_members_file",
+    "read_membership_file",
+    "universe_from_name",
+    "universes",
+    "write_constituents",
+]
