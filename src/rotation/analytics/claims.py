@@ -171,7 +171,7 @@ def _roll(ctx: _Ctx, value: Any) -> Roll | None:
         return None
     if value not in ("prev", "next"):
         raise ctx.fail("roll", "'prev' or 'next'", value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _bool(ctx: _Ctx, key: str, value: Any) -> bool:
@@ -193,9 +193,10 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
     if not isinstance(sentence, str) or not sentence.strip():
         raise ctx.fail("sentence", "the claim's sentence as text", sentence)
 
-    kind = raw.get("kind") or ("compare" if "symbols" in raw else "day" if "date" in raw else "move")
-    if kind not in ("move", "day", "compare"):
-        raise ctx.fail("kind", "'move', 'day' or 'compare'", kind)
+    kind_raw = raw.get("kind") or ("compare" if "symbols" in raw else "day" if "date" in raw else "move")
+    if kind_raw not in ("move", "day", "compare"):
+        raise ctx.fail("kind", "'move', 'day' or 'compare'", kind_raw)
+    kind: ClaimKind = "compare" if kind_raw == "compare" else "day" if kind_raw == "day" else "move"
 
     if kind == "compare":
         symbols = raw.get("symbols")
@@ -220,8 +221,8 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
         to_anchor = _anchor(ctx, "date", raw["date"])
         if to_anchor.kind != "date" or to_anchor.field != "close":
             raise ctx.fail("date", "a plain date YYYY-MM-DD (the change is close to close)", raw["date"])
-        froms = (parse_anchor("-1d"),)
-        tos = (to_anchor,)
+        froms: tuple[Anchor, ...] = (parse_anchor("-1d"),)
+        tos: tuple[Anchor, ...] = (to_anchor,)
     else:
         if "date" in raw:
             raise ctx.fail("date", "no 'date' in a move/compare claim (use 'from' and 'to')")
