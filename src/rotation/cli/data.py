@@ -153,5 +153,73 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+@data_app.command("update")
+def update_cmd(
+    symbols: Annotated[list[str] | None, typer.Argument(help="Symbols (default: every stored symbol).")] = None,
+    universe: Annotated[
+        list[str] | None, typer.Option("--universe", help="Add the symbols of a universe (repeatable).")
+    ] = None,
+    provider: Annotated[str, typer.Option("--provider", help="yahoo (needs the yahoo extra) or stooq.")] = "yahoo",
+    end: EndOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Download new bars (from the last stored date on) for symbols, universes or the whole store.
+
+    An empty store with nothing named fetches the default universes (core,
+    sectors, styles, megacaps).  Each symbol is one transaction; a failed symbol
+    is reported (exit 1) while the others are stored.
+    """
+    from rotation.data.providers import get_provider
+    from rotation.data.universes import load_universe
+    from rotation.data.update import DEFAULT_UNIVERSES, SymbolUpdate, update_symbols
+
+    source = get_provider(provider)
+    names: list[str] = list(symbols or [])
+    for name in universe or []:
+        names.extend(load_universe(name).symbols)
+    with write_store(store) as st:
+        if not names:
+            names = st.symbols()
+        if not names:
+            for name in DEFAULT_UNIVERSES:
+                names.extend(load_universe(name).symbols)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            console=err_console, transient=True, disable=json_out,
+        ) as progress:
+            task = progress.add_task(f"updating from {source.name}", total=len(dict.fromkeys(names)))
+
+            def on_symbol(result: SymbolUpdate) -> None:
+                progress.update(task, advance=1, description=f"{result.symbol}")
+                if not result.ok:
+                    err_console.print(f"[red]failed[/] {result.symbol}: {result.error}", markup=True)
+
+            report = update_symbols(st, source, names, end=parse_date(end, "--end"), on_symbol=on_symbol)
+    if json_out:
+        print_json(report)
+    else:
+        rows = [
+            [r.symbol, r.start or "(full)", *(
+                (r.counts.added, r.counts.changed, r.counts.unchanged) if r.counts else ("-", "-", "-")
+            ), "full refetch (adjustments re-based)" if r.full_refetch else (r.error or "ok")]
+            for r in report.results
+        ]
+        console.print(make_table(f"Update from {report.provider}", ["symbol", "from", "added", "changed", "unchanged", "status"], rows))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@data_app.command("export")
+def export_cmd(
+    folder: Annotated[Path, typer.Argument(help="Destination folder (created).")],
+    store: StoreOpt = None,
+) -> None:
+    """Export all bars to Parquet, partitioned by symbol (for Dask or other tools)."""
+    with read_store(store) as st:
+        n = st.export_parquet(folder)
+    console.print(f"exported {n} rows to {folder}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(data_app, name="data")

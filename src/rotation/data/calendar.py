@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 from functools import lru_cache
 
@@ -17,8 +18,11 @@ CHECK_START = date(1970, 1, 1)
 def _sessions() -> pl.Series:
     import exchange_calendars as xcals
 
-    cal = xcals.get_calendar("XNYS", start=CALENDAR_START.isoformat())
-    days = [ts.date() for ts in cal.sessions]
+    # exchange-calendars trips pandas' own deprecation warnings; they are not ours to fix.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cal = xcals.get_calendar("XNYS", start=CALENDAR_START.isoformat())
+        days = [ts.date() for ts in cal.sessions]
     return pl.Series("date", days, dtype=pl.Date)
 
 

@@ -125,8 +125,9 @@ def _ragged_line(path: Path, text: str, sep: str) -> DataError:
     return DataError(f"{path}: malformed CSV")
 
 
-def _read_csv_strings(path: Path) -> pl.DataFrame:
-    text = _read_text(path)
+def _read_csv_strings(path: Path, text: str | None = None) -> pl.DataFrame:
+    if text is None:
+        text = _read_text(path)
     if not text.strip():
         raise DataError(f"{path}:1: empty file, expected a header line with date,open,high,low,close")
     header = text.split("\n", 1)[0]
@@ -172,8 +173,21 @@ def read_bar_file(path: Path | str, symbol: str | None = None) -> BarFile:
     missing column, an unparseable date or number, or a missing price.
     """
     path = Path(path)
-    raw = _read_parquet(path) if path.name.lower().endswith(".parquet") else _read_csv_strings(path)
-    first_data_line = 1 if path.name.lower().endswith(".parquet") else 2
+    if path.name.lower().endswith(".parquet"):
+        return _to_bars(path, _read_parquet(path), symbol, first_data_line=1)
+    return _to_bars(path, _read_csv_strings(path), symbol, first_data_line=2)
+
+
+def read_bar_text(text: str, name: str, symbol: str | None = None) -> BarFile:
+    """Parse CSV text (e.g. a provider's response) as :func:`read_bar_file` does a file.
+
+    ``name`` stands for the file in messages (e.g. ``stooq:SPY``).
+    """
+    where = Path(name)
+    return _to_bars(where, _read_csv_strings(where, text), symbol, first_data_line=2)
+
+
+def _to_bars(path: Path, raw: pl.DataFrame, symbol: str | None, first_data_line: int) -> BarFile:
     rename: dict[str, str] = {}
     for name in raw.columns:
         canon = _canonical(name)

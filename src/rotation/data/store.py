@@ -330,6 +330,18 @@ class Store:
         wide = long.pivot(on="symbol", index="date", values=field).sort("date")
         return wide.select(["date", *wanted])
 
+    def export_parquet(self, folder: Path | str) -> int:
+        """Write all bars to ``folder/symbol=<SYM>/*.parquet``; returns the row count."""
+        dest = Path(folder)
+        dest.mkdir(parents=True, exist_ok=True)
+        row = self._con.execute("SELECT count(*) FROM bars").fetchone()
+        target = str(dest).replace("'", "''")
+        self._con.execute(
+            f"COPY (SELECT * FROM bars ORDER BY symbol, date) TO '{target}' "
+            "(FORMAT PARQUET, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE true)"
+        )
+        return int(row[0]) if row else 0
+
 
 def open_store(path: Path | str | None = None, *, read_only: bool = False) -> Store:
     """Open the store at ``path`` (default: see :func:`default_store_path`)."""

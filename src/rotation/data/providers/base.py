@@ -1,0 +1,61 @@
+"""What every provider shares: the protocol and retries with exponential backoff."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol, TypeVar
+
+import polars as pl
+
+from rotation.errors import ProviderError
+
+T = TypeVar("T")
+
+
+class Provider(Protocol):
+    """Downloads daily bars (bar schema) for one symbol between two dates (inclusive)."""
+
+    name: str
+
+    def fetch(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame: ...
+
+
+class TransientError(ProviderError):
+    """A failure worth retrying: timeout, connection error, HTTP 429 or 5xx."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` tries in all; waits ``base_delay * 2**k`` seconds (capped) between them."""
+
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * (2**attempt))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def with_retries(
+    call: Callable[[], T],
+    what: str,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``call``; on :class:`TransientError` wait and try again, up to ``policy.attempts``."""
+    policy = policy or DEFAULT_RETRY
+    last: TransientError | None = None
+    for attempt in range(policy.attempts):
+        try:
+            return call()
+        except TransientError as exc:
+            last = exc
+            if attempt + 1 < policy.attempts:
+                sleep(policy.delay(attempt))
+    raise ProviderError(f"{what}: gave up after {policy.attempts} attempts: {last}")
