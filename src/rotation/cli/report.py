@@ -1,9 +1,156 @@
-"""CLI commands for the report area (filled in by its issue)."""
+"""``rotation report`` (the evening report: HTML, text or JSON) and ``rotation chart`` (one-off charts)."""
 
 from __future__ import annotations
 
+import webbrowser
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from rotation.cli.common import (
+    AsOfOpt,
+    EndOpt,
+    JsonOpt,
+    StartOpt,
+    StoreOpt,
+    console,
+    err_console,
+    parse_date,
+    print_json,
+    read_store,
+    write_store,
+)
+from rotation.errors import ConfigError
+
+FORMATS: tuple[str, ...] = ("html", "text", "json")
+
+
+def _fetch(store: Path | None, universes: list[str], provider: str) -> None:
+    """``--fetch``: download the report's symbols with ``rotation data update``'s library function."""
+    try:
+        from rotation.data.providers import get_provider
+        from rotation.data.update import update_symbols
+    except ImportError as exc:  # pragma: no cover - the data layer ships both
+        raise ConfigError(f"--fetch needs rotation.data.update: {exc}") from exc
+    from rotation.data.universes import load_universe, standard_pairs
+    from rotation.report.build import ReportOptions, report_symbols
+
+    unis = {name: load_universe(name) for name in universes}
+    symbols = report_symbols(unis, standard_pairs(), ReportOptions())
+    source = get_provider(provider)
+    err_console.print(f"fetching {len(symbols)} symbols from {source.name} (rotation data update)...")
+    with write_store(store) as st:
+        result = update_symbols(st, source, symbols)
+    for failed in result.failed:
+        err_console.print(f"[yellow]could not update {failed.symbol}:[/] {failed.error}", highlight=False)
+
+
+def report_cmd(
+    as_of: AsOfOpt = None,
+    universe: Annotated[
+        list[str] | None,
+        typer.Option("--universe", "-u", help="Universe(s) to cover (repeat); default: core sectors styles megacaps."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="HTML file to write (default: rotation-report-DATE.html).")
+    ] = None,
+    open_: Annotated[bool, typer.Option("--open", help="Open the HTML file in the default browser.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html (a file), text (terminal) or json.")] = "html",
+    leader: Annotated[str, typer.Option("--leader", help="Leader drawn in the daily chart.")] = "NVDA",
+    laggard: Annotated[str, typer.Option("--laggard", help="Second pane of the daily chart.")] = "^RUT",
+    plan: Annotated[
+        list[Path] | None, typer.Option("--plan", help="Trade plan TOML file(s) to show in the trades section.")
+    ] = None,
+    fetch: Annotated[
+        bool, typer.Option("--fetch", help="First download the report's symbols (`rotation data update`; online).")
+    ] = False,
+    provider: Annotated[str, typer.Option("--provider", help="Provider for --fetch: yahoo or stooq.")] = "yahoo",
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The evening report: what rotated, how big by history's standard, where segments stand, your trades.
+
+    Writes one self-contained HTML file (plotly.js inside: opens offline, can be
+    mailed), or prints the same content as text (120 columns) or JSON.  On an
+    empty store it says how to fill it and exits 2.
+    """
+    from rotation.report.build import DEFAULT_UNIVERSES, ReportOptions, build_report
+    from rotation.report.model import report_dict
+
+    fmt = "json" if json_out else fmt.strip().lower()
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    universes = list(universe) if universe else list(DEFAULT_UNIVERSES)
+    if fetch:
+        _fetch(store, universes, provider)
+    options = ReportOptions(leader=leader, laggard=laggard, plans=tuple(plan or ()))
+    with read_store(store) as st:
+        report = build_report(st, parse_date(as_of, "--as-of"), universes, options)
+    if fmt == "json":
+        print_json(report_dict(report))
+        return
+    if fmt == "text":
+        from rotation.report.terminal import WIDTH, print_report
+
+        con = console if console.width <= WIDTH else type(console)(
+            width=WIDTH, highlight=False, soft_wrap=False, force_terminal=console.is_terminal
+        )
+        print_report(report, con)
+        return
+    from rotation.report.html import write_html
+
+    path = write_html(report, out or Path(f"rotation-report-{report.as_of.isoformat()}.html"))
+    states = ", ".join(f"{s.number} {s.key}" + ("" if s.status == "ok" else f" ({s.status})")
+                       for s in report.sections)
+    console.print(f"wrote {path} (as of {report.as_of.isoformat()}, "
+                  f"{report.timings.get('total', 0.0):.2f}s): {states}", highlight=False, soft_wrap=True)
+    if open_:
+        webbrowser.open(path.resolve().as_uri())
+
+
+def chart_cmd(
+    symbols: Annotated[list[str], typer.Argument(help="Symbol(s): one gives candles, several give rebased lines.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .html (offline) or .png (needs Chromium).")],
+    vs: Annotated[str | None, typer.Option("--vs", help="A second symbol on the same time axis.")] = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """A one-off chart: candles of SYMBOL (with --vs, a second pane on one time axis), or rebased lines."""
+    from rotation.data.symbols import normalize_symbol
+    from rotation.report.charts import symbol_chart
+    from rotation.report.html import figure_page
+    from rotation.report.model import FigureRef
+
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".png"):
+        raise ConfigError(f"--out {out}: expected a file name ending in .html or .png")
+    names = [normalize_symbol(s) for s in symbols]
+    other = normalize_symbol(vs) if vs else None
+    end_d = parse_date(end, "--end")
+    start_d = parse_date(start, "--start")
+    with read_store(store) as st:
+        if end_d is None:
+            end_d = max(st.last_dates()[s] for s in names if s in st.last_dates()) if names else None
+        if start_d is None and end_d is not None:
+            start_d = end_d - timedelta(days=365)
+        bars = st.bars(list(dict.fromkeys([*names, *([other] if other else [])])), start_d, end_d)
+    fig = symbol_chart(bars, names, vs=other)
+    ref = FigureRef("chart", " ".join(names), fig, height=int(fig.layout.height or 520))
+    if suffix == ".png":
+        from rotation.report.png import figure_to_png
+
+        path = figure_to_png(ref, out)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(figure_page(ref), encoding="utf-8")
+        path = out
+    console.print(f"wrote {path}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``report`` and ``chart`` to the root app."""
+    app.command("report")(report_cmd)
+    app.command("chart")(chart_cmd)

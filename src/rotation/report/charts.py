@@ -84,13 +84,21 @@ def candle_panes(
     title: str,
     shade_days: Sequence[date] = (),
     shade_label: str = "rotation day",
+    lower: Sequence[tuple[str, Sequence[date], Sequence[float | None]]] = (),
+    lower_title: str = "",
     height: int = 720,
 ) -> go.Figure:
-    """Candles of several symbols on one shared time axis, one pane each, days shaded across all panes."""
+    """Candles of several symbols on one shared time axis, one pane each, days shaded across all panes.
+
+    ``lower``: optional lines ``(name, dates, values)`` drawn together in a short bottom pane
+    (e.g. each symbol's percent below its all-time high).
+    """
     n = max(len(panes), 1)
+    rows = n + (1 if lower else 0)
+    heights = [1.0] * n + ([0.45] if lower else [])
     fig = make_subplots(
-        rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.05,
-        subplot_titles=[f"{p.symbol}  {p.note}".strip() for p in panes],
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=heights,
+        subplot_titles=[f"{p.symbol}  {p.note}".strip() for p in panes] + ([lower_title] if lower else []),
     )
     all_days: set[date] = set()
     for i, pane in enumerate(panes, start=1):
@@ -133,6 +141,14 @@ def candle_panes(
                 row=i, col=1,
             )
         fig.update_yaxes(title_text=pane.symbol, row=i, col=1)
+    for j, (name, days_l, values) in enumerate(lower):
+        fig.add_trace(
+            go.Scatter(x=list(days_l), y=list(values), mode="lines", name=name,
+                       line={"color": PALETTE[j % len(PALETTE)], "width": 1.4}),
+            row=rows, col=1,
+        )
+    if lower:
+        fig.update_yaxes(title_text="%", row=rows, col=1)
     for day in shade_days:
         # A vertical band one session wide across every pane.
         fig.add_vrect(
@@ -293,3 +309,23 @@ def compare_lines(
                                  line={"color": PALETTE[i % len(PALETTE)], "width": 1.6}))
     fig.add_hline(y=base, line={"color": "#999", "width": 1, "dash": "dot"})
     return _layout(fig, title, height)
+
+
+def symbol_chart(
+    bars: pl.DataFrame, symbols: Sequence[str], *, vs: str | None = None, title: str | None = None
+) -> go.Figure:
+    """The one-off chart of ``rotation chart``: candles for one symbol (two panes with ``vs``),
+    or, for several symbols, their ``adj_close`` lines rebased to 100 on one axis.
+    """
+    names = list(dict.fromkeys([*symbols, *([vs] if vs else [])]))
+    if len(symbols) == 1:
+        panes = [PaneSpec(s, bars.filter(pl.col("symbol") == s)) for s in names]
+        span = f"{bars['date'].min()}..{bars['date'].max()}" if not bars.is_empty() else ""
+        return candle_panes(panes, title=title or f"{' and '.join(names)}, daily (as traded) {span}",
+                            height=420 * len(panes) + 60)
+    wide = (
+        bars.filter(pl.col("symbol").is_in(names))
+        .pivot(on="symbol", index="date", values="adj_close").sort("date")
+    )
+    wide = wide.select(["date", *[n for n in names if n in wide.columns]])
+    return compare_lines(wide, title=title or f"{', '.join(names)}: adj_close rebased to 100")

@@ -82,14 +82,14 @@ def table_html(table: Table) -> str:
     )
 
 
-def figure_html(ref: FigureRef) -> str:
-    """A figure as a div + script that draws it with the page's single plotly.js."""
+def figure_html(ref: FigureRef, *, static: bool = False) -> str:
+    """A figure as a div + script that draws it with the page's single plotly.js (``static``: no toolbar)."""
     div = ref.figure.to_html(
         include_plotlyjs=False,
         full_html=False,
         div_id=f"fig-{ref.key}",
         default_height=f"{ref.height}px",
-        config={"displaylogo": False, "responsive": True},
+        config={"displaylogo": False, "responsive": True, "displayModeBar": not static},
     )
     caption = f'<div class="caption">{_esc(ref.caption)}</div>' if ref.caption else ""
     return f'<div class="figure" data-figure="{_esc(ref.key)}">{div}</div>{caption}'
@@ -147,12 +147,12 @@ def write_html(report: Report, path: Path | str) -> Path:
     return out
 
 
-def figure_page(ref: FigureRef, *, title: str | None = None) -> str:
+def figure_page(ref: FigureRef, *, title: str | None = None, static: bool = False) -> str:
     """One figure as its own self-contained page (``rotation chart --out x.html``, PNG export)."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{_esc(title or ref.title)}</title>"
         "<style>body{margin:0;background:#fff;font-family:sans-serif}</style>"
         f'<script type="text/javascript">{plotly_js()}</script>'
-        f"</head><body>{figure_html(ref)}</body></html>\n"
+        f"</head><body>{figure_html(ref, static=static)}</body></html>\n"
     )

@@ -122,3 +122,45 @@ def format_cell(value: Any, kind: str) -> str:
     if kind == "date":
         return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
     return str(value)
+
+
+def table_records(table: Table) -> list[dict[str, Any]]:
+    """A table's rows as dicts keyed by column name (raw values: fractions stay fractions)."""
+    names = [c.name for c in table.columns]
+    return [dict(zip(names, row, strict=False)) for row in table.rows]
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The report as plain data for ``--format json``: sections, sentences, tables, facts.
+
+    Figures are listed by key, title and caption (their data is what the tables and
+    facts hold); dates stay ``date`` objects for the JSON printer to format.
+    """
+    return {
+        "as_of": report.as_of,
+        "generated_at": report.generated_at,
+        "store": report.store,
+        "universes": list(report.universes),
+        "notes": list(report.notes),
+        "timings_s": {k: round(v, 4) for k, v in report.timings.items()},
+        "sections": [
+            {
+                "number": s.number,
+                "key": s.key,
+                "title": s.title,
+                "status": s.status,
+                "missing": list(s.missing),
+                "lines": list(s.lines),
+                "facts": s.facts,
+                "tables": [
+                    {"title": t.title, "note": t.note,
+                     "columns": [{"name": c.name, "kind": c.kind} for c in t.columns],
+                     "rows": table_records(t)}
+                    for t in s.tables
+                ],
+                "figures": [{"key": f.key, "title": f.title, "caption": f.caption} for f in s.figures],
+                "sparks": [{"label": p.label, "caption": p.caption, "values": list(p.values)} for p in s.sparks],
+            }
+            for s in report.sections
+        ],
+    }

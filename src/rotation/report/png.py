@@ -116,5 +116,5 @@ def figure_to_png(ref: FigureRef, png_path: Path | str, *, width: int = 1400) ->
     """One figure as a PNG: its self-contained page rendered by headless Chromium."""
     with tempfile.TemporaryDirectory(prefix="rotation-png-") as tmp:
         page = Path(tmp) / "figure.html"
-        page.write_text(figure_page(ref), encoding="utf-8")
+        page.write_text(figure_page(ref, static=True), encoding="utf-8")
         return html_to_png(page, png_path, width=width, height=ref.height + 20)

@@ -58,72 +58,91 @@ def _window(bars: pl.DataFrame, sessions: int) -> pl.DataFrame:
 def daily_chart_section(data: ReportData, options: ReportOptions) -> Section:
     """Candles of the leader and the laggard on one time axis, ATH, drawdown, pivots, rotation days."""
     pivots_mod = need("rotation.analytics.pivots", 3, "zigzag")
+    measure = need("rotation.analytics.measure", 3, "drawdown", "drawdown_series", "compare")
     leader, laggard = normalize_symbol(options.leader), normalize_symbol(options.laggard)
     panes: list[charts.PaneSpec] = []
     lines: list[str] = []
     sparks: list[Spark] = []
     facts: dict[str, Any] = {}
     missing: list[str] = []
+    dd_lines: list[tuple[str, tuple[date, ...], tuple[float | None, ...]]] = []
     for sym in (leader, laggard):
         full = data.symbol_bars(sym)
         if full.is_empty():
             missing.append(f"bars of {sym}")
             continue
         win = _window(full, options.chart_sessions)
-        pivots = pivots_mod.zigzag(win, options.pivot_threshold)
+        start = win["date"][0]
+        # Pivots on the whole history, so the first ones in the window do not depend on where it starts.
+        pivots = [p for p in pivots_mod.zigzag(full, options.pivot_threshold) if p.date >= start]
         markers = [
             charts.Marker(p.date, p.price, f"{p.date:%m-%d} {p.price:,.2f}", p.kind) for p in pivots
         ]
-        note = ""
-        level = None
-        try:
-            dd = drawdown_facts(full)
-        except MissingAnalytics as exc:
-            missing.append(str(exc))
-            dd = None
-        if dd is not None:
-            facts[sym] = dd
-            level = (dd["ath_price"], f"ATH {dd['ath_price']:,.2f} ({dd['ath_date']})")
-            note = f"{_fmt_pct(dd['drawdown'])} from the all-time high"
-            lines.append(
-                f"{sym}: all-time high {dd['ath_price']:,.2f} on {dd['ath_date']} (highest high); "
-                f"close {dd['close']:,.2f} on {dd['date']} is {_fmt_pct(dd['drawdown'])} from it."
-            )
-            if dd["ath_date"] >= win["date"][0]:
-                markers.append(charts.Marker(dd["ath_date"], dd["ath_price"], "ATH", "ath"))
+        dd = measure.drawdown(full, data.as_of)
+        facts[sym] = {"ath_date": dd.ath_date.isoformat(), "ath": dd.ath, "close": dd.close,
+                      "as_of": dd.as_of.isoformat(), "pct_below": dd.pct_below,
+                      "low_since": dd.low_since, "low_since_date": dd.low_since_date,
+                      "max_drawdown": dd.max_drawdown,
+                      "pivots": [{"date": p.date.isoformat(), "kind": p.kind, "price": p.price,
+                                  "confirmed": p.confirmed is not None} for p in pivots]}
+        note = f"{_fmt_pct(dd.pct_below)} from its all-time high"
+        level = (dd.ath, f"ATH {dd.ath:,.2f} ({dd.ath_date.isoformat()})")
+        if dd.ath_date >= start and not any(m.day == dd.ath_date and m.kind == "high" for m in markers):
+            markers.append(charts.Marker(dd.ath_date, dd.ath, "ATH", "ath"))
+        low = (f"; lowest low since {dd.low_since:,.2f} on {dd.low_since_date} ({_fmt_pct(dd.max_drawdown)})"
+               if dd.low_since is not None else "")
+        lines.append(
+            f"{sym}: all-time high {dd.ath:,.2f} on {dd.ath_date.isoformat()} (highest high); "
+            f"close {dd.close:,.2f} on {dd.as_of.isoformat()} is {_fmt_pct(dd.pct_below)} below it{low}."
+        )
         piv_text = ", ".join(f"{p.kind} {p.date} {p.price:,.2f}" for p in pivots[-4:])
         if piv_text:
             lines.append(f"{sym} pivots ({options.pivot_threshold:.0%} zig-zag on high/low): {piv_text}.")
-        sparks.append(Spark(sym, tuple(win["close"].to_list()), note or "close"))
+        # The full history's running ATH: on the window alone the high would restart at its start.
+        series = measure.drawdown_series(full).filter(pl.col("date") >= start)
+        dd_lines.append((f"{sym} drawdown", tuple(series["date"].to_list()),
+                         tuple(v * 100 for v in series["drawdown"].to_list())))
+        sparks.append(Spark(sym, tuple(win["close"].to_list()),
+                            f"close {win['date'][0]}..{win['date'][-1]}; {note}"))
         panes.append(charts.PaneSpec(sym, win, tuple(markers), level, note))
+    if len(panes) == 2:
+        lead_dd = facts[leader]
+        cmp = measure.compare(
+            data.bars.filter(pl.col("symbol").is_in([leader, laggard])),
+            f"{lead_dd['ath_date']}:close", "last", symbols=[leader, laggard], as_of=data.as_of,
+        )
+        m_a, m_b = cmp.measurements
+        lines.append(
+            f"Since {leader}'s high day {m_a.start.date} (closes): {leader} {_fmt_pct(m_a.pct_change)}, "
+            f"{laggard} {_fmt_pct(m_b.pct_change)}; spread {cmp.spreads[0].spread * 100:+.2f} points."
+        )
+        facts["since_leader_high"] = {leader: m_a.pct_change, laggard: m_b.pct_change,
+                                      "from": m_a.start.date.isoformat(), "to": m_a.end.date.isoformat()}
     try:
-        rot_days = rotation_days(data, options, start=panes[0].bars["date"][0] if panes else data.as_of)
+        first = panes[0].bars["date"][0] if panes else data.as_of
+        rot_days = rotation_days(data, options, start=first)
     except MissingAnalytics as exc:
         missing.append(str(exc))
         rot_days = []
     if rot_days:
-        lines.append("Rotation days shaded (^RUT:^NDX classic days, top percentile): "
+        lines.append("Rotation days shaded (^RUT:^NDX, opposite signs, top 5% of their history): "
                      + ", ".join(d.isoformat() for d in rot_days) + ".")
     facts["rotation_days"] = [d.isoformat() for d in rot_days]
     if not panes:
         return Section(3, "daily_chart", "", status="missing", missing=tuple(missing))
     fig = charts.candle_panes(
-        panes, title=f"{leader} and {laggard}, daily (as traded), {options.chart_sessions} sessions",
-        shade_days=rot_days,
+        panes, title=f"{leader} and {laggard}, daily (as traded), last {options.chart_sessions} sessions",
+        shade_days=rot_days, lower=tuple(dd_lines), lower_title="% below ATH",
     )
     return Section(
         3, "daily_chart", f"The daily chart: {leader} vs {laggard}",
         lines=tuple(lines), sparks=tuple(sparks),
         figures=(FigureRef("daily_chart", f"{leader} and {laggard}", fig,
                            "Candles are as-traded OHLC; dashed line: all-time high (highest high "
-                           "up to as-of); triangles: zig-zag pivots; shaded: rotation days.", 760),),
+                           "up to as-of); triangles: zig-zag pivots; shaded: rotation days; bottom pane: "
+                           "close vs the running all-time high.", 880),),
         status="partial" if missing else "ok", missing=tuple(missing), facts=facts,
     )
-
-
-def drawdown_facts(bars: pl.DataFrame) -> dict[str, Any]:
-    """ATH (highest high), its date, last close and the drawdown from it, from issue 3's analytics."""
-    raise MissingAnalytics("rotation.analytics.anchors/measure drawdown (issue 3)")
 
 
 def rotation_days(data: ReportData, options: ReportOptions, start: date) -> list[date]:
