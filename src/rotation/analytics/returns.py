@@ -50,7 +50,10 @@ def wide_matrix(frame: pl.DataFrame, symbols: Sequence[str] | None = None) -> tu
             raise DataError(f"column {name!r} is {frame.schema[name]}, expected numbers")
     if not names:
         return frame["date"].to_list(), [], np.empty((frame.height, 0))
-    arr = frame.select([pl.col(n).cast(pl.Float64).fill_null(float("nan")) for n in names]).to_numpy()
+    unique = list(dict.fromkeys(names))  # a symbol may appear twice (in two pairs)
+    arr = frame.select([pl.col(n).cast(pl.Float64).fill_null(float("nan")) for n in unique]).to_numpy()
+    if len(unique) != len(names):
+        arr = arr[:, [unique.index(n) for n in names]]
     return frame["date"].to_list(), names, np.ascontiguousarray(arr, dtype=np.float64)
 
 
