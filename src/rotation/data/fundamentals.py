@@ -486,12 +486,18 @@ def import_handlers(handler: type[ImportHandler] | None = None) -> list[ImportHa
 
 # -- reading --------------------------------------------------------------
 
+def _table_exists(store: Store, name: str) -> bool:
+    # Store.table_exists leaves a DuckDB result unfetched (fetchone), which blocks the next query.
+    found = store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name])
+    return bool(found["n"][0])
+
+
 def has_fundamentals(store: Store) -> bool:
-    return store.table_exists("fund_facts")
+    return _table_exists(store, "fund_facts")
 
 
 def _require(store: Store, table: str) -> None:
-    if not store.table_exists(table):
+    if not _table_exists(store, table):
         raise DataError(
             f"store {store.path} has no {table} table: import the fundamentals first "
             "(`rotation data import ../shared/data/fundamentals`)"
@@ -522,9 +528,8 @@ def load_facts(store: Store, symbols: Sequence[str], concepts: Sequence[str] | N
     if not ciks:
         return pl.DataFrame(schema={"ticker": pl.Utf8, **FACT_SCHEMA})
     mapping = pl.DataFrame({"ticker": list(ciks), "cik": list(ciks.values())}, schema={"ticker": pl.Utf8, "cik": pl.Int64})
-    sql = f"SELECT {', '.join(FACT_SCHEMA)} FROM fund_facts WHERE cik IN ({', '.join('?' for _ in ciks)})"
-    params: list[Any] = list(set(ciks.values()))
-    sql = sql.replace(f"IN ({', '.join('?' for _ in ciks)})", f"IN ({', '.join('?' for _ in params)})")
+    params: list[Any] = sorted(set(ciks.values()))
+    sql = f"SELECT {', '.join(FACT_SCHEMA)} FROM fund_facts WHERE cik IN ({', '.join('?' for _ in params)})"
     if concepts:
         sql += f" AND concept IN ({', '.join('?' for _ in concepts)})"
         params.extend(concepts)
