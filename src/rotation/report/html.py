@@ -115,8 +115,12 @@ def section_html(section: Section) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: Report) -> str:
-    """The whole report as one HTML document (about 5 MB: plotly.js is inside)."""
+def render_html(report: Report, *, plotly_src: str | None = None, controls: str = "") -> str:
+    """The whole report as one HTML document (about 5 MB: plotly.js is inside).
+
+    The dashboard passes ``plotly_src`` (a URL serving plotly.js once, cached by
+    the browser) instead of embedding it, and ``controls`` (HTML put under the header).
+    """
     title = f"Rotation report, as of {report.as_of.isoformat()}"
     nav = "".join(
         f'<a href="#{_esc(s.key)}">{s.number}. {_esc(s.title)}</a>' for s in report.sections
@@ -131,9 +135,10 @@ def render_html(report: Report) -> str:
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{_esc(title)}</title>"
         f"<style>{_CSS}</style>"
-        f'<script type="text/javascript">{plotly_js()}</script>'
-        "</head><body>"
-        f"<header><h1>{_esc(title)}</h1><div class=\"meta\">{meta}</div></header>"
+        + (f'<script type="text/javascript" src="{_esc(plotly_src)}"></script>' if plotly_src
+           else f'<script type="text/javascript">{plotly_js()}</script>')
+        + "</head><body>"
+        f"<header><h1>{_esc(title)}</h1><div class=\"meta\">{meta}</div>{controls}</header>"
         f"<nav>{nav}</nav><main>{body}</main><footer>{notes}</footer>"
         "</body></html>\n"
     )
