@@ -526,11 +526,40 @@ def summarize_basket(name: str, basket: pl.DataFrame, as_of: date | None = None)
     )
 
 
+@dataclass(frozen=True)
+class ValuationReport:
+    """What ``rotation valuation SYMBOL...`` shows: per-symbol and basket valuation, splits used."""
+
+    as_of: date | None
+    symbols: tuple[SymbolValuation, ...]
+    basket: BasketValuation | None
+    splits: pl.DataFrame
+    missing: tuple[str, ...]  # symbols with bars but no fundamentals
+
+
+def valuation_report(
+    bars: pl.DataFrame,
+    facts: pl.DataFrame,
+    as_of: date | None = None,
+    since: date | None = None,
+    basket: str | None = None,
+) -> ValuationReport:
+    """Multiples, percentiles, growth and decomposition per symbol; the basket aggregate when named."""
+    splits = detect_splits(facts)
+    series = valuation_series(bars, facts, splits)
+    rows = tuple(summarize(series, facts, as_of, since, splits))
+    have = {r.symbol for r in rows}
+    missing = tuple(s for s in bars["symbol"].unique(maintain_order=True).to_list() if s not in have)
+    bv = summarize_basket(basket, basket_series(series), as_of) if basket else None
+    return ValuationReport(as_of, rows, bv, splits, missing)
+
+
 __all__ = [
     "METRICS",
     "BasketValuation",
     "Decomposition",
     "SymbolValuation",
+    "ValuationReport",
     "basket_series",
     "decompose",
     "detect_splits",
@@ -542,5 +571,6 @@ __all__ = [
     "summarize",
     "summarize_basket",
     "ttm_history",
+    "valuation_report",
     "valuation_series",
 ]

@@ -552,6 +552,24 @@ def load_table(store: Store, table: str) -> pl.DataFrame:
     )
 
 
+def valuation_inputs(
+    store: Store, symbols: Sequence[str], concepts: Sequence[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(bars, facts)`` for :func:`rotation.analytics.valuation.valuation_report`."""
+    bars = store.bars(list(symbols))
+    return bars, load_facts(store, bars["symbol"].unique().to_list(), concepts)
+
+
+def index_inputs(store: Store) -> dict[str, pl.DataFrame | None]:
+    """The index tables for :func:`rotation.analytics.index_valuation.index_valuation` (None when absent)."""
+    _require(store, "index_shiller_monthly")
+    out: dict[str, pl.DataFrame | None] = {"shiller": load_table(store, "index_shiller_monthly")}
+    for key, table in (("sp500_pe", "index_sp500_pe_ttm"), ("annual", "spdji_eps_annual"),
+                       ("snapshots", "spdji_snapshots")):
+        out[key] = load_table(store, table) if _table_exists(store, table) else None
+    return out
+
+
 __all__ = [
     "TABLE_SPECS",
     "TICKER_CIKS",
@@ -560,11 +578,13 @@ __all__ = [
     "ensure_tables",
     "has_fundamentals",
     "import_handlers",
+    "index_inputs",
     "load_companyfacts",
     "load_facts",
     "load_table",
     "parse_companyfacts",
     "resolve_ciks",
     "upsert_keyed",
+    "valuation_inputs",
     "write_companyfacts",
 ]
