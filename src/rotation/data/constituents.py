@@ -549,8 +549,7 @@ def write_constituents(store: Store, item: ConstituentFile) -> dict[str, UpsertC
                     WHERE EXISTS (SELECT 1 FROM incoming_constituents s WHERE {scope_on})
                       AND NOT EXISTS (SELECT 1 FROM incoming_constituents i WHERE {on})
                 """
-                row = con.execute(f"SELECT count(*) {gone}").fetchone()
-                removed = int(row[0]) if row else 0
+                removed = int(con.execute(f"SELECT count(*) {gone}").fetchall()[0][0])
                 if removed:
                     con.execute(
                         f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN "
@@ -628,8 +627,17 @@ class UniverseInfo:
         return "point-in-time" if self.intervals else "fixed"
 
 
+def _has_table(store: Store, name: str) -> bool:
+    # Not Store.table_exists: its fetchone() leaves the DuckDB 2 result unfinished and blocks
+    # the next query on the connection.
+    rows = store.connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(rows[0][0])
+
+
 def _require_tables(store: Store) -> None:
-    if not store.table_exists("constituent_closes"):
+    if not _has_table(store, "constituent_closes"):
         raise StoreError(
             f"no constituent data in store {store.path}: import a universe folder first "
             "(`rotation data import ../shared/data`)"
@@ -638,7 +646,7 @@ def _require_tables(store: Store) -> None:
 
 def universes(store: Store) -> list[UniverseInfo]:
     """Every universe with imported closes, membership, member lists or holdings."""
-    if not store.table_exists("constituent_closes"):
+    if not _has_table(store, "constituent_closes"):
         return []
     closes = {
         r[0]: r[1:]
@@ -697,8 +705,15 @@ def load_closes(
     long = store.query(sql, params)
     if long.is_empty():
         return pl.DataFrame({"date": pl.Series([], dtype=pl.Date)})
-    wide = long.pivot(on="symbol", index="date", values="adj_close", sort_columns=True).sort("date")
-    return wide.select("date", pl.exclude("date").cast(pl.Float64))
+    # Scatter into a dense matrix (a Polars pivot is slow at ~1,700 columns).
+    symbols = long["symbol"].unique().sort()
+    days = long["date"].unique().sort()
+    col = symbols.search_sorted(long["symbol"]).to_numpy()
+    row = days.search_sorted(long["date"]).to_numpy()
+    matrix = np.full((len(days), len(symbols)), np.nan)
+    matrix[row, col] = long["adj_close"].to_numpy()
+    wide = pl.DataFrame(matrix, schema=symbols.to_list()).fill_nan(None)
+    return wide.insert_column(0, days.alias("date"))
 
 
 def load_membership(store: Store, universe: str) -> pl.DataFrame:
@@ -737,8 +752,8 @@ def load_holdings(
     if as_of is not None:
         sql += " AND as_of <= ?"
         params.append(as_of)
-    row = store.connection.execute(sql, params).fetchone()
-    snapshot = row[0] if row else None
+    rows = store.connection.execute(sql, params).fetchall()
+    snapshot = rows[0][0] if rows else None
     if snapshot is None:
         raise StoreError(
             f"no holdings for universe {universe!r}{' fund ' + fund if fund else ''} in store {store.path}"
@@ -803,7 +818,6 @@ def load_panel(
     """Closes and membership mask of ``universe`` between ``start`` and ``end`` (inclusive)."""
     closes = load_closes(store, universe, start, end)
     intervals = load_membership(store, universe)
-    mask = membership_mask(closes, intervals)
     symbols = closes.width - 1
     if intervals.is_empty():
         kind = "fixed"
@@ -814,10 +828,23 @@ def load_panel(
     else:
         kind = "point-in-time"
         covered = len(set(intervals["symbol"].to_list()) & set(closes.columns))
-        why = (
-            f"{universe}: point-in-time membership from {intervals.height} intervals "
-            f"({covered} of {symbols} tickers in the matrix have one)"
+        # Tickers with no interval (renamed, or added after the intervals file was made)
+        # count from the date_added of the current member list, when it has one.
+        listed = load_members(store, universe).filter(
+            pl.col("date_added").is_not_null()
+            & pl.col("symbol").is_in(closes.columns)
+            & ~pl.col("symbol").is_in(intervals["symbol"].implode())
         )
+        extra = listed.select(
+            "symbol", pl.col("date_added").alias("start_date"), pl.lit(None, pl.Date).alias("end_date")
+        )
+        intervals = pl.concat([intervals, extra])
+        why = (
+            f"{universe}: point-in-time membership: {covered} of {symbols} tickers in the matrix have "
+            f"intervals, {extra.height} more count from their date_added in the current member list, "
+            f"{symbols - covered - extra.height} never count"
+        )
+    mask = membership_mask(closes, intervals)
     return ConstituentPanel(universe, closes, mask, kind, (why, f"{universe}: {SURVIVOR_NOTE}"))
 
 
