@@ -300,7 +300,7 @@ def events_cmd(
                     "top": listed, "latest": latest})
         return
     title = f"Widest {window} spreads {a}:{b}" + (f" ({info.kind}: {info.label})" if info else "")
-    title += f" since {since}" if since else f" since {events['date'].min()}"
+    title += f" since {since}" if since else f" since {events['date'].min()!s}"
     console.print(_events_table(title, listed, a, b))
     console.print(_events_table("Latest day", latest, a, b))
 
