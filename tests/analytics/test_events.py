@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -141,7 +142,7 @@ def test_july_11_2024_is_a_classic_rotation_day(rut_ndx: pl.DataFrame) -> None:
     # Independent check of the rank: plain Python over the two close series.
     rows = [r for r in rut_ndx.sort("date").iter_rows() if r[1] is not None and r[2] is not None]
     spreads = []
-    for (_, a0, b0), (d1, a1, b1) in zip(rows, rows[1:], strict=False):
+    for (_, a0, b0), (d1, a1, b1) in itertools.pairwise(rows):
         spreads.append((d1, a1 / a0 - b1 / b0))
     target = next(s for d, s in spreads if d == date(2024, 7, 11))
     before = [s for d, s in spreads if d <= date(2024, 7, 11) and s > 0]

@@ -1,0 +1,96 @@
+"""``rotation ratio | leaders | rrg | events`` on the real store and on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _json(result: object) -> dict:
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    return json.loads(result.stdout)  # type: ignore[attr-defined]
+
+
+def test_events_on_the_rotation_day(cli, real_store: Path) -> None:
+    out = _json(cli("events", "--pair", "RUT:NDX", "--on", "2024-07-11", "--store", str(real_store), "--json"))
+    ev = out["event"]
+    assert ev["a"] == "^RUT" and ev["b"] == "^NDX" and ev["date"] == "2024-07-11"
+    assert round(ev["spread"] * 100, 2) == 5.82
+    assert ev["pattern"] == "a_up_b_down" and out["classic"] is True
+    assert ev["rank"] == 2 and ev["kind"] == "size"
+    assert "2nd widest" in out["explain"]
+    text = cli("events", "--pair", "^RUT:^NDX", "--on", "2024-07-11", "--store", str(real_store))
+    assert text.exit_code == 0 and "2nd widest spread" in text.stdout
+
+
+def test_events_top_and_windows(cli, real_store: Path) -> None:
+    out = _json(
+        cli("events", "--pair", "IWM:QQQ", "--window", "5d", "--top", "3", "--since", "2024-01-01",
+            "--store", str(real_store), "--json")
+    )
+    assert out["window"] == "5d" and len(out["top"]) == 3
+    assert all(r["date"] >= "2024-01-01" for r in out["top"])
+    assert abs(out["top"][0]["spread"]) >= abs(out["top"][-1]["spread"])
+    text = cli("events", "--pair", "IWM:QQQ", "--top", "3", "--store", str(real_store))
+    assert text.exit_code == 0 and "Widest 1d spreads IWM:QQQ" in text.stdout
+
+
+def test_events_scan_of_standard_pairs(cli, real_store: Path) -> None:
+    out = _json(cli("events", "--universe", "pairs", "--as-of", "2024-07-11", "--store", str(real_store), "--json"))
+    rows = {r["pair"]: r for r in out["pairs"]}
+    assert rows["^RUT:^NDX"]["notable"] is True and rows["^RUT:^NDX"]["kind"] == "size"
+    assert rows["RSP:SPY"]["kind"] == "weighting"
+    assert out["pairs"][0]["notable"] is True  # notable pairs listed first
+
+
+def test_events_bad_input_exit_2(cli, real_store: Path) -> None:
+    store = str(real_store)
+    assert cli("events", "--pair", "RUT-NDX", "--store", store).exit_code == 2
+    assert cli("events", "--store", store).exit_code == 2
+    assert cli("events", "--pair", "RUT:NDX", "--universe", "pairs", "--store", store).exit_code == 2
+    assert cli("events", "--pair", "RUT:NDX", "--window", "3d", "--store", store).exit_code == 2
+    assert cli("events", "--pair", "RUT:NDX", "--on", "2024-07-13", "--store", store).exit_code == 2  # Saturday
+    assert cli("events", "--pair", "RUT:NOSUCH", "--store", store).exit_code == 2
+    assert cli("events", "--universe", "sectors", "--store", store).exit_code == 2  # no pairs
+
+
+def test_ratio_with_a_basket(cli, real_store: Path) -> None:
+    out = _json(
+        cli("ratio", "megacaps", "^RUT", "--start", "2024-06-20", "--end", "2024-07-30",
+            "--store", str(real_store), "--json")
+    )
+    s = out["summary"]
+    assert s["a"] == "@megacaps" and s["b"] == "^RUT" and s["start"] == "2024-06-20"
+    # ^RUT +11.2% over 2024-06-20 .. 07-30 (seed figure: 2,017.39 -> 2,243.14 close)
+    assert abs(s["return_b"] - (2243.14 / 2017.39 - 1)) < 1e-6
+    assert s["spread"] == s["return_a"] - s["return_b"]
+    assert out["line"][0]["ratio"] == 100.0
+    same = _json(cli("ratio", "@megacaps", "RUT", "--start", "2024-06-20", "--end", "2024-07-30",
+                     "--store", str(real_store), "--json"))
+    assert same["summary"] == s
+    text = cli("ratio", "IWM", "QQQ", "--start", "2024-01-01", "--end", "2024-07-31", "--store", str(real_store))
+    assert text.exit_code == 0 and "IWM / QQQ" in text.stdout
+
+
+def test_leaders_and_rrg(cli, real_store: Path) -> None:
+    out = _json(cli("leaders", "--universe", "sectors", "--as-of", "2024-07-11", "--store", str(real_store), "--json"))
+    assert out["benchmark"] == "SPY" and out["as_of"] == "2024-07-11"
+    assert out["leaders"][0]["symbol"] == "XLK" and len(out["leaders"]) == 11
+    text = cli("leaders", "--universe", "sectors", "--as-of", "2024-07-11", "--store", str(real_store))
+    assert text.exit_code == 0 and "Leaders in sectors" in text.stdout
+
+    out = _json(
+        cli("rrg", "--universe", "sectors", "--benchmark", "SPY", "--as-of", "2024-07-12", "--tail", "4",
+            "--transitions", "--store", str(real_store), "--json")
+    )
+    points = {p["symbol"]: p for p in out["points"]}
+    assert len(points) == 11 and points["XLK"]["quadrant"] == "weakening"
+    assert all(len(p["tail"]) == 4 for p in points.values())
+    assert out["params"]["freq"] == "weekly"
+    assert any(t["symbol"] == "XLK" and t["to_quadrant"] == "weakening" for t in out["transitions"])
+    daily = _json(cli("rrg", "--universe", "sectors", "--freq", "daily", "--window", "42", "--as-of", "2024-07-12",
+                      "--store", str(real_store), "--json"))
+    assert daily["params"]["window"] == 42 and daily["points"][0]["date"] == "2024-07-12"
+    text = cli("rrg", "--universe", "sectors", "--as-of", "2024-07-12", "--transitions", "--store", str(real_store))
+    assert text.exit_code == 0 and "Quadrant transitions" in text.stdout
+    assert cli("rrg", "--freq", "monthly", "--store", str(real_store)).exit_code == 2
