@@ -40,9 +40,10 @@ class TrancheResult:
 
     ``pnl`` is money net of commissions (unrealized at the mark when open);
     ``pnl_pct`` the side-aware price return on execution prices, before
-    commissions.  ``stop_price`` is the stop in the traded instrument's terms
-    (for a stop on another instrument: its level translated through the last
-    closes' ratio); ``risk_to_stop`` the money change from the mark if it filled
+    commissions.  ``traded_stop`` is the stop in force on the traded instrument
+    (fixed, from-entry or trailing, the tighter); ``stop_price`` is the tighter
+    of it and a watched level translated through the last closes' ratio;
+    ``target_price`` the target as a price; ``risk_to_stop`` the money change from the mark if it filled
     there (negative = a loss), ``risk_to_stop_pct`` the same as a fraction of
     the mark; ``watched_distance_pct`` how far the watched instrument's last
     close is from its level (positive = not reached).
@@ -64,6 +65,8 @@ class TrancheResult:
     pnl: float | None
     pnl_pct: float | None
     commission: float
+    traded_stop: float | None
+    target_price: float | None
     stop_price: float | None
     risk_to_stop: float | None
     risk_to_stop_pct: float | None
@@ -258,7 +261,7 @@ def _summarize(
             status = "expired"  # the window closed on the last bar without a fill
         q = float(res.quantity[k])
         comm = sum(f.commission for f in mine)
-        pnl = pnl_pct = stop_px = risk = risk_pct = wdist = None
+        pnl = pnl_pct = stop_px = risk = risk_pct = wdist = traded_stop = target_px = None
         if entry is not None:
             invested += entry.exec_price * q
             if exit_ is not None:
@@ -270,6 +273,10 @@ def _summarize(
                 pnl_pct = side * (mark / entry.exec_price - 1.0)
                 unrealized += pnl
                 stop_now = float(res.stop_now[k])
+                traded_stop = None if math.isnan(stop_now) else stop_now
+                if t.target is not None:
+                    target_px = (t.target.level if t.target.kind == "price"
+                                 else entry.price * (1.0 + t.target.level * side))
                 if t.stop is not None and t.stop.kind == "watch":
                     j = plan.watched.index(t.stop.symbol or "")
                     wv = wclose[j][~np.isnan(wclose[j])]
@@ -294,7 +301,8 @@ def _summarize(
                 exit_reason=exit_.reason if exit_ else None,
                 mark_date=mark_date if entry and not exit_ else None,
                 mark_price=mark if entry and not exit_ else None,
-                pnl=pnl, pnl_pct=pnl_pct, commission=comm, stop_price=stop_px, risk_to_stop=risk,
+                pnl=pnl, pnl_pct=pnl_pct, commission=comm, traded_stop=traded_stop,
+                target_price=target_px, stop_price=stop_px, risk_to_stop=risk,
                 risk_to_stop_pct=risk_pct, watched_distance_pct=wdist, stop_checked=checked,
             )
         )
@@ -316,3 +324,8 @@ def plan_bars(store: Store, plan: Plan, as_of: date | None = None) -> pl.DataFra
         return store.bars(symbols, start, as_of)
     except UnknownSymbolError as exc:
         raise DataError(f"{plan.source}: {exc}") from None
+
+
+def replay_from_store(store: Store, plan: Plan, as_of: date | None = None, *, suspect: str = "distrust") -> Replay:
+    """Read the bars ``plan`` needs from ``store`` and replay it."""
+    return replay(plan, plan_bars(store, plan, as_of), as_of, suspect=suspect)
