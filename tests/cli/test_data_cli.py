@@ -74,3 +74,11 @@ def test_export_parquet_partitioned(cli, real_store: Path, tmp_path: Path) -> No
     assert cli("data", "export", str(out), "--store", str(real_store)).exit_code == 0
     frame = pl.read_parquet(out / "symbol=IWM" / "*.parquet")
     assert frame.height == 6372
+
+
+def test_update_fundamentals_needs_sec_user_agent(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ROTATION_SEC_USER_AGENT", raising=False)
+    monkeypatch.delenv("SEC_USER_AGENT", raising=False)
+    result = cli("data", "update", "NVDA", "--fundamentals", "--store", str(tmp_path / "s.duckdb"))
+    assert result.exit_code == 2
+    assert "SEC requires a User-Agent" in result.stderr

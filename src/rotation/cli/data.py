@@ -161,6 +161,14 @@ def update_cmd(
     ] = None,
     provider: Annotated[str, typer.Option("--provider", help="yahoo (needs the yahoo extra) or stooq.")] = "yahoo",
     end: EndOpt = None,
+    fundamentals: Annotated[
+        bool, typer.Option("--fundamentals", help="Fetch SEC companyfacts for the symbols instead of bars.")
+    ] = False,
+    sec_user_agent: Annotated[
+        str | None,
+        typer.Option("--user-agent", envvar="ROTATION_SEC_USER_AGENT",
+                     help="'Name email' that SEC requires in the User-Agent (with --fundamentals)."),
+    ] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -168,16 +176,20 @@ def update_cmd(
 
     An empty store with nothing named fetches the default universes (core,
     sectors, styles, megacaps).  Each symbol is one transaction; a failed symbol
-    is reported (exit 1) while the others are stored.
+    is reported (exit 1) while the others are stored.  With --fundamentals, the
+    symbols' SEC companyfacts are fetched (rate-limited) and stored in one transaction.
     """
     from rotation.data.providers import get_provider
     from rotation.data.universes import load_universe
     from rotation.data.update import DEFAULT_UNIVERSES, SymbolUpdate, update_symbols
 
-    source = get_provider(provider)
     names: list[str] = list(symbols or [])
     for name in universe or []:
         names.extend(load_universe(name).symbols)
+    if fundamentals:
+        _update_fundamentals(store, names, sec_user_agent, json_out)
+        return
+    source = get_provider(provider)
     with write_store(store) as st:
         if not names:
             names = st.symbols()
@@ -208,6 +220,21 @@ def update_cmd(
         console.print(make_table(f"Update from {report.provider}", ["symbol", "from", "added", "changed", "unchanged", "status"], rows))
     if report.failed:
         raise typer.Exit(1)
+
+
+def _update_fundamentals(store: Path | None, names: list[str], user_agent: str | None, json_out: bool) -> None:
+    from rotation.data.providers.sec import update_fundamentals
+    from rotation.errors import ConfigError
+
+    if not names:
+        raise ConfigError("--fundamentals: name the symbols whose SEC filings to fetch (e.g. NVDA AAPL)")
+    with write_store(store) as st:
+        counts = update_fundamentals(st, names, user_agent=user_agent)
+    if json_out:
+        print_json(counts)
+        return
+    rows = [[key, c.added, c.changed, c.unchanged] for key, c in counts.items()]
+    console.print(make_table("SEC companyfacts", ["table", "added", "changed", "unchanged"], rows))
 
 
 @data_app.command("export")
