@@ -23,7 +23,7 @@ import html
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -91,7 +91,7 @@ def create_app(
             return build_report(st, _parse_as_of(as_of), chosen, options), chosen
 
     @app.get("/", response_class=HTMLResponse)
-    def dashboard(as_of: str | None = None, universe: list[str] | None = Query(None)) -> HTMLResponse:
+    def dashboard(as_of: str | None = None, universe: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
         report, chosen = _report(as_of, universe)
         page = render_html(report, plotly_src="/static/plotly.js", controls=_controls(report.as_of, chosen))
         return HTMLResponse(page)
@@ -103,7 +103,7 @@ def create_app(
         )
 
     @app.get("/api/report")
-    def api_report(as_of: str | None = None, universe: list[str] | None = Query(None)) -> JSONResponse:
+    def api_report(as_of: str | None = None, universe: Annotated[list[str] | None, Query()] = None) -> JSONResponse:
         report, _ = _report(as_of, universe)
         return JSONResponse(to_jsonable(report_dict(report)))
 
