@@ -94,3 +94,16 @@ def test_leaders_and_rrg(cli, real_store: Path) -> None:
     text = cli("rrg", "--universe", "sectors", "--as-of", "2024-07-12", "--transitions", "--store", str(real_store))
     assert text.exit_code == 0 and "Quadrant transitions" in text.stdout
     assert cli("rrg", "--freq", "monthly", "--store", str(real_store)).exit_code == 2
+
+
+def test_events_on_a_day_carry_breadth(cli, real_store: Path) -> None:
+    out = _json(cli("events", "--pair", "IWM:SPY", "--on", "2024-07-11", "--store", str(real_store), "--json"))
+    br = out["event"]["breadth"]
+    assert br is not None and br["survivor_biased"] is True
+    # issue 5's figures: about 94% of the Russell 2000 stocks and about 79% of the S&P 500 rose
+    assert 0.90 < br["a"]["share_up"] < 0.97 and 0.74 < br["b"]["share_up"] < 0.83
+    assert br["a"]["relative_volume"] > 2  # IWM volume surge on the rotation day
+    assert "Breadth: IWM +3.6%" in out["explain"]
+    basket = _json(cli("events", "--pair", "@megacaps:^RUT", "--on", "2024-07-11", "--store", str(real_store),
+                       "--json"))
+    assert basket["event"]["breadth"] is None and basket["event"]["a"] == "@megacaps"

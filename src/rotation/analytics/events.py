@@ -354,7 +354,8 @@ def explain(event: RotationEvent) -> str:
     if event.zscore is not None:
         parts.append(f"z-score {event.zscore:+.1f} against the previous {Z_WINDOW} sessions.")
     if event.breadth:
-        parts.append("Breadth: " + ", ".join(f"{k} {v}" for k, v in event.breadth.items()) + ".")
+        text = event.breadth.get("description") or ", ".join(f"{k} {v}" for k, v in event.breadth.items())
+        parts.append(f"Breadth: {text}.")
     return " ".join(parts)
 
 

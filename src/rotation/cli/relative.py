@@ -8,16 +8,18 @@ name is in the store.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import polars as pl
 import typer
 
+from rotation.analytics.breadth import SIDE_SOURCES, breadth, confirmation, relative_volume
 from rotation.analytics.events import (
     EVENT_WINDOWS,
     NOTABLE_PERCENTILE,
     Z_WINDOW,
+    RotationEvent,
     event_on,
     explain,
     pair_events,
@@ -49,6 +51,8 @@ from rotation.cli.common import (
     print_json,
     read_store,
 )
+from rotation.data.constituents import load_panel
+from rotation.data.constituents import universes as constituent_universes
 from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
 from rotation.data.universes import Universe, load_universe, pair_kind, universe_names
@@ -251,9 +255,35 @@ def rrg_cmd(
 
 
 # -- events ----------------------------------------------------------------
-def _breadth_for(event: Any, st: Store) -> dict[str, Any] | None:
-    """Breadth confirmation from the breadth module when it is available (see docs/relative.md)."""
-    return None
+def _breadth_for(event: RotationEvent, st: Store) -> dict[str, Any] | None:
+    """Breadth on the event's day: share of each side's constituents up, its fund's relative volume.
+
+    Uses :func:`rotation.analytics.breadth.confirmation`; sides without constituent
+    data (or baskets) get ``None`` fields.  Only the few weeks before the day are loaded.
+    """
+    if event.a.startswith("@") or event.b.startswith("@"):
+        return None
+    day = event.date
+    have = {u.universe for u in constituent_universes(st)}
+    wanted = {SIDE_SOURCES.get(s, (None, None))[0] for s in (event.a, event.b)} & have
+    frames = {}
+    for uni in sorted(u for u in wanted if u is not None):
+        panel = load_panel(st, uni, day - timedelta(days=14), day)
+        frames[uni] = breadth(panel.closes, panel.members)
+    stored = set(st.symbols())
+    funds = {SIDE_SOURCES.get(s, (None, None if s.startswith("^") else s))[1] for s in (event.a, event.b)}
+    funds_here = sorted(f for f in funds if f is not None and f in stored)
+    volumes = relative_volume(st.bars(funds_here, day - timedelta(days=120), day)) if funds_here else (
+        pl.DataFrame(schema={"symbol": pl.Utf8, "date": pl.Date, "relative_volume": pl.Float64})
+    )
+    closes = st.closes([event.a, event.b], start=day - timedelta(days=14), end=day)
+    conf = confirmation(day, event.a, event.b, closes=closes, volumes=volumes, breadth_by_universe=frames)
+    return {
+        "description": conf.description,
+        "survivor_biased": conf.survivor_biased,
+        "a": conf.a,
+        "b": conf.b,
+    }
 
 
 def events_cmd(
