@@ -425,9 +425,9 @@ def _table_load(spec: TableSpec) -> Any:
         except pl.exceptions.PolarsError as exc:
             raise DataError(f"{path}: bad value ({', '.join(f'{c}: {t}' for c, t in spec.schema.items())} "
                             f"expected): {str(exc).splitlines()[0]}") from None
-        dup = frame.select(spec.key).is_duplicated()
+        dup = ~frame.select(pl.struct(list(spec.key)).is_first_distinct()).to_series()
         if dup.any():
-            line = int(dup.arg_max() or 0) + 2
+            line = int(dup.arg_max() or 0) + 2  # header = line 1
             raise DataError(f"{path}:{line}: duplicate key {', '.join(spec.key)}")
         return TableFile(path, spec, frame)
 
