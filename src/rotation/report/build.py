@@ -41,7 +41,7 @@ class ReportOptions:
     ratio_pairs: tuple[tuple[str, str], ...] = (("^RUT", "^NDX"), ("IWM", "QQQ"), ("RSP", "SPY"), ("IWD", "IWF"))
     ratio_sessions: int = 252
     ma_windows: tuple[int, ...] = (50, 200)
-    event_lookback: int = 10  # sessions scanned for notable rotation days
+    event_lookback: int = 15  # sessions scanned for notable rotation days
     event_percentile: float = 0.95  # a day is notable at or above this percentile of its own history
     rrg_tail: int = 8
     health_sessions: int = 252  # validation looks at this many sessions up to as-of
@@ -67,15 +67,20 @@ class ReportData:
     def symbol_bars(self, symbol: str) -> pl.DataFrame:
         return self.bars.filter(pl.col("symbol") == normalize_symbol(symbol))
 
-    def closes(self, symbols: Sequence[str], field_name: str = "adj_close") -> pl.DataFrame:
-        """Wide frame ``date`` + one column per symbol present (null where no bar)."""
-        have = set(self.bars["symbol"].unique().to_list())
-        wanted = [s for s in dict.fromkeys(normalize_symbol(x) for x in symbols) if s in have]
-        sub = self.bars.filter(pl.col("symbol").is_in(wanted))
-        if sub.is_empty():
-            return pl.DataFrame({"date": []}, schema={"date": pl.Date})
-        wide = sub.pivot(on="symbol", index="date", values=field_name).sort("date")
-        return wide.select(["date", *wanted])
+    @property
+    def adj(self) -> pl.DataFrame:
+        """Wide ``adj_close`` frame of every symbol (``date`` + one column each; null where no bar)."""
+        return self.wide("adj_close")
+
+    def wide(self, field_name: str, symbols: Sequence[str] | None = None) -> pl.DataFrame:
+        """Wide frame of one bar field, all symbols (pivoted once per field, kept in ``extra``)."""
+        key = f"wide_{field_name}"
+        if key not in self.extra:
+            self.extra[key] = self.bars.pivot(on="symbol", index="date", values=field_name).sort("date")
+        frame: pl.DataFrame = self.extra[key]
+        if symbols is None:
+            return frame
+        return frame.select("date", *[normalize_symbol(s) for s in symbols if normalize_symbol(s) in frame.columns])
 
 
 def report_symbols(universes: dict[str, Universe], pairs: Sequence[Pair], options: ReportOptions) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -63,6 +63,24 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
         hovermode="x unified",
     )
     return fig
+
+
+def _day_bands(days: Sequence[date], xref: str, yref: str) -> list[dict[str, object]]:
+    """Layout shapes: one band a session wide per day, spanning the whole height of one subplot.
+
+    Built as plain dicts and set once: plotly's ``add_vrect`` re-validates the
+    whole layout on every call, which costs more than the rest of the figure.
+    """
+    noon = [datetime.combine(d, time(12)) for d in days]  # a date minus 12 hours stays a date
+    return [
+        {"type": "rect", "xref": xref, "yref": yref, "x0": (t - timedelta(days=1)).isoformat(),
+         "x1": t.isoformat(), "y0": 0, "y1": 1, "fillcolor": ROTATION, "line": {"width": 0}, "layer": "below"}
+        for t in noon
+    ]
+
+
+def _axis_ref(axis: str, i: int) -> str:
+    return axis if i == 1 else f"{axis}{i}"
 
 
 def _missing_sessions(days: Sequence[date]) -> list[str]:
@@ -149,12 +167,12 @@ def candle_panes(
         )
     if lower:
         fig.update_yaxes(title_text="%", row=rows, col=1)
-    for day in shade_days:
-        # A vertical band one session wide across every pane.
-        fig.add_vrect(
-            x0=(day - timedelta(hours=12)).isoformat(), x1=(day + timedelta(hours=12)).isoformat(),
-            fillcolor=ROTATION, line_width=0, layer="below", row="all", col=1,
-        )
+    shapes = [
+        band for i in range(1, rows + 1)
+        for band in _day_bands(shade_days, _axis_ref("x", i), f"{_axis_ref('y', i)} domain")
+    ]
+    if shapes:
+        fig.update_layout(shapes=shapes)
     if shade_days:
         fig.add_trace(
             go.Scatter(x=[None], y=[None], mode="markers", name=shade_label,
@@ -215,6 +233,7 @@ def line_panels(panels: Sequence[LinePanel], *, title: str, cols: int = 2, heigh
         rows=rows, cols=cols, subplot_titles=[p.title for p in panels],
         vertical_spacing=0.12 if rows > 1 else 0.08, horizontal_spacing=0.08,
     )
+    shapes: list[dict[str, object]] = []
     for i, p in enumerate(panels):
         r, c = i // cols + 1, i % cols + 1
         fig.add_trace(
@@ -229,14 +248,17 @@ def line_panels(panels: Sequence[LinePanel], *, title: str, cols: int = 2, heigh
                            showlegend=i == 0, legendgroup=name),
                 row=r, col=c,
             )
+        k = i + 1
         if p.hline is not None and p.dates:
-            fig.add_hline(y=p.hline, line={"color": "#999", "width": 1, "dash": "dot"}, row=r, col=c)
-        for day in p.shade_days:
-            fig.add_vrect(
-                x0=(day - timedelta(hours=12)).isoformat(), x1=(day + timedelta(hours=12)).isoformat(),
-                fillcolor=ROTATION, line_width=0, layer="below", row=r, col=c,
-            )
-    return _layout(fig, title, height or 300 * rows + 80)
+            shapes.append({"type": "line", "xref": f"{_axis_ref('x', k)} domain", "yref": _axis_ref("y", k),
+                           "x0": 0, "x1": 1, "y0": p.hline, "y1": p.hline,
+                           "line": {"color": "#999", "width": 1, "dash": "dot"}})
+        shapes.extend(_day_bands(p.shade_days, _axis_ref("x", k), f"{_axis_ref('y', k)} domain"))
+    if shapes:
+        fig.update_layout(shapes=shapes)
+    _layout(fig, title, height or 300 * rows + 100)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.06, "xanchor": "left", "x": 0})
+    return fig
 
 
 @dataclass(frozen=True)
@@ -263,12 +285,17 @@ def rrg(trails: Sequence[RRGTrail], *, title: str, height: int = 620) -> go.Figu
         "lagging": (100 - span_x, 100, 100 - span_y, 100),
         "improving": (100 - span_x, 100, 100, 100 + span_y),
     }
-    for name, (x0, x1, y0, y1) in quads.items():
-        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor=QUADRANT_COLORS[name],
-                      line_width=0, layer="below")
-        fig.add_annotation(x=x1 if x0 >= 100 else x0, y=y1 if y0 >= 100 else y0, text=name.capitalize(),
-                           showarrow=False, xanchor="right" if x0 >= 100 else "left",
-                           yanchor="top" if y0 >= 100 else "bottom", font={"size": 12, "color": "#666"})
+    shapes = [
+        {"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "fillcolor": QUADRANT_COLORS[name],
+         "line": {"width": 0}, "layer": "below"}
+        for name, (x0, x1, y0, y1) in quads.items()
+    ]
+    notes = [
+        {"x": x1 if x0 >= 100 else x0, "y": y1 if y0 >= 100 else y0, "text": name.capitalize(),
+         "showarrow": False, "xanchor": "right" if x0 >= 100 else "left",
+         "yanchor": "top" if y0 >= 100 else "bottom", "font": {"size": 12, "color": "#666"}}
+        for name, (x0, x1, y0, y1) in quads.items()
+    ]
     for i, t in enumerate(trails):
         color = PALETTE[i % len(PALETTE)]
         n = len(t.rs_ratio)
@@ -281,12 +308,14 @@ def rrg(trails: Sequence[RRGTrail], *, title: str, height: int = 620) -> go.Figu
             )
         )
         if n:
-            fig.add_annotation(x=t.rs_ratio[-1], y=t.rs_momentum[-1], text=t.symbol, showarrow=False,
-                               xshift=14, yshift=8, font={"size": 11, "color": color})
+            notes.append({"x": t.rs_ratio[-1], "y": t.rs_momentum[-1], "text": t.symbol, "showarrow": False,
+                          "xshift": 14, "yshift": 8, "font": {"size": 11, "color": color}})
+    fig.update_layout(shapes=shapes, annotations=notes)
     fig.update_xaxes(title_text="RS-Ratio", range=[100 - span_x, 100 + span_x], zeroline=False)
     fig.update_yaxes(title_text="RS-Momentum", range=[100 - span_y, 100 + span_y], zeroline=False)
     _layout(fig, title, height)
-    fig.update_layout(hovermode="closest", legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1})
+    fig.update_layout(hovermode="closest",
+                      legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"})
     return fig
 
 

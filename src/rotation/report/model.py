@@ -114,7 +114,7 @@ def format_cell(value: Any, kind: str) -> str:
     if kind == "pct":
         return f"{value * 100:+.2f}%"
     if kind == "pct0":
-        return f"{value * 100:.1f}%"
+        return f"{value * 100:.2f}%"
     if kind == "num":
         return f"{value:,.2f}"
     if kind in ("int", "rank"):

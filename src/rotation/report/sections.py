@@ -145,9 +145,316 @@ def daily_chart_section(data: ReportData, options: ReportOptions) -> Section:
     )
 
 
+# -- 1. headline: rotation events ------------------------------------------------------------------
+
+
+def events_frame(data: ReportData, window: str = "1d") -> pl.DataFrame:
+    """Event statistics of every standard pair present (issue 4's ``pair_events``), once per report.
+
+    Memoised in ``data.extra`` because the headline, the daily chart and the
+    ratio charts all read the same frame.
+    """
+    key = f"events_{window}"
+    if key not in data.extra:
+        events = need("rotation.analytics.events", 4, "pair_events")
+        have = set(data.adj.columns)
+        pairs = [(p.a, p.b) for p in data.pairs if p.a in have and p.b in have]
+        data.extra[key] = events.pair_events(data.adj, pairs, window) if pairs else None
+    frame = data.extra[key]
+    if frame is None:
+        raise MissingAnalytics("bars for the standard pairs (rotation data import / update)")
+    return frame
+
+
 def rotation_days(data: ReportData, options: ReportOptions, start: date) -> list[date]:
-    """Notable classic rotation days of the chart's size pair since ``start`` (issue 4's events)."""
-    raise MissingAnalytics("rotation.analytics.events (issue 4)")
+    """Classic rotation days (opposite signs) of the size pair ``laggard:^NDX`` since ``start``
+    whose spread reached ``options.event_percentile`` of the pair's own history up to that day.
+    """
+    ev = events_frame(data)
+    pair = f"{normalize_symbol(options.laggard)}:^NDX"
+    days = ev.filter(
+        (pl.col("pair") == pair) & (pl.col("date") >= start) & (pl.col("date") <= data.as_of)
+        & pl.col("pattern").is_in(["a_up_b_down", "a_down_b_up"])
+        & (pl.col("percentile") >= options.event_percentile)
+    )["date"]
+    return days.to_list()
+
+
+def _pair_label(data: ReportData, pair: str) -> tuple[str, str]:
+    for p in data.pairs:
+        if p.name == pair:
+            return p.kind, p.label
+    return "", ""
+
+
+_PATTERN_TEXT = {"a_up_b_down": "A+ B-", "a_down_b_up": "A- B+", "both_up": "both +", "both_down": "both -"}
+_KIND_ORDER = ("size", "weighting", "style", "sector")
+
+
+def headline_section(data: ReportData, options: ReportOptions) -> Section:
+    """The day's rotation events across the standard pairs, ranked against each pair's own history."""
+    events = need("rotation.analytics.events", 4, "pair_events", "scan_pairs", "event_on", "explain")
+    ev = events_frame(data).filter(pl.col("date") <= data.as_of)
+    sessions = ev["date"].unique().sort()
+    lookback_start = sessions.tail(options.event_lookback)[0]
+    notable = ev.filter(
+        (pl.col("date") >= lookback_start) & (pl.col("percentile") >= options.event_percentile)
+    ).sort(["percentile", "date"], descending=[True, True])
+    missing: list[str] = []
+    confirm = _breadth_confirmation(data, missing)
+    rows = []
+    for r in notable.iter_rows(named=True):
+        conf = confirm(r["date"], r["a"], r["b"]) if confirm else None
+        rows.append((r["date"], r["pair"], r["return_a"], r["return_b"], r["spread"],
+                     _PATTERN_TEXT.get(r["pattern"], r["pattern"]), r["rank"], r["count"],
+                     r["percentile"], r["zscore"], conf or "-"))
+    lines: list[str] = []
+    # In words: the most extreme classic day (opposite signs) of each kind of rotation, size first.
+    kinds = pl.DataFrame({"pair": [p.name for p in data.pairs],
+                          "kind_order": [_KIND_ORDER.index(p.kind) if p.kind in _KIND_ORDER else 9
+                                         for p in data.pairs]})
+    classic = (
+        notable.filter(pl.col("pattern").is_in(["a_up_b_down", "a_down_b_up"]))
+        .join(kinds, on="pair", how="left")
+        .sort(["kind_order", "percentile", "date"], descending=[False, True, True])
+        .unique("kind_order", keep="first", maintain_order=True)
+    )
+    explained = []
+    for r in classic.head(4).iter_rows(named=True):
+        one = ev.filter(pl.col("pair") == r["pair"])
+        event = events.event_on(one, r["date"])
+        text = events.explain(event)
+        conf = confirm(r["date"], r["a"], r["b"]) if confirm else None
+        lines.append(text + (f" Breadth: {conf}." if conf else ""))
+        explained.append({"date": r["date"].isoformat(), "pair": r["pair"], "rank": event.rank,
+                          "count": event.count, "rank_all": event.rank_all, "spread": event.spread,
+                          "percentile": event.percentile})
+    if notable.is_empty():
+        lines.append(
+            f"No standard pair's daily spread reached the {options.event_percentile:.0%} percentile of its own "
+            f"history in the last {options.event_lookback} sessions."
+        )
+    today = events.scan_pairs(ev, data.as_of, options.event_percentile)
+    n_today = int(today.filter(pl.col("notable") & ~pl.col("stale"))["notable"].sum())
+    lines.insert(0, f"{data.as_of.isoformat()}: {n_today} of {today.height} standard pairs had a notable spread "
+                    f"(>= {options.event_percentile:.0%} of their own history); {notable.height} notable pair-days "
+                    f"in the last {options.event_lookback} sessions since {lookback_start.isoformat()}.")
+    recent = Table(
+        f"Notable rotation days, last {options.event_lookback} sessions (1-day spreads on adj_close)",
+        (Column("date", "date"), Column("pair"), Column("A", "pct"), Column("B", "pct"),
+         Column("spread", "pct"), Column("pattern"), Column("rank", "rank"), Column("of", "int"),
+         Column("pctile", "pct0"), Column("z", "num"), Column("breadth")),
+        tuple(rows),
+        note="rank: among the pair's days with a spread in the same direction, up to that day (1 = widest); "
+             "pctile: share of those days no wider; z: against the previous 252 sessions",
+    )
+    today_rows = tuple(
+        (r["pair"], _pair_label(data, r["pair"])[0], r["date"], r["return_a"], r["return_b"], r["spread"],
+         _PATTERN_TEXT.get(r["pattern"], r["pattern"]), r["rank"], r["count"], r["percentile"],
+         "yes" if r["notable"] else "", "stale" if r["stale"] else "")
+        for r in today.iter_rows(named=True)
+    )
+    today_table = Table(
+        f"Every standard pair on {data.as_of.isoformat()}",
+        (Column("pair"), Column("kind"), Column("date", "date"), Column("A", "pct"), Column("B", "pct"),
+         Column("spread", "pct"), Column("pattern"), Column("rank", "rank"), Column("of", "int"),
+         Column("pctile", "pct0"), Column("notable"), Column("data")),
+        today_rows,
+    )
+    spreads = ev.filter(pl.col("date") >= lookback_start)
+    sparks = tuple(
+        Spark(pair, tuple(grp.sort("date")["spread"].to_list()), "daily spread, last sessions")
+        for (pair,), grp in spreads.group_by("pair", maintain_order=True)
+        if pair in {r["pair"] for r in classic.head(4).iter_rows(named=True)}
+    )
+    return Section(
+        1, "headline", "Headline: rotation events", lines=tuple(lines), tables=(recent, today_table),
+        sparks=sparks, status="partial" if missing else "ok", missing=tuple(missing),
+        facts={"explained": explained, "notable_days": sorted({d.isoformat() for d in notable["date"]})},
+    )
+
+
+def _breadth_confirmation(data: ReportData, missing: list[str]) -> Any:
+    """A function (day, a, b) -> short text on how broad the move was, or ``None`` (issue 5)."""
+    missing.append("breadth confirmation: rotation.analytics.breadth (issue 5)")
+    return None
+
+
+# -- 2. leadership ------------------------------------------------------------------------------------
+
+
+LEADERSHIP_SESSIONS = 300
+
+
+def leadership_section(data: ReportData, options: ReportOptions) -> Section:
+    """Returns by segment over 1d..1y as heat maps, one per universe, with the benchmark's row."""
+    relative = need("rotation.analytics.relative", 4, "leaders", "benchmark_returns", "LEADER_WINDOWS")
+    windows = list(relative.LEADER_WINDOWS)
+    figures, tables = [], []
+    lines = []
+    facts: dict[str, Any] = {}
+    for name, uni in data.universes.items():
+        bench = uni.benchmark or "SPY"
+        members = [s for s in uni.symbols if s in data.adj.columns and s != bench]
+        if not members or bench not in data.adj.columns:
+            continue
+        # The longest window is 1y (252 sessions) or YTD: 300 sessions of adj_close are enough;
+        # highs/closes keep the full history for the distance from the all-time high.
+        adj = data.adj.select("date", *members, bench).tail(LEADERSHIP_SESSIONS)
+        table = relative.leaders(
+            adj, bench, data.as_of,
+            highs=data.wide("high", members), closes=data.wide("close", members), labels=uni.labels,
+        )
+        b = relative.benchmark_returns(adj.select("date", bench), bench, data.as_of)
+        rows = [f"{r['label']} ({r['symbol']})" if r["label"] != r["symbol"] else r["symbol"]
+                for r in table.iter_rows(named=True)]
+        values = [[r[f"r_{w}"] for w in windows] for r in table.iter_rows(named=True)]
+        rows.append(f"benchmark {bench}")
+        values.append([b[w] for w in windows])
+        figures.append(FigureRef(
+            f"leadership_{name}", f"Leadership: {name}",
+            charts.heatmap(rows, windows, values, title=f"{name}: returns on adj_close, ranked by 3m vs {bench}"),
+            f"Rows ranked by the 3-month return relative to {bench}; cells are total returns (adj_close).",
+            height=max(320, 28 * len(rows) + 140),
+        ))
+        tables.append(Table(
+            f"{name} (vs {bench}), ranked by 3m relative return",
+            (Column("#", "rank"), Column("symbol"), *[Column(w, "pct") for w in windows],
+             Column("from high", "pct")),
+            tuple((r["rank"], r["symbol"], *[r[f"r_{w}"] for w in windows], r["from_high"])
+                  for r in table.iter_rows(named=True)),
+        ))
+        top, bottom = table.row(0, named=True), table.row(-1, named=True)
+        lines.append(
+            f"{name}: strongest over 3 months {top['symbol']} ({_fmt_pct(top['r_3m'])}, "
+            f"{_fmt_pct(top['rel_3m'])} vs {bench}); weakest {bottom['symbol']} ({_fmt_pct(bottom['r_3m'])}); "
+            f"today's best {max(table.iter_rows(named=True), key=lambda r: r['r_1d'] or -9)['symbol']}."
+        )
+        facts[name] = {r["symbol"]: {w: r[f"r_{w}"] for w in windows} for r in table.iter_rows(named=True)}
+    if not figures:
+        return Section(2, "leadership", "", status="empty", lines=("No universe has prices in the store.",))
+    return Section(2, "leadership", "Leadership: returns by segment", lines=tuple(lines),
+                   figures=tuple(figures), tables=tuple(tables), facts=facts)
+
+
+# -- 4. ratio charts ----------------------------------------------------------------------------------
+
+
+def ratios_section(data: ReportData, options: ReportOptions) -> Section:
+    """Ratio lines A/B (adj_close, rebased to 100) of the standard pairs with their moving averages."""
+    relative = need("rotation.analytics.relative", 4, "ratio_line", "ratio_summary")
+    fast, slow = options.ma_windows
+    panels, rows, sparks, missing = [], [], [], []
+    try:
+        shade = set(rotation_days(data, options, data.as_of.replace(year=data.as_of.year - 1)))
+    except MissingAnalytics:
+        shade = set()
+    for a, b in options.ratio_pairs:
+        a, b = normalize_symbol(a), normalize_symbol(b)
+        if a not in data.adj.columns or b not in data.adj.columns:
+            missing.append(f"bars of {a if a not in data.adj.columns else b}")
+            continue
+        pair = data.adj.select("date", a, b).drop_nulls()
+        # Warm-up of `slow` sessions before the window so both averages exist from its first day.
+        full = relative.ratio_line(pair.tail(options.ratio_sessions + slow), a, b, fast, slow)
+        shown = full.tail(options.ratio_sessions)
+        summary = relative.ratio_summary(full, a, b, fast, slow)
+        window = relative.ratio_summary(relative.ratio_line(pair.tail(options.ratio_sessions), a, b, fast, slow),
+                                        a, b, fast, slow)
+        kind, _label = _pair_label(data, f"{a}:{b}")
+        days = tuple(shown["date"].to_list())
+        panels.append(charts.LinePanel(
+            f"{a} / {b}  ({summary.trend})", days, tuple(shown["ratio"].to_list()), "ratio A/B",
+            ((f"{fast}-day MA", tuple(shown["ma_fast"].to_list())),
+             (f"{slow}-day MA", tuple(shown["ma_slow"].to_list()))),
+            shade_days=tuple(d for d in days if d in shade) if a in ("^RUT", "IWM") else (),
+        ))
+        rows.append((f"{a}/{b}", kind, window.return_a, window.return_b, window.spread,
+                     summary.ratio / summary.ma_fast - 1 if summary.ma_fast else None,
+                     summary.ratio / summary.ma_slow - 1 if summary.ma_slow else None,
+                     summary.slope, summary.trend))
+        sparks.append(Spark(f"{a}/{b}", tuple(shown["ratio"].to_list()),
+                            f"{summary.trend}; {options.ratio_sessions}-session spread {_fmt_pct(window.spread)}"))
+    if not panels:
+        return Section(4, "ratios", "", status="missing", missing=tuple(missing))
+    fig = charts.line_panels(panels, title=f"Ratio lines on adj_close (rebased), {fast}/{slow}-day moving averages")
+    table = Table(
+        f"Standard pairs over the last {options.ratio_sessions} sessions",
+        (Column("pair"), Column("kind"), Column("A", "pct"), Column("B", "pct"), Column("spread", "pct"),
+         Column(f"vs {fast}d MA", "pct"), Column(f"vs {slow}d MA", "pct"), Column("20d slope", "pct"),
+         Column("trend")),
+        tuple(rows),
+        note="A/B on adj_close; trend: A leading when the ratio is above both moving averages",
+    )
+    return Section(
+        4, "ratios", "Ratio charts of the standard pairs",
+        lines=tuple(f"{r[0]}: {r[8]}; A {_fmt_pct(r[2])}, B {_fmt_pct(r[3])} over {options.ratio_sessions} sessions"
+                    for r in rows),
+        tables=(table,), sparks=tuple(sparks),
+        figures=(FigureRef("ratios", "Ratio charts", fig,
+                           "Shaded on the size ratios: classic ^RUT:^NDX rotation days (top 5% of history).",
+                           height=int(fig.layout.height)),),
+        status="partial" if missing else "ok", missing=tuple(missing),
+    )
+
+
+# -- 5. relative rotation graphs --------------------------------------------------------------------
+
+
+RRG_UNIVERSES: tuple[str, ...] = ("sectors", "styles")
+
+
+def rrg_section(data: ReportData, options: ReportOptions) -> Section:
+    """Weekly RRGs of the sectors and the size/style universe against their benchmark, with tails."""
+    rrg = need("rotation.analytics.rrg", 4, "rrg", "rrg_snapshot", "quadrant_transitions", "RrgParams")
+    params = rrg.RrgParams.for_freq("weekly")
+    figures, tables, lines = [], [], []
+    facts: dict[str, Any] = {}
+    for name in RRG_UNIVERSES:
+        uni = data.universes.get(name)
+        if uni is None:
+            from rotation.data.universes import load_universe
+
+            uni = load_universe(name)
+        bench = uni.benchmark or "SPY"
+        members = [s for s in uni.symbols if s in data.adj.columns and s != bench]
+        if not members or bench not in data.adj.columns:
+            continue
+        history = rrg.rrg(data.adj.select("date", *members, bench), bench, members, params)
+        points = rrg.rrg_snapshot(history, data.as_of, options.rrg_tail)
+        if not points:
+            continue
+        trails = [charts.RRGTrail(p.symbol, uni.label(p.symbol), tuple(t[1] for t in p.tail),
+                                  tuple(t[2] for t in p.tail), p.quadrant) for p in points]
+        figures.append(FigureRef(
+            f"rrg_{name}", f"RRG: {name}",
+            charts.rrg(trails, title=f"{name} vs {bench}, weekly, tails of {options.rrg_tail} weeks "
+                                     f"(as of {points[0].date.isoformat()})"),
+            f"RS-Ratio/RS-Momentum on adj_close, weekly windows {params.window}/{params.smooth}/{params.momentum} "
+            "(rotation.analytics.rrg; look-ahead free). Healthy rotation runs clockwise.",
+            height=620,
+        ))
+        tables.append(Table(
+            f"{name} vs {bench}: RRG position",
+            (Column("symbol"), Column("segment"), Column("quadrant"), Column("RS-Ratio", "num"),
+             Column("RS-Mom", "num"), Column("heading", "int")),
+            tuple((p.symbol, uni.label(p.symbol), p.quadrant, p.rs_ratio, p.rs_momentum,
+                   None if p.heading != p.heading else round(p.heading)) for p in points),
+        ))
+        by_q: dict[str, list[str]] = {}
+        for p in points:
+            by_q.setdefault(p.quadrant, []).append(p.symbol)
+        lines.append(f"{name} vs {bench}: " + "; ".join(f"{q} {' '.join(v)}" for q, v in by_q.items()) + ".")
+        trans = rrg.quadrant_transitions(history, start=points[0].tail[0][0], end=data.as_of)
+        if not trans.is_empty():
+            lines.append(f"{name} quadrant changes over the tail: " + ", ".join(
+                f"{r['symbol']} {r['from_quadrant']}->{r['to_quadrant']} ({r['date']})"
+                for r in trans.tail(6).iter_rows(named=True)) + ".")
+        facts[name] = {p.symbol: p.quadrant for p in points}
+    if not figures:
+        return Section(5, "rrg", "", status="empty", lines=("No sector or style prices in the store.",))
+    return Section(5, "rrg", "Relative Rotation Graphs", lines=tuple(lines), figures=tuple(figures),
+                   tables=tuple(tables), facts=facts)
 
 
 # -- 8. data health --------------------------------------------------------------------------------
@@ -227,22 +534,6 @@ def _short_list(items: list[str], limit: int = 12) -> str:
 
 
 # -- sections waiting for other issues' analytics ----------------------------------------------------
-
-
-def headline_section(data: ReportData, options: ReportOptions) -> Section:
-    raise MissingAnalytics("rotation.analytics.events (issue 4)")
-
-
-def leadership_section(data: ReportData, options: ReportOptions) -> Section:
-    raise MissingAnalytics("rotation.analytics.relative leaders (issue 4)")
-
-
-def ratios_section(data: ReportData, options: ReportOptions) -> Section:
-    raise MissingAnalytics("rotation.analytics.relative ratios (issue 4)")
-
-
-def rrg_section(data: ReportData, options: ReportOptions) -> Section:
-    raise MissingAnalytics("rotation.analytics.rrg (issue 4)")
 
 
 def breadth_section(data: ReportData, options: ReportOptions) -> Section:

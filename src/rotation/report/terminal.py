@@ -41,26 +41,29 @@ def sparkline(values: Sequence[float | None], width: int = 40) -> str:
 
 
 def _table(table: Table, max_rows: int | None) -> RichTable:
+    rows = table.rows if max_rows is None else table.rows[:max_rows]
+    notes = [table.note] if table.note else []
+    if max_rows is not None and len(table.rows) > max_rows:
+        notes.insert(0, f"... {len(table.rows) - max_rows} more rows in --format json and the HTML report")
     out = RichTable(
         title=table.title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-        header_style="bold", pad_edge=False, padding=(0, 1), caption=table.note or None,
+        header_style="bold", pad_edge=False, padding=(0, 1), caption="; ".join(notes) or None,
         caption_justify="left", caption_style="dim",
     )
-    for col in table.columns:
+    texts = [[format_cell(v, c.kind) for c, v in zip(table.columns, row, strict=False)] for row in rows]
+    for j, col in enumerate(table.columns):
+        widest = max([len(col.name)] + [len(r[j]) for r in texts if j < len(r)])
+        # Short text columns (symbols, kinds) never fold; long ones (messages) fold beyond 40.
         out.add_column(col.name, justify="right" if col.kind in _NUMERIC else "left",
-                       no_wrap=col.kind != "text", overflow="fold")
-    rows = table.rows if max_rows is None else table.rows[:max_rows]
-    for row in rows:
+                       no_wrap=widest <= 40, min_width=min(widest, 40), overflow="fold")
+    for row, text_row in zip(rows, texts, strict=True):
         cells: list[RenderableType] = []
-        for col, value in zip(table.columns, row, strict=False):
-            text = format_cell(value, col.kind)
+        for col, value, text in zip(table.columns, row, text_row, strict=False):
             style = ""
             if col.kind == "pct" and isinstance(value, (int, float)) and value == value and value != 0:
                 style = "red" if value < 0 else "green"
             cells.append(Text(text, style=style))
         out.add_row(*cells)
-    if max_rows is not None and len(table.rows) > max_rows:
-        out.add_row(Text(f"... {len(table.rows) - max_rows} more (see --format json or the HTML)", style="dim"))
     return out
 
 
