@@ -38,8 +38,8 @@ points**: ``stated = -19.80`` means -19.80%, ``tolerance = 0.5`` accepts
     tolerance = 0.5                # one for all, or one per symbol
     stated_spread = -31.8          # optional: first minus second, in points
 
-``kind`` may be left out: ``symbols`` means compare, ``date`` means day, else
-move.  Unknown keys are errors (a misspelt ``tolerence`` must not pass
+``kind`` may be left out: ``symbols`` means compare, ``date`` without
+``from``/``to`` means day, else move.  Unknown keys are errors (a misspelt ``tolerence`` must not pass
 silently).  Symbols are matched as written against the bars given to
 :func:`evaluate_claims` (the CLI loads them through the store, which accepts
 aliases such as ``RUT``).
@@ -193,7 +193,8 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
     if not isinstance(sentence, str) or not sentence.strip():
         raise ctx.fail("sentence", "the claim's sentence as text", sentence)
 
-    kind_raw = raw.get("kind") or ("compare" if "symbols" in raw else "day" if "date" in raw else "move")
+    inferred = "compare" if "symbols" in raw else "day" if "date" in raw and not {"from", "to"} & set(raw) else "move"
+    kind_raw = raw.get("kind") or inferred
     if kind_raw not in ("move", "day", "compare"):
         raise ctx.fail("kind", "'move', 'day' or 'compare'", kind_raw)
     kind: ClaimKind = "compare" if kind_raw == "compare" else "day" if kind_raw == "day" else "move"
