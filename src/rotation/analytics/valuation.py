@@ -152,10 +152,10 @@ def rebase_facts(facts: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
         facts.select("ticker", "filed").unique()
         .join(splits.select("ticker", "ratio", "last_old_filed"), on="ticker", how="left")
         .with_columns(
-            pl.when(pl.col("filed") <= pl.col("last_old_filed")).then(pl.col("ratio").log()).otherwise(0.0)
-            .fill_null(0.0).alias("lr")
+            pl.when(pl.col("filed") <= pl.col("last_old_filed")).then(pl.col("ratio")).otherwise(1.0)
+            .fill_null(1.0).alias("r")
         )
-        .group_by("ticker", "filed").agg(pl.col("lr").sum().exp().alias("split_factor"))
+        .group_by("ticker", "filed").agg(pl.col("r").product().alias("split_factor"))
     )
     out = facts.join(factor, on=["ticker", "filed"], how="left")
     return out.with_columns(
