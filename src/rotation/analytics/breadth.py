@@ -57,58 +57,98 @@ SIDE_SOURCES: dict[str, tuple[str | None, str | None]] = {
 # -- matrices -----------------------------------------------------------------
 
 def price_matrix(closes: pl.DataFrame) -> tuple[pl.Series, list[str], np.ndarray]:
-    """(dates, tickers, T x N float matrix with NaN where missing or <= 0)."""
+    """(dates, tickers, T x N float matrix with NaN where missing or <= 0).
+
+    The matrix is Fortran-ordered: each ticker's history is contiguous, which is
+    what the rolling windows below run along.
+    """
     if "date" not in closes.columns:
         raise DataError("closes frame: expected a date column")
     symbols = [c for c in closes.columns if c != "date"]
     if not symbols:
-        return closes["date"], symbols, np.empty((closes.height, 0))
-    m = closes.select(pl.col(symbols).cast(pl.Float64)).to_numpy().astype(np.float64, copy=True)
+        return closes["date"], symbols, np.empty((closes.height, 0), order="F")
+    m = np.asfortranarray(closes.select(pl.col(symbols).cast(pl.Float64)).to_numpy(), dtype=np.float64)
+    if not m.flags.writeable or np.shares_memory(m, closes[symbols[0]].to_numpy()):
+        m = m.copy(order="F")
     m[~(m > 0)] = np.nan  # null -> NaN already; non-positive closes are placeholders
     return closes["date"], symbols, m
 
 
 def member_matrix(members: pl.DataFrame | None, closes: pl.DataFrame) -> np.ndarray:
-    """``members`` aligned to ``closes`` (same dates, same ticker order) as a bool matrix."""
+    """``members`` aligned to ``closes`` (same dates, same ticker order) as a T x N bool matrix."""
     symbols = [c for c in closes.columns if c != "date"]
     if members is None:
-        return np.ones((closes.height, len(symbols)), dtype=bool)
+        return np.ones((closes.height, len(symbols)), dtype=bool, order="F")
     if members.height != closes.height or not members["date"].equals(closes["date"]):
         raise DataError("members frame: expected the same dates as the closes frame")
     have = set(members.columns)
     cols = [pl.col(s).fill_null(False) if s in have else pl.lit(False).alias(s) for s in symbols]
-    return members.select(cols).to_numpy().astype(bool)
+    return np.asfortranarray(members.select(cols).to_numpy(), dtype=bool)
 
 
 def daily_returns(m: np.ndarray) -> np.ndarray:
     """Row-over-row simple returns; NaN where either close is missing (first row NaN)."""
-    out = np.full_like(m, np.nan)
+    out = np.empty_like(m)
+    out[:1] = np.nan
     if len(m) > 1:
-        out[1:] = m[1:] / m[:-1] - 1.0
+        np.divide(m[1:], m[:-1], out=out[1:])
+        out[1:] -= 1.0
+    return out
+
+
+# The window helpers run on the transposed layout (tickers x time, C-contiguous), so
+# cumulative sums and block scans walk contiguous memory.
+
+class _RunningSums:
+    """Cumulative sums and counts of present cells, shared by every moving-average window."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        valid = ~np.isnan(x)
+        self.sums = np.zeros((x.shape[0], x.shape[1] + 1))
+        np.cumsum(np.where(valid, x, 0.0), axis=1, out=self.sums[:, 1:])
+        self.counts = np.zeros((x.shape[0], x.shape[1] + 1), dtype=np.int32)
+        np.cumsum(valid, axis=1, out=self.counts[:, 1:])
+
+    def mean(self, n: int) -> np.ndarray:
+        out = np.empty((self.sums.shape[0], self.sums.shape[1] - 1))
+        out[:, : n - 1] = np.nan
+        if out.shape[1] >= n:
+            full = (self.counts[:, n:] - self.counts[:, :-n]) == n
+            np.subtract(self.sums[:, n:], self.sums[:, :-n], out=out[:, n - 1 :])
+            out[:, n - 1 :] /= n
+            out[:, n - 1 :][~full] = np.nan
+        return out
+
+
+def _extreme_t(x: np.ndarray, n: int, highest: bool) -> np.ndarray:
+    cols, rows = x.shape
+    out = np.empty((cols, rows))
+    out[:, : n - 1] = np.nan
+    if rows < n or cols == 0:
+        out[:] = np.nan
+        return out
+    op = np.maximum if highest else np.minimum
+    pad = (-rows) % n  # padding only ever meets windows that end past the last row
+    blocks = np.concatenate([x, np.full((cols, pad), np.nan)], axis=1).reshape(cols, -1, n)
+    forward = op.accumulate(blocks, axis=2).reshape(cols, -1)
+    backward = op.accumulate(blocks[:, :, ::-1], axis=2)[:, :, ::-1].reshape(cols, -1)
+    op(backward[:, : rows - n + 1], forward[:, n - 1 : rows], out=out[:, n - 1 :])
     return out
 
 
 def rolling_mean(m: np.ndarray, n: int) -> np.ndarray:
-    """Mean of the last ``n`` rows per column, NaN unless all ``n`` are present."""
-    valid = ~np.isnan(m)
-    csum = np.concatenate([np.zeros((1, m.shape[1])), np.cumsum(np.where(valid, m, 0.0), axis=0)])
-    ccount = np.concatenate([np.zeros((1, m.shape[1]), dtype=np.int64), np.cumsum(valid, axis=0)])
-    out = np.full_like(m, np.nan)
-    if len(m) >= n:
-        total = csum[n:] - csum[:-n]
-        count = ccount[n:] - ccount[:-n]
-        out[n - 1 :] = np.where(count == n, total / n, np.nan)
-    return out
+    """Mean of the last ``n`` rows per column of a T x N matrix, NaN unless all ``n`` are present."""
+    return _RunningSums(np.ascontiguousarray(m.T)).mean(n).T
 
 
-def _rolling_extremes(m: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling max and min over ``n`` rows, NaN unless all ``n`` are present (Polars, per column)."""
-    if m.shape[1] == 0:
-        return m.copy(), m.copy()
-    frame = pl.DataFrame(m, nan_to_null=True)
-    hi = frame.select(pl.all().rolling_max(n, min_samples=n)).to_numpy().astype(np.float64)
-    lo = frame.select(pl.all().rolling_min(n, min_samples=n)).to_numpy().astype(np.float64)
-    return hi, lo
+def rolling_extreme(m: np.ndarray, n: int, *, highest: bool) -> np.ndarray:
+    """Rolling max (or min) over ``n`` rows per column, NaN unless all ``n`` are present.
+
+    Van Herk / Gil-Werman: running extremes forward and backward inside blocks of
+    ``n`` rows, combined, so each cell is touched a fixed number of times whatever
+    ``n``.  NaN propagates through ``np.maximum``, which gives the all-present rule.
+    """
+    return _extreme_t(np.ascontiguousarray(m.T), n, highest).T
 
 
 def _ema(values: pl.Series, span: int) -> pl.Series:
@@ -136,36 +176,38 @@ def breadth(
     ``mcclellan_classic``.  Shares are null on a day nobody counts.
     """
     dates, _, m = price_matrix(closes)
-    member = member_matrix(members, closes)
-    r = daily_returns(m)
+    x = m.T  # tickers x time, C-contiguous (m is Fortran-ordered)
+    member = member_matrix(members, closes).T
+    r = daily_returns(m).T
     has_ret = ~np.isnan(r) & member
-    adv = ((r > 0) & has_ret).sum(axis=1)
-    dec = ((r < 0) & has_ret).sum(axis=1)
-    counted = has_ret.sum(axis=1)
-    unchanged = counted - adv - dec
-    priced = (~np.isnan(m) & member).sum(axis=1)
+    adv = ((r > 0) & has_ret).sum(axis=0)
+    dec = ((r < 0) & has_ret).sum(axis=0)
+    counted = has_ret.sum(axis=0)
+    priced_member = ~np.isnan(x) & member
+    sums = _RunningSums(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         cols: dict[str, np.ndarray | pl.Series] = {
             "date": dates,
-            "members": priced,
+            "members": priced_member.sum(axis=0),
             "counted": counted,
             "advancers": adv,
             "decliners": dec,
-            "unchanged": unchanged,
+            "unchanged": counted - adv - dec,
             "net_advances": adv - dec,
             "ad_line": np.cumsum(adv - dec),
             "share_up": np.where(counted > 0, adv / counted, np.nan),
             "share_down": np.where(counted > 0, dec / counted, np.nan),
         }
         for n in ma_windows:
-            ma = rolling_mean(m, n)
-            ok = ~np.isnan(ma) & ~np.isnan(m) & member
-            k = ok.sum(axis=1)
-            cols[f"above_ma{n}"] = np.where(k > 0, ((m > ma) & ok).sum(axis=1) / k, np.nan)
-        hi, lo = _rolling_extremes(m, high_low_window)
-        ok = ~np.isnan(hi) & ~np.isnan(m) & member
-        highs = ((m >= hi) & ok).sum(axis=1)
-        lows = ((m <= lo) & ok).sum(axis=1)
+            ma = sums.mean(n)
+            ok = ~np.isnan(ma) & priced_member
+            k = ok.sum(axis=0)
+            cols[f"above_ma{n}"] = np.where(k > 0, ((x > ma) & ok).sum(axis=0) / k, np.nan)
+        hi = _extreme_t(x, high_low_window, True)
+        lo = _extreme_t(x, high_low_window, False)
+        ok = ~np.isnan(hi) & priced_member
+        highs = ((x >= hi) & ok).sum(axis=0)
+        lows = ((x <= lo) & ok).sum(axis=0)
         cols["new_highs"] = highs
         cols["new_lows"] = lows
         cols["net_new_highs"] = highs - lows
@@ -542,6 +584,7 @@ __all__ = [
     "member_matrix",
     "price_matrix",
     "relative_volume",
+    "rolling_extreme",
     "rolling_mean",
     "window_returns",
 ]
