@@ -26,8 +26,8 @@ Conventions (all prices are split+dividend adjusted closes unless said otherwise
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
