@@ -67,9 +67,7 @@ def price_matrix(closes: pl.DataFrame) -> tuple[pl.Series, list[str], np.ndarray
     symbols = [c for c in closes.columns if c != "date"]
     if not symbols:
         return closes["date"], symbols, np.empty((closes.height, 0), order="F")
-    m = np.asfortranarray(closes.select(pl.col(symbols).cast(pl.Float64)).to_numpy(), dtype=np.float64)
-    if not m.flags.writeable or np.shares_memory(m, closes[symbols[0]].to_numpy()):
-        m = m.copy(order="F")
+    m = closes.select(pl.col(symbols).cast(pl.Float64)).to_numpy(order="fortran", writable=True)
     m[~(m > 0)] = np.nan  # null -> NaN already; non-positive closes are placeholders
     return closes["date"], symbols, m
 
