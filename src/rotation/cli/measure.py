@@ -159,8 +159,8 @@ def drawdown_cmd(
     """All-time high (date, high), current close, percent below it, the low since, days elapsed."""
     day = parse_date(as_of, "--as-of")
     with read_store(store) as st:
-        bars = st.bars(symbol, end=day)
-    d = drawdown(bars, day)
+        bars = st.bars(symbol)
+    d = drawdown(bars, day)  # reads only bars on or before the as-of date
     if json_out:
         print_json(d)
         return
