@@ -30,11 +30,12 @@ Fill rules (documented in ``docs/trading.md``; the tests pin each one):
   fill, the stop wins (pessimistic); among several stops, the worst price
   wins; an immediate fill wins over a ``next-open`` one.  A time stop exits
   at the close of its bar when nothing else did.
-* **Entry bar.** After an entry at the open the whole bar is checked (the range
-  came after the open, but a gap is impossible).  After an intrabar entry
-  (limit/stop) only the stops are checked on that bar (pessimistic: the range
-  may have come after the fill), never the target.  After an entry at the close
-  or a known ``fill``, exits start on the next bar.
+* **Entry bar.** The entry price plays the open for the rest of the bar (a stop
+  or target already beyond it fills at the entry price).  After an entry at the
+  open the whole bar is checked (its range came after the open).  After an
+  intrabar entry (limit/stop) only the stops are checked on that bar
+  (pessimistic: the range may have come after the fill), never the target.
+  After an entry at the close or a known ``fill``, exits start on the next bar.
 * **Costs.** Slippage moves each execution against the trader by
   ``slippage`` x price (``exec_price``); the market ``price`` stays inside the
   bar.  Commission per fill = max(min, per_trade + per_share x shares).
@@ -178,7 +179,7 @@ def _run(o, h, lo, c, wo, wh, wl, wc, side,
                 continue
             check_stops = False
             check_target = False
-            gap_ok = False
+            ref = o[i]  # the first price of what is left of the bar
             update_trail = False
             if state == PENDING:
                 if i > e_last[t]:
@@ -244,6 +245,7 @@ def _run(o, h, lo, c, wo, wh, wl, wc, side,
                         nf += 1
                         state = OPEN
                         ebar = i
+                        ref = px
                         entry_px[t] = px
                         quantity[t] = q
                         if s_kind[t] == STOP_PRICE:
@@ -266,7 +268,6 @@ def _run(o, h, lo, c, wo, wh, wl, wc, side,
             elif state == OPEN:
                 check_stops = True
                 check_target = True
-                gap_ok = True
                 update_trail = True
             elif state == EXIT_PENDING:
                 px = o[i]
@@ -298,8 +299,8 @@ def _run(o, h, lo, c, wo, wh, wl, wc, side,
                     base = R_TRAIL
                 if not math.isnan(lvl):
                     checked[t, i] = True
-                    if gap_ok and ((side > 0 and o[i] <= lvl) or (side < 0 and o[i] >= lvl)):
-                        cand_px, cand_r, cand_open = o[i], base + 1, True
+                    if (side > 0 and ref <= lvl) or (side < 0 and ref >= lvl):
+                        cand_px, cand_r, cand_open = ref, base + 1, True
                     elif (side > 0 and lo[i] <= lvl) or (side < 0 and h[i] >= lvl):
                         cand_px, cand_r = lvl, base
                 # -- stop on another instrument
@@ -315,10 +316,10 @@ def _run(o, h, lo, c, wo, wh, wl, wc, side,
                         checked[t, i] = True
                         lvl_w = s_level[t]
                         if s_dir[t] > 0:
-                            wgap = gap_ok and not math.isnan(wop) and wop >= lvl_w
+                            wgap = not math.isnan(wop) and wop >= lvl_w
                             trig = wgap or hi_w >= lvl_w
                         else:
-                            wgap = gap_ok and not math.isnan(wop) and wop <= lvl_w
+                            wgap = not math.isnan(wop) and wop <= lvl_w
                             trig = wgap or lo_w <= lvl_w
                         if trig:
                             model = s_model[t]
@@ -327,7 +328,7 @@ def _run(o, h, lo, c, wo, wh, wl, wc, side,
                             w_open = False
                             if model == MODEL_MAPPED:
                                 if wgap:
-                                    px, r, w_open = o[i], R_WATCH_GAP, True
+                                    px, r, w_open = ref, R_WATCH_GAP, True
                                 else:
                                     pc, pw = prev_c, prev_wc
                                     if math.isnan(pc) or math.isnan(pw) or pw <= 0.0:
@@ -352,9 +353,9 @@ def _run(o, h, lo, c, wo, wh, wl, wc, side,
                                     cand_px, cand_r, cand_open = px, r, w_open
                 # -- target: only when no stop fired, except a gap through it at the open
                 if check_target and not math.isnan(tgt):
-                    gap_t = gap_ok and ((side > 0 and o[i] >= tgt) or (side < 0 and o[i] <= tgt))
+                    gap_t = (side > 0 and ref >= tgt) or (side < 0 and ref <= tgt)
                     if gap_t and not cand_open:
-                        cand_px, cand_r, cand_open = o[i], R_TARGET_GAP, True
+                        cand_px, cand_r, cand_open = ref, R_TARGET_GAP, True
                         pending = False
                     elif cand_r < 0 and not pending and (
                         (side > 0 and h[i] >= tgt) or (side < 0 and lo[i] <= tgt)
