@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,15 @@ class ReportOptions:
 
 
 @dataclass(frozen=True)
+class TradeItem:
+    """A plan (from a file or a journal entry) with the bars its replay needs."""
+
+    plan: Any  # rotation.trading.plan.Plan
+    bars: pl.DataFrame
+    journal: bool
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything the section builders read, loaded once (all frames end at ``as_of``)."""
 
@@ -58,9 +67,9 @@ class ReportData:
     pairs: tuple[Pair, ...]
     summary: pl.DataFrame  # store summary: symbol, first_date, last_date, rows (whole store)
     missing_symbols: tuple[str, ...] = ()
-    constituents: Any = None  # issue 5's constituent data where the store has it
-    journal: Any = None  # issue 6's journal entries where the store has them
-    plans: tuple[Any, ...] = ()
+    constituents: dict[str, Any] = field(default_factory=dict)  # universe -> ConstituentPanel (issue 5)
+    journal: Any = None  # journal entries up to as_of (issue 6), None without the trading package
+    trades: tuple[TradeItem, ...] = ()  # plans and journal entries with their bars
     store_path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -102,19 +111,39 @@ def report_symbols(universes: dict[str, Universe], pairs: Sequence[Pair], option
     return list(seen)
 
 
-def _load_plans(paths: Sequence[Path]) -> list[Any]:
-    """Trade plans (issue 6's TOML files); empty when the trading package is not there yet."""
-    return []
+# Constituent history the breadth panel reads: the shown window plus a 52-week (252-session) warm-up
+# for new highs/lows and the 200-day average, in calendar days.
+CONSTITUENT_DAYS = 560
 
 
-def _load_constituents(store: Store, as_of: date) -> Any:
-    """Constituent closes and membership (issue 5), or ``None`` when the store has none."""
-    return None
+def _load_trades(store: Store, plan_paths: Sequence[Path], as_of: date) -> tuple[tuple[TradeItem, ...], Any]:
+    """Plan files and every journal entry, each with its bars up to ``as_of`` (issue 6's loaders)."""
+    try:
+        from rotation.trading.journal import entry_plan, list_entries
+        from rotation.trading.plan import load_plan
+        from rotation.trading.replay import plan_bars
+    except ImportError:
+        return (), None
+    items = [TradeItem(p, plan_bars(store, p, as_of), False) for p in (load_plan(x) for x in plan_paths)]
+    entries = tuple(e for e in list_entries(store, "all") if e.entry_date <= as_of)
+    for e in entries:
+        plan = entry_plan(e)
+        items.append(TradeItem(plan, plan_bars(store, plan, as_of), True))
+    return tuple(items), entries
 
 
-def _load_journal(store: Store) -> Any:
-    """Journal entries (issue 6), or ``None`` when the store has no journal."""
-    return None
+def _load_constituents(store: Store, as_of: date) -> dict[str, Any]:
+    """Constituent panels (closes + membership mask) by universe, or ``{}`` when the store has none."""
+    try:
+        from rotation.data.constituents import load_panel, universes
+    except ImportError:
+        return {}
+    start = as_of - timedelta(days=CONSTITUENT_DAYS)
+    return {
+        u.universe: load_panel(store, u.universe, start, as_of)
+        for u in universes(store)
+        if u.prices and u.first_date is not None and u.first_date <= as_of
+    }
 
 
 def load_report_data(
@@ -147,7 +176,7 @@ def load_report_data(
     bars = store.bars(present, None, as_of)
     if bars.is_empty():
         raise DataError(f"no bars on or before {as_of.isoformat()} for the report's symbols in {store.path}")
-    plans = tuple(_load_plans(options.plans)) if options.plans else ()
+    trades, journal = _load_trades(store, options.plans, as_of)
     return ReportData(
         as_of=as_of,
         bars=bars,
@@ -156,8 +185,8 @@ def load_report_data(
         summary=summary.select("symbol", "first_date", "last_date", "rows"),
         missing_symbols=missing,
         constituents=_load_constituents(store, as_of),
-        journal=_load_journal(store),
-        plans=plans,
+        journal=journal,
+        trades=trades,
         store_path=str(store.path),
     )
 

@@ -10,9 +10,10 @@ report shows the section as missing instead of failing.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -201,7 +202,7 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
         (pl.col("date") >= lookback_start) & (pl.col("percentile") >= options.event_percentile)
     ).sort(["percentile", "date"], descending=[True, True])
     missing: list[str] = []
-    confirm = _breadth_confirmation(data, missing)
+    confirm = _breadth_confirmation(data, missing, lookback_start)
     rows = []
     for r in notable.iter_rows(named=True):
         conf = confirm(r["date"], r["a"], r["b"]) if confirm else None
@@ -274,10 +275,33 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
     )
 
 
-def _breadth_confirmation(data: ReportData, missing: list[str]) -> Any:
-    """A function (day, a, b) -> short text on how broad the move was, or ``None`` (issue 5)."""
-    missing.append("breadth confirmation: rotation.analytics.breadth (issue 5)")
-    return None
+def _breadth_confirmation(data: ReportData, missing: list[str], since: date | None = None) -> Any:
+    """A function (day, a, b) -> one line on how broad the move was on each side, or ``None``.
+
+    Calls issue 5's :func:`rotation.analytics.breadth.confirmation` with the
+    report's constituent breadth frames and the funds' relative volume.
+    """
+    try:
+        br = need("rotation.analytics.breadth", 5, "confirmation", "relative_volume")
+        frames = breadth_frames(data)
+    except MissingAnalytics as exc:
+        missing.append(f"breadth confirmation: {exc}")
+        return None
+    volumes, closes = volume_frame(data), data.adj
+    if since is not None:
+        # Only the days asked about (and the session before each) matter: smaller frames, faster lookups.
+        start = since - timedelta(days=10)
+        volumes = volumes.filter(pl.col("date") >= start)
+        closes = closes.filter(pl.col("date") >= start)
+        frames = {u: f.filter(pl.col("date") >= start) for u, f in frames.items()}
+    if not frames:
+        missing.append("breadth confirmation: constituent closes (rotation data import ../shared/data)")
+
+    def confirm(day: date, a: str, b: str) -> str:
+        conf = br.confirmation(day, a, b, closes=closes, volumes=volumes, breadth_by_universe=frames)
+        return str(conf.description)
+
+    return confirm
 
 
 # -- 2. leadership ------------------------------------------------------------------------------------
@@ -533,12 +557,216 @@ def _short_list(items: list[str], limit: int = 12) -> str:
     return " ".join(items[:limit]) + f" +{len(items) - limit}"
 
 
-# -- sections waiting for other issues' analytics ----------------------------------------------------
+# -- 6. breadth and cap vs equal weight ------------------------------------------------------------
+
+
+# Cap-weighted fund, equal-weighted fund and index of each constituent universe (as `rotation breadth`).
+WEIGHT_FUNDS: dict[str, tuple[str, str | None, str | None]] = {
+    "sp500": ("SPY", "RSP", "^GSPC"),
+    "russell2000": ("IWM", None, "^RUT"),
+}
+VOLUME_FUNDS: tuple[str, ...] = ("IWM", "SPY", "QQQ", "RSP")
+BREADTH_SESSIONS = 126
+
+
+def breadth_frames(data: ReportData) -> dict[str, pl.DataFrame]:
+    """Issue 5's daily breadth of each constituent universe loaded, once per report."""
+    if "breadth" not in data.extra:
+        br = need("rotation.analytics.breadth", 5, "breadth")
+        data.extra["breadth"] = {u: br.breadth(p.closes, p.members) for u, p in data.constituents.items()}
+    frames: dict[str, pl.DataFrame] = data.extra["breadth"]
+    return frames
+
+
+def volume_frame(data: ReportData) -> pl.DataFrame:
+    """Relative volume (issue 5) of the broad funds over the last year, once per report."""
+    if "volume" not in data.extra:
+        br = need("rotation.analytics.breadth", 5, "relative_volume")
+        funds = set(VOLUME_FUNDS) | {s for s in data.adj.columns if not s.startswith("^") and s != "date"}
+        recent = data.bars.filter(pl.col("symbol").is_in(list(funds))).group_by("symbol").tail(300)
+        data.extra["volume"] = br.relative_volume(recent.sort("symbol", "date"))
+    frame: pl.DataFrame = data.extra["volume"]
+    return frame
 
 
 def breadth_section(data: ReportData, options: ReportOptions) -> Section:
-    raise MissingAnalytics("rotation.analytics.breadth (issue 5)")
+    """Share of members up / above their averages, new highs and lows, McClellan, and cap vs equal weight."""
+    br = need("rotation.analytics.breadth", 5, "breadth", "equal_weight_returns", "cap_vs_equal")
+    frames = breadth_frames(data)
+    if not frames:
+        return Section(6, "breadth", "", status="missing",
+                       missing=("constituent closes: `rotation data import DIR` with a universe/ folder",))
+    lines: list[str] = []
+    snap_rows, cap_tables, panels, sparks = [], [], [], []
+    facts: dict[str, Any] = {}
+    shade: set[date] = set()
+    with contextlib.suppress(MissingAnalytics):
+        shade = set(rotation_days(data, options, data.as_of.replace(year=data.as_of.year - 1)))
+    for u, frame in frames.items():
+        panel = data.constituents[u]
+        upto = frame.filter(pl.col("date") <= data.as_of)
+        if upto.is_empty():
+            continue
+        last = upto.row(-1, named=True)
+        day = last["date"]
+        stale = f" (constituent data ends {day.isoformat()})" if day < data.as_of else ""
+        lines.append(
+            f"{u} on {day.isoformat()}{stale}: {_pct0(last['share_up'])} of members up; "
+            f"{_pct0(last.get('above_ma50'))} above their 50-day and {_pct0(last.get('above_ma200'))} above "
+            f"their 200-day average; {last['new_highs']} new 52-week highs, {last['new_lows']} new lows; "
+            f"McClellan {last['mcclellan']:+.0f} ({panel.membership} membership, survivor-biased)."
+            if last.get("mcclellan") is not None else
+            f"{u} on {day.isoformat()}{stale}: {_pct0(last['share_up'])} of members up."
+        )
+        snap_rows.append((u, day, last["counted"], last["share_up"], last.get("above_ma20"), last.get("above_ma50"),
+                          last.get("above_ma200"), last["new_highs"], last["new_lows"], last.get("mcclellan")))
+        facts[u] = {"date": day.isoformat(), "share_up": last["share_up"], "above_ma50": last.get("above_ma50"),
+                    "above_ma200": last.get("above_ma200"), "membership": panel.membership}
+        shown = upto.tail(BREADTH_SESSIONS)
+        days = tuple(shown["date"].to_list())
+        in_window = tuple(d for d in days if d in shade)
+        panels.append(charts.LinePanel(
+            f"{u}: share of members above their moving averages", days,
+            tuple(v * 100 if v is not None else None for v in shown["above_ma50"].to_list()), "% above 50-day",
+            (("% above 200-day", tuple(v * 100 if v is not None else None for v in shown["above_ma200"].to_list())),
+             ("% up that day", tuple(v * 100 if v is not None else None for v in shown["share_up"].to_list()))),
+            shade_days=in_window, hline=50.0,
+        ))
+        panels.append(charts.LinePanel(
+            f"{u}: McClellan oscillator (ratio-adjusted) and new highs - lows", days,
+            tuple(shown["mcclellan"].to_list()), "McClellan",
+            (("net new 52-week highs", tuple(float(v) for v in shown["net_new_highs"].to_list())),),
+            shade_days=in_window, hline=0.0,
+        ))
+        sparks.append(Spark(f"{u} % up", tuple(shown["share_up"].fill_null(float("nan")).to_list()[-40:]),
+                            f"share of members up each day, last 40 sessions; today {_pct0(last['share_up'])}"))
+        sparks.append(Spark(f"{u} >50d", tuple(shown["above_ma50"].fill_null(float("nan")).to_list()),
+                            f"share above the 50-day average, {BREADTH_SESSIONS} sessions"))
+        cap, equal, index = WEIGHT_FUNDS.get(u, (None, None, None))
+        if cap is None or cap not in data.adj.columns:
+            continue
+        ew = br.equal_weight_returns(panel.closes, panel.members)
+        levels = data.adj.select("date", *[x for x in (cap, equal, index) if x and x in data.adj.columns])
+        result = br.cap_vs_equal(ew, levels, day, cap_fund=cap, equal_fund=equal)
+        series = [c for c in result.table.columns if c not in ("window", "sessions", "start", "end")]
+        cap_tables.append(Table(
+            f"{u}: equal vs cap weight to {day.isoformat()} (adj_close; constituents_ew = daily-rebalanced mean)",
+            (Column("window"), Column("from", "date"), *[Column(c, "pct") for c in series]),
+            tuple((r["window"], r["start"], *[r[c] for c in series]) for r in result.table.iter_rows(named=True)),
+            note="spread_equal_vs_cap = equal fund - cap fund; gap_ew_vs_cap = constituents' equal weight - cap fund",
+        ))
+        one_m = result.table.filter(pl.col("window") == "1m")
+        if not one_m.is_empty():
+            r = one_m.row(0, named=True)
+            eq = f", {equal} {_fmt_pct(r.get(equal))}" if equal and equal in r else ""
+            lines.append(f"{u} over 1 month: {cap} {_fmt_pct(r[cap])}{eq}, constituents equal-weighted "
+                         f"{_fmt_pct(r['constituents_ew'])} (gap {_fmt_pct(r['gap_ew_vs_cap'])}).")
+        ew_shown = ew.filter(pl.col("date") >= days[0]).join(levels, on="date", how="left")
+        if not ew_shown.is_empty() and ew_shown[cap][0]:
+            base_ew, base_cap = ew_shown["ew_index"][0], ew_shown[cap][0]
+            rel = (ew_shown["ew_index"] / base_ew) / (ew_shown[cap] / base_cap) * 100
+            overlays: tuple[tuple[str, tuple[float | None, ...]], ...] = ()
+            if equal and equal in ew_shown.columns and ew_shown[equal][0]:
+                rel_eq = (ew_shown[equal] / ew_shown[equal][0]) / (ew_shown[cap] / base_cap) * 100
+                overlays = ((f"{equal} / {cap}", tuple(rel_eq.to_list())),)
+            panels.append(charts.LinePanel(
+                f"{u}: equal weight vs {cap} (rebased to 100)", tuple(ew_shown["date"].to_list()),
+                tuple(rel.to_list()), f"constituents EW / {cap}", overlays, shade_days=in_window, hline=100.0,
+            ))
+    vol = volume_frame(data).filter(pl.col("date") == data.as_of)
+    if not vol.is_empty():
+        parts = [f"{r['symbol']} {r['relative_volume']:.1f}x" for r in vol.filter(
+            pl.col("symbol").is_in(list(VOLUME_FUNDS))).sort("symbol").iter_rows(named=True)
+            if r["relative_volume"] is not None]
+        if parts:
+            lines.append(f"Volume on {data.as_of.isoformat()} vs the previous 50-day average: {', '.join(parts)}.")
+    snapshot = Table(
+        "Breadth on the last day (constituent closes; survivor-biased sets)",
+        (Column("universe"), Column("date", "date"), Column("counted", "int"), Column("up", "pct0"),
+         Column(">20d", "pct0"), Column(">50d", "pct0"), Column(">200d", "pct0"), Column("new hi", "int"),
+         Column("new lo", "int"), Column("McClellan", "num")),
+        tuple(snap_rows),
+    )
+    fig = charts.line_panels(panels, title=f"Breadth, last {BREADTH_SESSIONS} sessions (shaded: rotation days)")
+    notes = [n for p in data.constituents.values() for n in p.notes]
+    return Section(
+        6, "breadth", "Breadth and cap vs equal weight", lines=(*lines, *notes),
+        tables=(snapshot, *cap_tables), sparks=tuple(sparks),
+        figures=(FigureRef("breadth", "Breadth", fig, "Shares are of members with a price that day; "
+                           "membership is point-in-time where the store has intervals.",
+                           height=int(fig.layout.height)),),
+        facts=facts,
+    )
+
+
+def _pct0(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:.0f}%"
+
+
+# -- 7. trades ------------------------------------------------------------------------------------------
 
 
 def trades_section(data: ReportData, options: ReportOptions) -> Section:
-    raise MissingAnalytics("rotation.trading.journal/plan (issue 6)")
+    """Open positions and plans (issue 6's replay and alerts): distance to each stop, recent fills."""
+    alerts_mod = need("rotation.trading.alerts", 6, "watch")
+    replay_mod = need("rotation.trading.replay", 6, "replay")
+    if not data.trades:
+        return Section(7, "trades", "Trades: positions, stops and fills", status="empty", lines=(
+            "No journal entries or plans: record trades with `rotation journal add ...`, "
+            "or pass plan files with `rotation report --plan PLAN.toml` "
+            "(e.g. examples/iwm-short-2024-07.toml).",
+        ))
+    report = alerts_mod.watch([(t.plan, t.bars, t.journal) for t in data.trades], within=0.01, as_of=data.as_of)
+    pos_rows, fill_rows, lines, figures = [], [], [], []
+    for item in data.trades:
+        rep = replay_mod.replay(item.plan, item.bars, data.as_of)
+        source = "journal" if item.journal else "plan"
+        for t in rep.tranches:
+            pos_rows.append((item.plan.name, source, item.plan.symbol, item.plan.side, t.name, t.status,
+                             t.entry_date, t.entry_price, t.mark_price if t.exit_date is None else t.exit_price,
+                             t.pnl_pct, t.stop, t.watched_distance_pct if t.watched_distance_pct is not None
+                             else (t.risk_to_stop_pct if t.status == "open" else None)))
+        for f in rep.fills:
+            fill_rows.append((f.date, item.plan.name, f.tranche_name, f.reason, f.quantity, f.exec_price))
+        lines.append(
+            f"{item.plan.name} ({source}, {item.plan.side} {item.plan.symbol}): P&L {rep.pnl:,.2f} "
+            f"({_fmt_pct(rep.pnl_pct)}), realized {rep.realized:,.2f}, unrealized {rep.unrealized:,.2f} "
+            f"as of {rep.last_date}."
+        )
+        lines.extend(f"warning: {w}" for w in rep.warnings)
+        sym_bars = item.bars.filter(pl.col("symbol") == item.plan.symbol).sort("date")
+        if not sym_bars.is_empty():
+            markers = tuple(charts.Marker(f.date, f.price, f"{f.reason} {f.price:,.2f}",
+                                          "low" if f.quantity > 0 else "high") for f in rep.fills)
+            stops = [t.stop_price for t in rep.tranches if t.status == "open" and t.stop_price is not None]
+            level = (min(stops) if item.plan.side == "long" else max(stops), "open stop") if stops else None
+            figures.append(FigureRef(
+                f"trade_{len(figures) + 1}", item.plan.name,
+                charts.candle_panes([charts.PaneSpec(item.plan.symbol, sym_bars, markers, level)],
+                                    title=f"{item.plan.name}: {item.plan.symbol} with fills", height=420),
+                "Fills marked at their market level; dashed line: the tightest open stop on the traded "
+                "instrument (a watched stop translated through the last closes).", height=420,
+            ))
+    alert_rows = tuple(
+        (a.plan, a.tranche_name, a.rule, a.status, a.instrument, a.level, a.last_close, a.distance_pct)
+        for a in report.alerts
+    )
+    if report.triggered or report.near:
+        lines.insert(0, f"{report.triggered} stop/target triggered, {report.near} within 1% on {data.as_of}.")
+    fill_rows.sort(key=lambda r: r[0], reverse=True)
+    tables = (
+        Table("Positions and plans (per tranche)",
+              (Column("plan"), Column("src"), Column("symbol"), Column("side"), Column("tranche"),
+               Column("status"), Column("entry", "date"), Column("entry px", "num"), Column("mark/exit", "num"),
+               Column("P&L", "pct"), Column("stop"), Column("to stop", "pct")),
+              tuple(pos_rows),
+              note="to stop: how far the watched instrument must move to its level (or the mark to the stop)"),
+        Table("Distance to each stop and target", (Column("plan"), Column("tranche"), Column("rule"),
+              Column("status"), Column("watch"), Column("level", "num"), Column("last", "num"),
+              Column("distance", "pct")), alert_rows),
+        Table("Recent fills", (Column("date", "date"), Column("plan"), Column("tranche"), Column("reason"),
+              Column("qty", "num"), Column("price", "num")), tuple(fill_rows[:12])),
+    )
+    return Section(7, "trades", "Trades: positions, stops and fills", lines=tuple(lines), tables=tables,
+                   figures=tuple(figures[:4]),
+                   facts={"triggered": report.triggered, "near": report.near, "plans": len(data.trades)})
