@@ -71,6 +71,10 @@ def _roll(value: str | None) -> Roll | None:
     raise ConfigError(f"--roll: expected prev or next, got {value!r}")
 
 
+def _days(n: int, kind: str) -> str:
+    return f"{n} {kind} day{'' if n == 1 else 's'}"
+
+
 def _anchor_cell(a: ResolvedAnchor) -> str:
     return f"{a.date.isoformat()} {a.field} {fmt_num(a.price)}"
 
@@ -87,7 +91,7 @@ def _print_measurement(m: Measurement) -> None:
                              _anchor_rows(m)))
     console.print(
         f"change {fmt_pct(m.pct_change)}   points {fmt_num(m.points)}   "
-        f"{m.trading_days} trading days   {m.calendar_days} calendar days"
+        f"{_days(m.trading_days, 'trading')}   {_days(m.calendar_days, 'calendar')}"
     )
     console.print(f"basis: {BASIS_TEXT.get(m.basis, m.basis)}")
 
@@ -173,7 +177,7 @@ def drawdown_cmd(
         ["close", fmt_num(d.close)],
         ["below the high", fmt_pct(d.pct_below)],
         ["low since the high (low)", low],
-        ["elapsed", f"{d.trading_days} trading days, {d.calendar_days} calendar days"],
+        ["elapsed", f"{_days(d.trading_days, 'trading')}, {_days(d.calendar_days, 'calendar')}"],
     ]
     console.print(make_table(f"{d.symbol} drawdown", ["", "value"], rows))
 
