@@ -23,6 +23,7 @@ Conventions (see docs/valuation.md):
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -259,7 +260,7 @@ def ttm_history(facts: pl.DataFrame, splits: pl.DataFrame | None = None) -> pl.D
         .drop("latest_end", "gap")
     )
     out = latest.join(prior, on=g, how="left").select(empty.columns).sort(g)
-    return out.cast(empty.schema)  # type: ignore[arg-type]
+    return out.cast(empty.schema)
 
 
 def shares_history(facts: pl.DataFrame, splits: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -439,7 +440,7 @@ class SymbolValuation:
     date: date
     close: float
     eps_ttm: float | None
-    eps_period_end: date | None
+    eps_period_end: _dt.date | None
     revenue_ttm: float | None
     net_income_ttm: float | None
     revenue_growth: float | None  # TTM vs TTM a year earlier, same vintage
@@ -451,8 +452,8 @@ class SymbolValuation:
     earnings_yield: float | None
     pe_percentile: float | None  # vs the symbol's own daily history up to ``date``
     ps_percentile: float | None
-    history_start: date
-    source_filed: date | None
+    history_start: _dt.date
+    source_filed: _dt.date | None
     decomposition: Decomposition | None
 
 
@@ -510,7 +511,7 @@ class BasketValuation:
     earnings_yield: float | None
     pe_percentile: float | None
     ps_percentile: float | None
-    history_start: date
+    history_start: _dt.date
 
 
 def summarize_basket(name: str, basket: pl.DataFrame, as_of: date | None = None) -> BasketValuation | None:

@@ -474,7 +474,9 @@ def _load_key_facts(path: Path, options: ImportOptions) -> TableFile:
 def import_handlers(handler: type[ImportHandler] | None = None) -> list[ImportHandler]:
     """The fundamentals import handlers, for ``importer.HANDLERS`` (before the bars handler)."""
     if handler is None:
-        from rotation.data.importer import ImportHandler as handler
+        from rotation.data.importer import ImportHandler
+
+        handler = ImportHandler
 
     return [
         handler("companyfacts", _claims_companyfacts, load_companyfacts, write_companyfacts),
