@@ -1,0 +1,207 @@
+"""Run one strategy over bars from the store: equity curve, trades and statistics.
+
+The pipeline, shared with :mod:`rotation.backtest.sweep` so that a sweep row and
+a single run of the same parameters give the same numbers:
+
+1. :func:`rotation.backtest.strategies.target_weights` (signals at the close);
+2. :func:`rotation.backtest.portfolio.lag_targets` (act on the next bar), cash
+   until the first date of the window;
+3. optional stops from the trading engine (:func:`portfolio.engine_stops`);
+4. :func:`rotation.backtest.portfolio.account` (fills, costs, equity);
+5. :func:`rotation.backtest.stats.compute_stats`.
+
+The window ``[start, end]``: the book starts in cash (equity 1.0) at the close
+of the first session on or after ``start``; the first trades happen on the next
+bar.  Signals use all stored history before ``start`` (a 200-day average is
+ready on day one), never anything after the bar they are decided on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from rotation.backtest import portfolio
+from rotation.backtest.stats import STAT_NAMES, compute_stats, drawdown
+from rotation.backtest.strategies import Panel, Strategy, make_params, target_weights
+from rotation.data.store import Store
+from rotation.errors import ConfigError, DataError
+from rotation.trading.plan import FILL_REASONS
+
+EXECUTIONS: tuple[str, ...] = ("open", "close")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Execution and costs: ``commission`` and ``slippage`` are fractions of traded value
+    (0.0005 = 5 bps a side); ``stop``/``trail`` fractions below the entry / best high
+    (adjusted prices), handled by the trading engine; ``risk_free`` annual, for Sharpe/Sortino."""
+
+    execution: str = "open"
+    commission: float = 0.0
+    slippage: float = 0.0
+    stop: float | None = None
+    trail: float | None = None
+    risk_free: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.execution not in EXECUTIONS:
+            raise ConfigError(f"execution: expected open or close, got {self.execution!r}")
+        for name in ("commission", "slippage"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value < 0.5):
+                raise ConfigError(f"{name}: expected a fraction in [0, 0.5), got {value!r}")
+        for name in ("stop", "trail"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
+                raise ConfigError(f"{name}: expected a fraction in (0, 1), got {value!r}")
+
+    @property
+    def cost(self) -> float:
+        return float(self.commission) + float(self.slippage)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """One run: ``equity`` frame (``date, equity, drawdown, exposure, turnover`` and one
+    weight column per traded symbol, the target in force that bar), ``trades`` frame,
+    ``stats`` (fractions; see :mod:`rotation.backtest.stats`)."""
+
+    strategy: str
+    params: Strategy
+    config: RunConfig
+    start: date
+    end: date
+    symbols: tuple[str, ...]
+    stats: dict[str, float]
+    equity: pl.DataFrame = field(repr=False)
+    trades: pl.DataFrame = field(repr=False)
+
+
+def load_panel(store: Store, symbols: Sequence[str], start: date | None = None, end: date | None = None) -> Panel:
+    """Bars of ``symbols`` up to ``end`` as a :class:`Panel` (``start`` only trims the window
+    later; earlier history is kept for the signals' warm-up)."""
+    del start  # signals need the history before the window
+    bars = store.bars(list(symbols), None, end)
+    if bars.is_empty():
+        raise DataError(f"no bars for {', '.join(symbols)} up to {end or 'the last date'}")
+    names = list(dict.fromkeys(symbols))
+    dates = bars["date"].unique().sort()
+    mats = []
+    for fld in ("open", "high", "low", "close", "adj_close"):
+        wide = bars.pivot(on="symbol", index="date", values=fld)
+        wide = pl.DataFrame({"date": dates}).join(wide, on="date", how="left")
+        for s in names:
+            if s not in wide.columns:
+                raise DataError(f"no bars for {s!r} up to {end or 'the last date'}")
+        mats.append(np.ascontiguousarray(
+            wide.select([pl.col(s).cast(pl.Float64).fill_null(float("nan")) for s in names]).to_numpy()))
+    return Panel(tuple(dates.to_list()), tuple(names), *mats)
+
+
+def start_row(panel: Panel, start: date | None) -> int:
+    """Row of the first session on or after ``start`` (0 without a start)."""
+    if start is None:
+        return 0
+    days = np.array(panel.dates, dtype="datetime64[D]")
+    row = int(np.searchsorted(days, np.datetime64(start, "D"), side="left"))
+    if row >= panel.n:
+        raise DataError(f"no data on or after {start.isoformat()} (last date {panel.dates[-1]})")
+    return row
+
+
+def simulate(panel: Panel, params: Sequence[Strategy], config: RunConfig, first: int = 0,
+             *, record: bool = False) -> tuple[list[str], np.ndarray, list[portfolio.Book]]:
+    """Steps 1-4 of the pipeline for each parameter set: ``(symbols, targets, books)``.
+
+    ``targets[p, bar, symbol]`` are the lagged targets over the window rows ``first..``.
+    """
+    cols, weights = target_weights(panel, params)
+    targets = portfolio.lag_targets(weights)[:, first:, :]
+    targets[:, 0, :] = 0.0  # in cash at the first close of the window
+    prices = portfolio.adjusted_prices(panel, cols)
+    prices = portfolio.Prices(*(a[first:] for a in (prices.open, prices.high, prices.low, prices.close)))
+    books = []
+    for p in range(targets.shape[0]):
+        stops = None
+        if config.stop is not None or config.trail is not None:
+            stops = portfolio.engine_stops(prices, targets[p], execution=config.execution,
+                                           stop=config.stop, trail=config.trail)
+        books.append(portfolio.account(prices, targets[p], execution=config.execution, cost=config.cost,
+                                       stops=stops, record=record))
+    return cols, targets, books
+
+
+def book_stats(books: Sequence[portfolio.Book], dates: Sequence[date], risk_free: float = 0.0) -> dict[str, np.ndarray]:
+    """:func:`compute_stats` over several books at once."""
+    return compute_stats(
+        np.stack([b.equity for b in books]), dates,
+        exposure=np.stack([b.exposure for b in books]), turnover=np.stack([b.turnover for b in books]),
+        trades=np.array([b.opened for b in books]), closed=np.array([b.closed for b in books]),
+        wins=np.array([b.wins for b in books]), risk_free=risk_free,
+    )
+
+
+def _reason(code: int) -> str:
+    if code == portfolio.EXIT_SIGNAL:
+        return "signal"
+    if code == portfolio.OPEN_AT_END:
+        return "open"
+    return FILL_REASONS[code]
+
+
+def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None,
+                 start: date | None = None) -> BacktestResult:
+    """Run ``params`` over ``panel`` from ``start`` (see the module docstring)."""
+    config = config or RunConfig()
+    first = start_row(panel, start)
+    if panel.n - first < 2:
+        raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
+    cols, targets, books = simulate(panel, [params], config, first, record=True)
+    book = books[0]
+    dates = panel.dates[first:]
+    stats = {k: float(v[0]) for k, v in book_stats(books, dates, config.risk_free).items()}
+    equity = pl.DataFrame({
+        "date": pl.Series(dates, dtype=pl.Date),
+        "equity": book.equity,
+        "drawdown": drawdown(book.equity)[0],
+        "exposure": book.exposure,
+        "turnover": book.turnover,
+        **{f"w_{s}": targets[0, :, j] for j, s in enumerate(cols)},
+    })
+    cost = config.cost
+    exit_bar = book.trade_exit_bar
+    closed = exit_bar >= 0
+    exit_px = np.where(closed, book.trade_exit_price, np.nan)
+    with np.errstate(invalid="ignore"):
+        ret = exit_px * (1.0 - cost) / (book.trade_entry_price * (1.0 + cost)) - 1.0
+    trades = pl.DataFrame({
+        "symbol": pl.Series([cols[j] for j in book.trade_symbol], dtype=pl.Utf8),
+        "entry_date": pl.Series([dates[i] for i in book.trade_entry_bar], dtype=pl.Date),
+        "entry_price": book.trade_entry_price,
+        "exit_date": pl.Series([dates[i] if i >= 0 else None for i in exit_bar], dtype=pl.Date),
+        "exit_price": exit_px,
+        "return": ret,
+        "bars": np.where(closed, exit_bar - book.trade_entry_bar, len(dates) - 1 - book.trade_entry_bar),
+        "exit_reason": pl.Series([_reason(int(c)) for c in book.trade_exit_code], dtype=pl.Utf8),
+    }).with_columns(pl.col("exit_price", "return").fill_nan(None))
+    return BacktestResult(params.name, params, config, dates[0], dates[-1], tuple(cols), stats, equity, trades)
+
+
+def backtest(store: Store, strategy: str, values: dict[str, Any] | None = None, config: RunConfig | None = None,
+             start: date | None = None, end: date | None = None) -> BacktestResult:
+    """Build strategy ``strategy`` from ``values``, load its bars from ``store`` and run it."""
+    params = make_params(strategy, values)
+    panel = load_panel(store, params.needs, start, end)
+    return run_backtest(panel, params, config, start)
+
+
+def stats_row(stats: dict[str, float]) -> dict[str, float | None]:
+    """Stats in :data:`STAT_NAMES` order with NaN as ``None`` (for tables and JSON)."""
+    return {k: (None if math.isnan(stats[k]) else stats[k]) for k in STAT_NAMES}
