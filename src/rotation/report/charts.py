@@ -234,20 +234,24 @@ def line_panels(panels: Sequence[LinePanel], *, title: str, cols: int = 2, heigh
         vertical_spacing=0.12 if rows > 1 else 0.08, horizontal_spacing=0.08,
     )
     shapes: list[dict[str, object]] = []
+    seen: set[str] = set()  # one legend entry per series name across the panels
     for i, p in enumerate(panels):
         r, c = i // cols + 1, i % cols + 1
         fig.add_trace(
             go.Scatter(x=list(p.dates), y=list(p.line), mode="lines", name=p.line_name,
-                       line={"color": PALETTE[0], "width": 1.6}, showlegend=i == 0, legendgroup="main"),
+                       line={"color": PALETTE[0], "width": 1.6}, showlegend=p.line_name not in seen,
+                       legendgroup=p.line_name),
             row=r, col=c,
         )
+        seen.add(p.line_name)
         for j, (name, ys) in enumerate(p.overlays):
             fig.add_trace(
                 go.Scatter(x=list(p.dates), y=list(ys), mode="lines", name=name,
                            line={"color": MA_COLORS[j % len(MA_COLORS)], "width": 1.1},
-                           showlegend=i == 0, legendgroup=name),
+                           showlegend=name not in seen, legendgroup=name),
                 row=r, col=c,
             )
+            seen.add(name)
         k = i + 1
         if p.hline is not None and p.dates:
             shapes.append({"type": "line", "xref": f"{_axis_ref('x', k)} domain", "yref": _axis_ref("y", k),

@@ -118,3 +118,112 @@ def figure_to_png(ref: FigureRef, png_path: Path | str, *, width: int = 1400) ->
         page = Path(tmp) / "figure.html"
         page.write_text(figure_page(ref, static=True), encoding="utf-8")
         return html_to_png(page, png_path, width=width, height=ref.height + 20)
+
+
+# -- the browser check: does the page render, with every figure drawn and no JavaScript error? -----------
+
+_CHECK_ID = "rotation-check"
+# Injected first in <head>, so it sees errors thrown while plotly.js and the figures load.
+_CHECK_JS = """<script>
+window.__rotationErrors = [];
+window.addEventListener('error', function (e) { window.__rotationErrors.push(String(e.message)); });
+(function () {
+  var origError = console.error;
+  console.error = function () {
+    window.__rotationErrors.push(Array.prototype.map.call(arguments, String).join(' '));
+    return origError.apply(console, arguments);
+  };
+})();
+window.addEventListener('load', function () { setTimeout(function () {
+  var plots = Array.prototype.map.call(document.querySelectorAll('.js-plotly-plot'), function (p) {
+    var r = p.getBoundingClientRect();
+    var data = p.data || [];
+    var points = data.reduce(function (n, t) {
+      var xs = t.x || t.z || t.open || [];
+      return n + (xs.length || 0);
+    }, 0);
+    return {id: p.id, width: r.width, height: r.height, traces: data.length, points: points,
+            drawn: p.querySelectorAll('.main-svg .trace, .main-svg .hm').length,
+            laidOut: !!p._fullLayout};
+  });
+  var sections = Array.prototype.map.call(document.querySelectorAll('section'), function (s) {
+    return {id: s.id, status: s.getAttribute('data-status'), text: s.innerText.length,
+            figures: s.querySelectorAll('.js-plotly-plot').length};
+  });
+  var pre = document.createElement('pre');
+  pre.id = 'CHECK_ID';
+  pre.style.display = 'none';
+  pre.textContent = JSON.stringify({plots: plots, sections: sections, errors: window.__rotationErrors,
+                                    height: document.documentElement.scrollHeight,
+                                    plotly: typeof Plotly !== 'undefined'});
+  document.body.appendChild(pre);
+}, 0); });
+</script>""".replace("CHECK_ID", _CHECK_ID)
+
+
+@dataclass(frozen=True)
+class PageCheck:
+    """What headless Chromium saw on a page: figures, sections, JavaScript errors, height."""
+
+    plots: tuple[dict[str, object], ...]
+    sections: tuple[dict[str, object], ...]
+    errors: tuple[str, ...]
+    console: tuple[str, ...]
+    height: int
+    plotly_loaded: bool
+
+    @property
+    def blank_plots(self) -> tuple[str, ...]:
+        """Ids of figures with no size, no data or nothing drawn."""
+        return tuple(
+            str(p["id"]) for p in self.plots
+            if not (float(p["width"]) > 0 and float(p["height"]) > 0 and int(p["traces"]) > 0  # type: ignore[arg-type]
+                    and int(p["points"]) > 0 and int(p["drawn"]) > 0 and p["laidOut"])  # type: ignore[arg-type]
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.plotly_loaded and not self.errors and not self.blank_plots
+
+
+def check_page(html_path: Path | str, *, width: int = 1400, budget_ms: int = 15000) -> PageCheck:
+    """Open a report page in headless Chromium, let its scripts run, and read back what was drawn.
+
+    A copy of the page with a small checker script in ``<head>`` is loaded with
+    ``--dump-dom``; the checker records uncaught errors and ``console.error``
+    calls, then writes a JSON summary of every plotly figure (size, traces,
+    points, SVG traces drawn) and every section into the DOM.
+    """
+    import json
+
+    src = Path(html_path).resolve()
+    text = src.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="rotation-check-") as tmp:
+        probe = Path(tmp) / src.name
+        probe.write_text(text.replace("<head>", "<head>" + _CHECK_JS, 1), encoding="utf-8")
+        run = run_chromium(probe.as_uri(), f"--window-size={width},1000", f"--virtual-time-budget={budget_ms}",
+                           "--dump-dom")
+    m = re.search(rf'<pre id="{_CHECK_ID}"[^>]*>(.*?)</pre>', run.stdout, re.S)
+    if not m:
+        raise ConfigError(f"the page {src} never finished loading in chromium (exit {run.returncode}); "
+                          f"console: {' | '.join(run.console) or 'empty'}")
+    import html as _html
+
+    found = json.loads(_html.unescape(m.group(1)))
+    uncaught = tuple(c for c in run.console if "Uncaught" in c)
+    return PageCheck(
+        plots=tuple(found["plots"]),
+        sections=tuple(found["sections"]),
+        errors=tuple(dict.fromkeys([*found["errors"], *uncaught])),
+        console=run.console,
+        height=int(found["height"]),
+        plotly_loaded=bool(found["plotly"]),
+    )
+
+
+def page_screenshot(html_path: Path | str, png_path: Path | str, *, width: int = 1400,
+                    height: int | None = None, max_height: int = 16000) -> Path:
+    """A full-page PNG of a report: the page height is measured first (:func:`check_page`)."""
+    if height is None:
+        height = check_page(html_path, width=width).height
+    return html_to_png(html_path, png_path, width=width, height=min(max(height, 600), max_height))

@@ -133,7 +133,7 @@ def daily_chart_section(data: ReportData, options: ReportOptions) -> Section:
         return Section(3, "daily_chart", "", status="missing", missing=tuple(missing))
     fig = charts.candle_panes(
         panes, title=f"{leader} and {laggard}, daily (as traded), last {options.chart_sessions} sessions",
-        shade_days=rot_days, lower=tuple(dd_lines), lower_title="% below ATH",
+        shade_days=rot_days, lower=tuple(dd_lines), lower_title="% below ATH", height=860,
     )
     return Section(
         3, "daily_chart", f"The daily chart: {leader} vs {laggard}",
@@ -141,7 +141,7 @@ def daily_chart_section(data: ReportData, options: ReportOptions) -> Section:
         figures=(FigureRef("daily_chart", f"{leader} and {laggard}", fig,
                            "Candles are as-traded OHLC; dashed line: all-time high (highest high "
                            "up to as-of); triangles: zig-zag pivots; shaded: rotation days; bottom pane: "
-                           "close vs the running all-time high.", 880),),
+                           "close vs the running all-time high.", 860),),
         status="partial" if missing else "ok", missing=tuple(missing), facts=facts,
     )
 
@@ -628,8 +628,7 @@ def breadth_section(data: ReportData, options: ReportOptions) -> Section:
         panels.append(charts.LinePanel(
             f"{u}: share of members above their moving averages", days,
             tuple(v * 100 if v is not None else None for v in shown["above_ma50"].to_list()), "% above 50-day",
-            (("% above 200-day", tuple(v * 100 if v is not None else None for v in shown["above_ma200"].to_list())),
-             ("% up that day", tuple(v * 100 if v is not None else None for v in shown["share_up"].to_list()))),
+            (("% above 200-day", tuple(v * 100 if v is not None else None for v in shown["above_ma200"].to_list())),),
             shade_days=in_window, hline=50.0,
         ))
         panels.append(charts.LinePanel(
@@ -722,17 +721,18 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
         rep = replay_mod.replay(item.plan, item.bars, data.as_of)
         source = "journal" if item.journal else "plan"
         for t in rep.tranches:
-            pos_rows.append((item.plan.name, source, item.plan.symbol, item.plan.side, t.name, t.status,
+            pos_rows.append((item.plan.name, t.index, f"{item.plan.side} {item.plan.symbol}", t.status,
                              t.entry_date, t.entry_price, t.mark_price if t.exit_date is None else t.exit_price,
-                             t.pnl_pct, t.stop, t.watched_distance_pct if t.watched_distance_pct is not None
-                             else (t.risk_to_stop_pct if t.status == "open" else None)))
+                             t.pnl_pct, t.watched_distance_pct if t.watched_distance_pct is not None
+                             else (t.risk_to_stop_pct if t.status == "open" else None), t.stop))
         for f in rep.fills:
-            fill_rows.append((f.date, item.plan.name, f.tranche_name, f.reason, f.quantity, f.exec_price))
+            fill_rows.append((f.date, item.plan.name, f.tranche, f.reason, f.quantity, f.exec_price))
         lines.append(
             f"{item.plan.name} ({source}, {item.plan.side} {item.plan.symbol}): P&L {rep.pnl:,.2f} "
             f"({_fmt_pct(rep.pnl_pct)}), realized {rep.realized:,.2f}, unrealized {rep.unrealized:,.2f} "
             f"as of {rep.last_date}."
         )
+        lines.extend(f"  tranche #{t.index}: {t.name} ({source})" for t in rep.tranches)
         lines.extend(f"warning: {w}" for w in rep.warnings)
         sym_bars = item.bars.filter(pl.col("symbol") == item.plan.symbol).sort("date")
         if not sym_bars.is_empty():
@@ -748,7 +748,7 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
                 "instrument (a watched stop translated through the last closes).", height=420,
             ))
     alert_rows = tuple(
-        (a.plan, a.tranche_name, a.rule, a.status, a.instrument, a.level, a.last_close, a.distance_pct)
+        (a.plan, a.tranche, a.rule, a.status, a.instrument, a.level, a.last_close, a.distance_pct)
         for a in report.alerts
     )
     if report.triggered or report.near:
@@ -756,15 +756,15 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
     fill_rows.sort(key=lambda r: r[0], reverse=True)
     tables = (
         Table("Positions and plans (per tranche)",
-              (Column("plan"), Column("src"), Column("symbol"), Column("side"), Column("tranche"),
-               Column("status"), Column("entry", "date"), Column("entry px", "num"), Column("mark/exit", "num"),
-               Column("P&L", "pct"), Column("stop"), Column("to stop", "pct")),
+              (Column("plan"), Column("#", "int"), Column("trade"), Column("status"), Column("entry", "date"),
+               Column("entry px", "num"), Column("mark/exit", "num"), Column("P&L", "pct"),
+               Column("to stop", "pct"), Column("stop")),
               tuple(pos_rows),
               note="to stop: how far the watched instrument must move to its level (or the mark to the stop)"),
-        Table("Distance to each stop and target", (Column("plan"), Column("tranche"), Column("rule"),
+        Table("Distance to each stop and target", (Column("plan"), Column("#", "int"), Column("rule"),
               Column("status"), Column("watch"), Column("level", "num"), Column("last", "num"),
               Column("distance", "pct")), alert_rows),
-        Table("Recent fills", (Column("date", "date"), Column("plan"), Column("tranche"), Column("reason"),
+        Table("Recent fills", (Column("date", "date"), Column("plan"), Column("#", "int"), Column("reason"),
               Column("qty", "num"), Column("price", "num")), tuple(fill_rows[:12])),
     )
     return Section(7, "trades", "Trades: positions, stops and fills", lines=tuple(lines), tables=tables,

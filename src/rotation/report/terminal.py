@@ -40,6 +40,13 @@ def sparkline(values: Sequence[float | None], width: int = 40) -> str:
     return "".join(_BARS[round((v - lo) * scale)] for v in vals)
 
 
+TEXT_CELL = 22
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _table(table: Table, max_rows: int | None) -> RichTable:
     rows = table.rows if max_rows is None else table.rows[:max_rows]
     notes = [table.note] if table.note else []
@@ -50,7 +57,10 @@ def _table(table: Table, max_rows: int | None) -> RichTable:
         header_style="bold", pad_edge=False, padding=(0, 1), caption="; ".join(notes) or None,
         caption_justify="left", caption_style="dim",
     )
-    texts = [[format_cell(v, c.kind) for c, v in zip(table.columns, row, strict=False)] for row in rows]
+    last = len(table.columns) - 1
+    # Long text in a middle column is cut (the full text is in the HTML and JSON); the last may fold.
+    texts = [[_clip(format_cell(v, c.kind), TEXT_CELL if j < last else 200)
+              for j, (c, v) in enumerate(zip(table.columns, row, strict=False))] for row in rows]
     for j, col in enumerate(table.columns):
         widest = max([len(col.name)] + [len(r[j]) for r in texts if j < len(r)])
         # Short text columns (symbols, kinds) never fold; long ones (messages) fold beyond 40.
