@@ -451,7 +451,7 @@ def run_engine(
     stop_now = np.full(m, np.nan)
     checked = np.zeros((m, n), dtype=np.bool_)
     tr = tranches
-    nf = _run(
+    nf = _run(  # type: ignore[call-arg]  # numba's Dispatcher hides the signature
         *arrs, *w, int(side),
         tr.entry_kind, tr.entry_first, tr.entry_last, tr.entry_price, tr.qty, tr.budget, bool(whole_shares),
         tr.stop_kind, tr.stop_level, tr.stop_watch, tr.stop_dir, tr.fill_model,

@@ -37,6 +37,7 @@ from typing import Any
 from rotation.data.symbols import normalize_symbol
 from rotation.errors import PlanError
 
+Day = date  # a field below is named ``date``
 SIDES = ("long", "short")
 ENTRY_KINDS = ("open", "close", "limit", "stop", "fill")
 FILL_MODELS = ("mapped", "close", "next-open")
@@ -81,9 +82,9 @@ class Entry:
     """
 
     kind: str
-    date: date
+    date: Day
     price: float | None = None
-    until: date | None = None
+    until: Day | None = None
 
 
 @dataclass(frozen=True)

@@ -238,9 +238,9 @@ def _summarize(
 ) -> Replay:
     fills: list[Fill] = []
     for k in range(len(res.fill_bar)):
-        t = int(res.fill_tranche[k])
+        ti = int(res.fill_tranche[k])
         fills.append(
-            Fill(t + 1, plan.tranches[t].name, dates[int(res.fill_bar[k])], float(res.fill_price[k]),
+            Fill(ti + 1, plan.tranches[ti].name, dates[int(res.fill_bar[k])], float(res.fill_price[k]),
                  float(res.fill_exec[k]), float(res.fill_qty[k]), FILL_REASONS[int(res.fill_reason[k])],
                  float(res.fill_commission[k]))
         )
