@@ -308,14 +308,17 @@ VALUATION_SCHEMA = {
 }
 
 
-def valuation_series(bars: pl.DataFrame, facts: pl.DataFrame, splits: pl.DataFrame | None = None) -> pl.DataFrame:
+def valuation_series(
+    bars: pl.DataFrame, facts: pl.DataFrame, splits: pl.DataFrame | None = None,
+    history: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Daily P/E, P/S and earnings yield per symbol from the bars' ``close`` (see module doc).
 
     ``source_filed`` is the latest filing date behind that day's figures: never after ``date``.
     Days before a symbol's first usable filing are left out.
     """
     splits = detect_splits(facts) if splits is None else splits
-    hist = ttm_history(facts, splits)
+    hist = ttm_history(facts, splits) if history is None else history
     if hist.is_empty() or bars.is_empty():
         return pl.DataFrame(schema=VALUATION_SCHEMA)
     wide = hist.pivot(on="metric", index=["ticker", "vintage"], values=["ttm", "period_end", "source_filed"])
@@ -463,14 +466,15 @@ def _opt(x: object) -> float | None:
 
 def summarize(
     series: pl.DataFrame, facts: pl.DataFrame, as_of: date | None = None, since: date | None = None,
-    splits: pl.DataFrame | None = None,
+    splits: pl.DataFrame | None = None, history: pl.DataFrame | None = None,
 ) -> list[SymbolValuation]:
     """Per symbol in ``series``: multiples, their percentiles, growth and the decomposition since ``since``.
 
-    ``as_of`` defaults to each symbol's last bar; ``since`` to one year before the as-of day.
+    ``as_of`` defaults to each symbol's last bar; ``since`` to one year before the as-of day;
+    ``history`` is :func:`ttm_history` of ``facts`` when already computed.
     """
     out: list[SymbolValuation] = []
-    hist = ttm_history(facts, splits)
+    hist = ttm_history(facts, splits) if history is None else history
     for (sym,), s in series.sort("symbol", "date").group_by(["symbol"], maintain_order=True):
         upto = s if as_of is None else s.filter(pl.col("date") <= as_of)
         if upto.is_empty():
@@ -547,8 +551,9 @@ def valuation_report(
 ) -> ValuationReport:
     """Multiples, percentiles, growth and decomposition per symbol; the basket aggregate when named."""
     splits = detect_splits(facts)
-    series = valuation_series(bars, facts, splits)
-    rows = tuple(summarize(series, facts, as_of, since, splits))
+    history = ttm_history(facts, splits)
+    series = valuation_series(bars, facts, splits, history)
+    rows = tuple(summarize(series, facts, as_of, since, splits, history))
     have = {r.symbol for r in rows}
     missing = tuple(s for s in bars["symbol"].unique(maintain_order=True).to_list() if s not in have)
     bv = summarize_basket(basket, basket_series(series), as_of) if basket else None
