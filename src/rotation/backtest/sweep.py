@@ -1,0 +1,226 @@
+"""Parameter sweeps: a grid of parameter sets, evaluated in chunks on a local or Dask executor.
+
+A grid maps parameter names to values (``{"fast": [1, 5, 10], "slow": [50, 100]}``);
+the sweep evaluates the cartesian product, in the grid's order (the last key
+varies fastest).  Strategy parameters and the run parameters ``execution``,
+``commission``, ``slippage``, ``stop`` and ``trail`` can both be swept.
+
+Work is cut into chunks of parameter sets that share one run configuration;
+each chunk is one task: :func:`evaluate_chunk` computes the chunk's signals in
+one vectorized call (one moving average per distinct window, and so on), runs
+the numba book once per set, and returns the statistics as arrays.  An executor
+maps that function over the chunks: :class:`LocalExecutor` in this process, or
+:class:`rotation.backtest.distributed.DaskExecutor` on a Dask cluster.  Both run
+the same function on the same chunks, so their results are identical; the
+table keeps the grid order whatever order the tasks finish in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import numpy as np
+import polars as pl
+
+from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate, start_row
+from rotation.backtest.stats import STAT_NAMES
+from rotation.backtest.strategies import Panel, Strategy, make_params
+from rotation.data.store import Store
+from rotation.errors import ConfigError, DataError
+
+RUN_KEYS: tuple[str, ...] = ("execution", "commission", "slippage", "stop", "trail")
+SYMBOL_KEYS: tuple[str, ...] = ("a", "b", "sa", "sb", "symbols", "benchmark")
+CHUNK_SIZE = 128
+MAX_SETS = 1_000_000
+
+Task = tuple[list[Strategy], RunConfig, int]
+
+
+class Executor(Protocol):
+    """Maps ``fn(panel, params, config, first)`` over tasks, results in task order."""
+
+    def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
+            tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]: ...
+
+
+class LocalExecutor:
+    """Runs every task here, one after another."""
+
+    def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
+            tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]:
+        return [fn(panel, *task) for task in tasks]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """``table``: one row per parameter set (grid order): ``set``, the swept parameters,
+    then the statistics of :data:`rotation.backtest.stats.STAT_NAMES`."""
+
+    strategy: str
+    base: Strategy
+    config: RunConfig
+    start: date
+    end: date
+    grid: dict[str, tuple[Any, ...]]
+    table: pl.DataFrame
+
+    def top(self, n: int = 10, by: str = "sharpe") -> pl.DataFrame:
+        """The ``n`` best rows by ``by`` (descending; NaN last; ties keep grid order)."""
+        if by not in self.table.columns:
+            raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
+        # Higher is better for every statistic (drawdowns are <= 0, so -5% beats -30%).
+        return self.table.sort(pl.col(by).fill_nan(None), descending=True, nulls_last=True,
+                               maintain_order=True).head(n)
+
+
+def _parse_values(key: str, text: str) -> list[str]:
+    """``"1,5,10"`` or a range ``"20:200:10"`` (start:stop:step, stop included) -> strings."""
+    text = text.strip()
+    if ":" in text and "," not in text:
+        parts = text.split(":")
+        try:
+            if len(parts) != 3:
+                raise ValueError(text)
+            nums = [float(p) for p in parts]
+            if nums[2] <= 0 or nums[1] < nums[0]:
+                raise ValueError(text)
+            count = int(np.floor((nums[1] - nums[0]) / nums[2] + 1e-9)) + 1
+            values = [nums[0] + i * nums[2] for i in range(count)]
+        except ValueError:
+            raise ConfigError(f"--grid {key}: expected start:stop:step with step > 0, got {text!r}") from None
+        whole = all(float(p).is_integer() for p in parts)
+        return [str(round(v)) if whole else repr(round(v, 12)) for v in values]
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values:
+        raise ConfigError(f"--grid {key}: expected comma-separated values, got {text!r}")
+    return values
+
+
+def parse_grid(specs: Sequence[str]) -> dict[str, list[str]]:
+    """``["fast=1,5,10", "slow=20:200:10"]`` -> ``{"fast": [...], "slow": [...]}`` (strings)."""
+    grid: dict[str, list[str]] = {}
+    for spec in specs:
+        key, sep, text = spec.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ConfigError(f"--grid: expected key=v1,v2,... got {spec!r}")
+        if key in grid:
+            raise ConfigError(f"--grid: {key} given twice")
+        grid[key] = _parse_values(key, text)
+    return grid
+
+
+def _run_value(key: str, value: Any) -> Any:
+    if key == "execution":
+        return str(value)
+    if isinstance(value, str) and value.strip().lower() in ("none", "off", ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+
+
+def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[str, Any] | None = None,
+                config: RunConfig | None = None) -> tuple[list[dict[str, Any]], list[Strategy], list[RunConfig]]:
+    """The cartesian product: ``(rows of swept values, strategy params, run configs)``."""
+    config = config or RunConfig()
+    keys = list(grid)
+    fixed = [k for k in keys if k in SYMBOL_KEYS]
+    if fixed:
+        raise ConfigError(f"--grid: {', '.join(fixed)} cannot be swept (one sweep trades one set of symbols)")
+    sizes = [len(grid[k]) for k in keys]
+    total = int(np.prod(sizes)) if keys else 1
+    if total > MAX_SETS:
+        raise ConfigError(f"--grid: {total:,} parameter sets is more than {MAX_SETS:,}")
+    if any(s == 0 for s in sizes):
+        raise ConfigError("--grid: every key needs at least one value")
+    rows, params, configs = [], [], []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        row = dict(zip(keys, combo, strict=True))
+        strat_vals = dict(values or {})
+        run_vals: dict[str, Any] = {}
+        for k, v in row.items():
+            if k in RUN_KEYS:
+                run_vals[k] = _run_value(k, v)
+            else:
+                strat_vals[k] = v
+        rows.append(row)
+        params.append(make_params(strategy, strat_vals))
+        configs.append(dataclasses.replace(config, **run_vals) if run_vals else config)
+    return rows, params, configs
+
+
+def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, first: int) -> dict[str, np.ndarray]:
+    """Statistics of each parameter set of one chunk (the unit of work sent to an executor)."""
+    _, _, books = simulate(panel, params, config, first)
+    return book_stats(books, panel.dates[first:], config.risk_free)
+
+
+def _tasks(params: list[Strategy], configs: list[RunConfig], first: int,
+           chunk_size: int) -> tuple[list[Task], list[list[int]]]:
+    groups: dict[RunConfig, list[int]] = {}
+    for i, cfg in enumerate(configs):
+        groups.setdefault(cfg, []).append(i)
+    tasks: list[Task] = []
+    index: list[list[int]] = []
+    for cfg, members in groups.items():
+        for lo in range(0, len(members), chunk_size):
+            idx = members[lo : lo + chunk_size]
+            tasks.append(([params[i] for i in idx], cfg, first))
+            index.append(idx)
+    return tasks, index
+
+
+def _column(values: list[Any]) -> pl.Series:
+    """Swept values as a typed column: whole numbers, numbers (``none`` -> null), else text."""
+    texts = [str(v).strip() for v in values]
+    if all(t.lstrip("-").isdigit() for t in texts):
+        return pl.Series([int(t) for t in texts], dtype=pl.Int64)
+    try:
+        return pl.Series([None if t.lower() in ("none", "off") else float(t) for t in texts], dtype=pl.Float64)
+    except ValueError:
+        return pl.Series(texts, dtype=pl.Utf8)
+
+
+def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
+          values: Mapping[str, Any] | None = None, config: RunConfig | None = None, start: date | None = None,
+          executor: Executor | None = None, chunk_size: int = CHUNK_SIZE) -> SweepResult:
+    """Evaluate every parameter set of ``grid`` over ``panel`` from ``start``."""
+    config = config or RunConfig()
+    rows, params, configs = expand_grid(strategy, grid, values, config)
+    first = start_row(panel, start)
+    if panel.n - first < 2:
+        raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
+    tasks, index = _tasks(params, configs, first, max(1, int(chunk_size)))
+    results = (executor or LocalExecutor()).map(evaluate_chunk, panel, tasks)
+    stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
+    for idx, res in zip(index, results, strict=True):
+        for k in STAT_NAMES:
+            stats[k][idx] = res[k]
+    table = pl.DataFrame({"set": pl.Series(np.arange(len(params)), dtype=pl.Int64)})
+    for key in grid:
+        table = table.with_columns(_column([r[key] for r in rows]).alias(key))
+    table = table.with_columns(
+        *(pl.Series(k, stats[k]) for k in STAT_NAMES if k != "trades"),
+        pl.Series("trades", stats["trades"]).cast(pl.Int64),
+    ).select("set", *grid, *STAT_NAMES)
+    base = make_params(strategy, values)
+    return SweepResult(strategy, base, config, panel.dates[first], panel.dates[-1],
+                       {k: tuple(v) for k, v in grid.items()}, table)
+
+
+def sweep_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], *,
+                values: Mapping[str, Any] | None = None, config: RunConfig | None = None,
+                start: date | None = None, end: date | None = None, executor: Executor | None = None,
+                chunk_size: int = CHUNK_SIZE) -> SweepResult:
+    """:func:`sweep` over bars loaded from ``store`` (the symbols the strategy needs)."""
+    base = make_params(strategy, values)
+    panel = load_panel(store, base.needs, start, end)
+    return sweep(panel, strategy, grid, values=values, config=config, start=start, executor=executor,
+                 chunk_size=chunk_size)
