@@ -181,10 +181,11 @@ class Store:
         self._ensured.add(ddl)
 
     def table_exists(self, name: str) -> bool:
-        row = self._con.execute(
+        # fetchall, not fetchone: DuckDB keeps a half-read result open otherwise.
+        rows = self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return bool(rows and rows[0][0])
 
     def upsert_bars(self, frame: pl.DataFrame, source: str | pl.Expr) -> dict[str, UpsertCounts]:
         """Insert new bars and update those whose values differ; per-symbol counts.
@@ -334,13 +335,13 @@ class Store:
         """Write all bars to ``folder/symbol=<SYM>/*.parquet``; returns the row count."""
         dest = Path(folder)
         dest.mkdir(parents=True, exist_ok=True)
-        row = self._con.execute("SELECT count(*) FROM bars").fetchone()
+        rows = self._con.execute("SELECT count(*) FROM bars").fetchall()
         target = str(dest).replace("'", "''")
         self._con.execute(
             f"COPY (SELECT * FROM bars ORDER BY symbol, date) TO '{target}' "
             "(FORMAT PARQUET, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE true)"
         )
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
 
 def open_store(path: Path | str | None = None, *, read_only: bool = False) -> Store:
