@@ -39,7 +39,7 @@ def pandas_breadth(df: pd.DataFrame, member: pd.DataFrame) -> pd.DataFrame:
     for n in (20, 50, 200):
         ma = df.rolling(n, min_periods=n).mean()
         ok = ma.notna() & df.notna() & member
-        out[f"above_ma{n}"] = ((df > ma) & ok).sum(axis=1) / ok.sum(axis=1).where(lambda k: k > 0)
+        out[f"above_ma{n}"] = ((df > ma * (1 + 1e-9)) & ok).sum(axis=1) / ok.sum(axis=1).where(lambda k: k > 0)
     hi = df.rolling(252, min_periods=252).max()
     lo = df.rolling(252, min_periods=252).min()
     ok = hi.notna() & df.notna() & member

@@ -14,7 +14,8 @@ Conventions (all prices are split+dividend adjusted closes unless said otherwise
 * A ticker counts on day t only while it is a member on t.  Its moving averages and
   52-week range use its whole price history (a stock's past is real before it joins).
 * Moving average over ``n`` rows: defined only when all ``n`` closes are present
-  (pandas ``rolling(n, min_periods=n)``).  New 52-week high: the close equals the
+  (pandas ``rolling(n, min_periods=n)``); "above" means ``close > ma * (1 + 1e-9)``,
+  so a close that equals its average (to float noise) is not above it.  New 52-week high: the close equals the
   highest close of the last 252 rows (all present); low likewise.
 * McClellan oscillator (ratio-adjusted, the form that compares universes of
   different size): ``EMA19(x) - EMA39(x)`` with ``x = 1000 * (A - D) / (A + D)``;
@@ -41,6 +42,7 @@ HIGH_LOW_WINDOW = 252
 MCCLELLAN_SPANS: tuple[int, int] = (19, 39)
 SPREAD_WINDOWS: dict[str, int] = {"1d": 1, "1w": 5, "1m": 21, "3m": 63, "6m": 126, "1y": 252}
 VOLUME_WINDOW = 50
+ABOVE_MARGIN = 1e-9  # relative: a close must beat its average by more than this to count as above
 
 # Which constituents and which traded fund's volume speak for a symbol (confirmation).
 SIDE_SOURCES: dict[str, tuple[str | None, str | None]] = {
@@ -200,7 +202,10 @@ def breadth(
             ma = sums.mean(n)
             ok = ~np.isnan(ma) & priced_member
             k = ok.sum(axis=0)
-            cols[f"above_ma{n}"] = np.where(k > 0, ((x > ma) & ok).sum(axis=0) / k, np.nan)
+            # "Above" means by more than ABOVE_MARGIN (relative): a close equal to its average
+            # is not above it, whatever float noise the running sums leave in the mean.
+            above = x > ma * (1.0 + ABOVE_MARGIN)
+            cols[f"above_ma{n}"] = np.where(k > 0, (above & ok).sum(axis=0) / k, np.nan)
         hi = _extreme_t(x, high_low_window, True)
         lo = _extreme_t(x, high_low_window, False)
         ok = ~np.isnan(hi) & priced_member
@@ -561,6 +566,7 @@ def confirmation(
 
 
 __all__ = [
+    "ABOVE_MARGIN",
     "HIGH_LOW_WINDOW",
     "MA_WINDOWS",
     "MCCLELLAN_SPANS",
