@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from rotation import __version__
-from rotation.cli import breadth, data, measure, relative, report, trade, valuation, web
+from rotation.cli import backtest, breadth, data, measure, relative, report, trade, valuation, web
 from rotation.cli.common import err_console
 from rotation.errors import RotationError
 
@@ -49,7 +49,7 @@ def _root(
     """Detect, measure, chart and trade rotation within the U.S. stock market."""
 
 
-for _module in (data, measure, relative, breadth, trade, valuation, report, web):
+for _module in (data, measure, relative, breadth, trade, valuation, report, web, backtest):
     _module.register(app)
 
 

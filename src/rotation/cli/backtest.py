@@ -1,0 +1,236 @@
+"""``rotation backtest run | sweep``: backtest a rotation strategy, or sweep its parameters.
+
+Strategies: ``pair-switch``, ``momentum``, ``rrg`` (see ``docs/backtest.md``).
+Parameters come from ``--param key=value`` (strategy fields; tuples joined
+with ``+``: ``quadrants=leading+improving``), ``--universe`` (the symbols of a
+universe preset, and its benchmark for ``rrg``), ``--pair A:B`` and
+``--signal A:B`` (``pair-switch``: traded pair and signal pair; the signal
+defaults to the traded pair when only ``--pair`` is given).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from rotation.backtest.run import BacktestResult, RunConfig, backtest, stats_row
+from rotation.backtest.stats import STAT_NAMES
+from rotation.backtest.strategies import STRATEGIES, strategy_class
+from rotation.backtest.sweep import SweepResult, parse_grid, sweep_store
+from rotation.cli.common import (
+    EndOpt,
+    JsonOpt,
+    StartOpt,
+    StoreOpt,
+    console,
+    err_console,
+    fmt_num,
+    fmt_pct,
+    make_table,
+    parse_date,
+    print_json,
+    read_store,
+)
+from rotation.data.universes import load_universe
+from rotation.errors import ConfigError
+
+backtest_app = typer.Typer(help="Backtest rotation strategies and sweep their parameters.", no_args_is_help=True)
+
+StrategyArg = Annotated[str, typer.Argument(help=f"Strategy: {', '.join(STRATEGIES)}.")]
+UniverseOpt = Annotated[str | None, typer.Option("--universe", help="Universe preset (momentum, rrg): its symbols and benchmark.")]
+PairOpt = Annotated[str | None, typer.Option("--pair", help="Traded pair A:B (pair-switch), e.g. IWM:QQQ.")]
+SignalOpt = Annotated[str | None, typer.Option("--signal", help="Signal pair A:B (pair-switch), e.g. RUT:NDX.")]
+ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value (repeatable).")]
+ExecOpt = Annotated[str, typer.Option("--execution", help="Act on a signal at the next bar's open or close.")]
+CommOpt = Annotated[float, typer.Option("--commission", help="Commission, fraction of traded value (0.0005 = 5 bps).")]
+SlipOpt = Annotated[float, typer.Option("--slippage", help="Slippage, fraction of price against the trade.")]
+StopOpt = Annotated[float | None, typer.Option("--stop", help="Stop loss, fraction below the entry (engine stop).")]
+TrailOpt = Annotated[float | None, typer.Option("--trail", help="Trailing stop, fraction below the best high.")]
+
+STAT_LABELS = {
+    "total_return": "total return", "cagr": "CAGR", "volatility": "volatility", "sharpe": "Sharpe",
+    "sortino": "Sortino", "max_drawdown": "max drawdown", "calmar": "Calmar", "exposure": "exposure",
+    "turnover": "turnover / year", "trades": "trades", "win_rate": "win rate",
+}
+PCT_STATS = {"total_return", "cagr", "volatility", "max_drawdown", "exposure", "win_rate"}
+
+
+def _split_pair(text: str, option: str) -> tuple[str, str]:
+    for sep in (":", "/"):
+        if sep in text:
+            a, b = (p.strip() for p in text.split(sep, 1))
+            if a and b:
+                return a, b
+    raise ConfigError(f"{option}: expected A:B, got {text!r}")
+
+
+def _values(strategy: str, universe: str | None, pair: str | None, signal: str | None,
+            params: list[str] | None) -> dict[str, Any]:
+    """Strategy values from the options (``--param`` wins over ``--universe``/``--pair``)."""
+    cls = strategy_class(strategy)
+    values: dict[str, Any] = {}
+    if universe is not None:
+        if cls.name == "pair-switch":
+            raise ConfigError("--universe: pair-switch trades a pair; use --pair A:B")
+        uni = load_universe(universe)
+        values["symbols"] = uni.symbols
+        if cls.name == "rrg" and uni.benchmark:
+            values["benchmark"] = uni.benchmark
+    if pair is not None or signal is not None:
+        if cls.name != "pair-switch":
+            raise ConfigError("--pair/--signal: only for pair-switch; use --universe for the others")
+        if pair is not None:
+            values["a"], values["b"] = _split_pair(pair, "--pair")
+            values["sa"], values["sb"] = values["a"], values["b"]
+        if signal is not None:
+            values["sa"], values["sb"] = _split_pair(signal, "--signal")
+    for spec in params or []:
+        key, sep, value = spec.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param: expected key=value, got {spec!r}")
+        values[key.strip()] = value
+    return values
+
+
+def _fmt_stat(key: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if key in PCT_STATS:
+        return fmt_pct(value, signed=key in ("total_return", "cagr", "max_drawdown"))
+    if key == "trades":
+        return f"{value:,.0f}"
+    return fmt_num(value)
+
+
+def _describe(params: Any) -> str:
+    fields = {k: v for k, v in vars(params).items()}
+    return ", ".join(f"{k}={'+'.join(v) if isinstance(v, tuple) else v}" for k, v in fields.items())
+
+
+def _render_run(res: BacktestResult, last: int) -> None:
+    stats = stats_row(res.stats)
+    console.print(f"[bold]{res.strategy}[/] {_describe(res.params)}")
+    console.print(f"{res.start} .. {res.end}, execution at the next {res.config.execution}, "
+                  f"cost {res.config.cost * 1e4:g} bps a side"
+                  + (f", stop {fmt_pct(res.config.stop, signed=False)}" if res.config.stop else "")
+                  + (f", trailing {fmt_pct(res.config.trail, signed=False)}" if res.config.trail else ""))
+    console.print(make_table("statistics", ["statistic", "value"],
+                             [[STAT_LABELS[k], _fmt_stat(k, stats[k])] for k in STAT_NAMES]))
+    if last > 0 and res.trades.height:
+        rows = [[r["symbol"], r["entry_date"], fmt_num(r["entry_price"]), r["exit_date"] or "open",
+                 fmt_num(r["exit_price"]), fmt_pct(r["return"]), r["bars"], r["exit_reason"]]
+                for r in res.trades.tail(last).iter_rows(named=True)]
+        console.print(make_table(f"last {len(rows)} of {res.trades.height} trades (adjusted prices)",
+                                 ["symbol", "entry", "price", "exit", "price", "return", "bars", "reason"], rows))
+
+
+@backtest_app.command("run")
+def run_cmd(
+    strategy: StrategyArg,
+    universe: UniverseOpt = None,
+    pair: PairOpt = None,
+    signal: SignalOpt = None,
+    param: ParamOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    execution: ExecOpt = "open",
+    commission: CommOpt = 0.0,
+    slippage: SlipOpt = 0.0,
+    stop: StopOpt = None,
+    trail: TrailOpt = None,
+    trades: Annotated[int, typer.Option("--trades", help="Show the last N trades (0: none).")] = 10,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run one strategy: statistics, trades and (with --json) the equity curve."""
+    values = _values(strategy, universe, pair, signal, param)
+    config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    with read_store(store) as st:
+        res = backtest(st, strategy, values, config, parse_date(start, "--start"), parse_date(end, "--end"))
+    if json_out:
+        print_json({
+            "strategy": res.strategy, "params": res.params, "config": res.config, "start": res.start,
+            "end": res.end, "symbols": res.symbols, "prices": "adj_close-adjusted OHLC",
+            "stats": stats_row(res.stats), "trades": res.trades,
+            "equity": res.equity.select("date", "equity", "drawdown", "exposure", "turnover"),
+        })
+    else:
+        _render_run(res, trades)
+
+
+def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: str) -> None:
+    console.print(f"[bold]{res.strategy}[/] sweep: {res.table.height:,} parameter sets, "
+                  f"{res.start} .. {res.end}, {seconds:.2f} s ({where})")
+    frame = res.top(top or res.table.height, by)
+    swept = list(res.grid)
+    cols = ["set", *swept, *STAT_NAMES]
+    rows = []
+    for r in frame.iter_rows(named=True):
+        rows.append([r["set"], *(r[k] for k in swept), *(_fmt_stat(k, r[k]) for k in STAT_NAMES)])
+    console.print(make_table(f"top {len(rows)} by {by}", [STAT_LABELS.get(c, c) for c in cols], rows))
+
+
+@backtest_app.command("sweep")
+def sweep_cmd(
+    strategy: StrategyArg,
+    grid: Annotated[list[str], typer.Option("--grid", "-g", help="key=v1,v2,... or key=start:stop:step (repeatable).")],
+    universe: UniverseOpt = None,
+    pair: PairOpt = None,
+    signal: SignalOpt = None,
+    param: ParamOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    execution: ExecOpt = "open",
+    commission: CommOpt = 0.0,
+    slippage: SlipOpt = 0.0,
+    stop: StopOpt = None,
+    trail: TrailOpt = None,
+    dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786).")] = None,
+    local_cluster: Annotated[int | None, typer.Option("--local-cluster", help="Start a local Dask cluster of N workers.")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets per task.")] = 128,
+    top: Annotated[int, typer.Option("--top", help="Show the N best sets (0: all).")] = 10,
+    by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Sweep a parameter grid (local, or on Dask with --dask/--local-cluster) and rank the sets."""
+    if dask and local_cluster:
+        raise ConfigError("--dask and --local-cluster: choose one")
+    if by not in STAT_NAMES:
+        raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
+    if top < 0:
+        raise ConfigError(f"--top: expected 0 or more, got {top}")
+    values = _values(strategy, universe, pair, signal, param)
+    specs = parse_grid(grid)
+    config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    s, e = parse_date(start, "--start"), parse_date(end, "--end")
+    t0 = time.perf_counter()
+    with read_store(store) as st:
+        if dask or local_cluster:
+            from rotation.backtest.distributed import dask_executor
+
+            where = f"Dask at {dask}" if dask else f"local Dask cluster, {local_cluster} workers"
+            err_console.print(f"sweeping on {where}", highlight=False)
+            with dask_executor(dask, workers=local_cluster or 2) as ex:
+                res = sweep_store(st, strategy, specs, values=values, config=config, start=s, end=e,
+                                  executor=ex, chunk_size=chunk_size)
+        else:
+            where = "local"
+            res = sweep_store(st, strategy, specs, values=values, config=config, start=s, end=e,
+                              chunk_size=chunk_size)
+    seconds = time.perf_counter() - t0
+    if json_out:
+        print_json({
+            "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
+            "grid": res.grid, "sets": res.table.height, "by": by, "executor": where,
+            "rows": res.top(top or res.table.height, by),
+        })
+    else:
+        _render_sweep(res, top, by, seconds, where)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.add_typer(backtest_app, name="backtest")
