@@ -202,3 +202,18 @@ def test_costs_reduce_money_pnl(real_store: Path) -> None:
     assert one.exit_price == pytest.approx(220.65 * 1.001)  # and buys back higher
     assert one.commission == pytest.approx(2 * 500 * 0.01)
     assert one.pnl == pytest.approx(-(220.65 * 1.001 - 217.63 * 0.999) * 500 - 10.0)
+
+
+def test_watched_instrument_ending_early_is_reported(real_store: Path) -> None:
+    # SMH's file ends 2024-12-30 while SPY runs to 2025-09-26.
+    rep = _replay_text(real_store, """
+symbol = "SPY"
+side = "long"
+size = { shares = 10 }
+[[tranche]]
+entry = { date = 2024-12-02, at = "open" }
+stop = { symbol = "SMH", below = 10 }
+""")
+    t = rep.tranches[0]
+    assert t.status == "open" and t.stop_checked[-1] == date(2024, 12, 30)
+    assert any(w.startswith("SMH has no bars after 2024-12-30") for w in rep.warnings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,9 +23,13 @@ from rotation.cli.common import (
     write_store,
 )
 from rotation.errors import ConfigError
-from rotation.trading import alerts, journal
-from rotation.trading.plan import load_plan
-from rotation.trading.replay import Replay, replay_from_store
+
+if TYPE_CHECKING:
+    from rotation.trading.journal import JournalEntry
+    from rotation.trading.replay import Replay
+
+# The trading modules (numba, httpx) are imported inside the commands so that
+# every other `rotation` command starts without them.
 
 trade_app = typer.Typer(help="Trade plans (TOML): validate and replay them against stored bars.", no_args_is_help=True)
 journal_app = typer.Typer(help="The trade journal: real positions kept in the store.", no_args_is_help=True)
@@ -69,6 +73,9 @@ def replay_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Replay a plan: every fill, per-tranche and total P&L, open risk, bars each stop was checked on."""
+    from rotation.trading.plan import load_plan
+    from rotation.trading.replay import replay_from_store
+
     if suspect not in ("distrust", "use"):
         raise ConfigError(f"--suspect: expected distrust or use, got {suspect!r}")
     loaded = load_plan(plan)
@@ -86,6 +93,8 @@ def check_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Validate a plan file and show what it says (no store needed)."""
+    from rotation.trading.plan import load_plan
+
     loaded = load_plan(plan)
     if json_out:
         print_json(loaded)
@@ -116,6 +125,8 @@ def journal_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Record a position (one transaction; a retried add with the same content adds nothing)."""
+    from rotation.trading import journal
+
     entry_date = parse_date(day, "--date")
     assert entry_date is not None
     rule = journal.parse_stop(stop) if stop else None
@@ -132,7 +143,7 @@ def journal_add(
                       f"{entry.quantity:g} {entry.symbol} at {entry.entry_price:g} on {entry.entry_date}")
 
 
-def _entry_rows(entries: list[journal.JournalEntry]) -> list[list[object]]:
+def _entry_rows(entries: list[JournalEntry]) -> list[list[object]]:
     return [[e.id, e.status, e.side, e.symbol, fmt_num(e.quantity, 0), e.entry_date, fmt_num(e.entry_price),
              e.stop.describe if e.stop else "-", fmt_num(e.target) if e.target else "-",
              f"{e.exit_date} {fmt_num(e.exit_price)}" if e.exit_date else "-", fmt_num(e.pnl), fmt_pct(e.pnl_pct)]
@@ -149,6 +160,8 @@ def journal_list(
     json_out: JsonOpt = False,
 ) -> None:
     """Journal entries, oldest first."""
+    from rotation.trading import journal
+
     with read_store(store) as st:
         entries = journal.list_entries(st, status)
     if json_out:
@@ -170,6 +183,8 @@ def journal_close(
     json_out: JsonOpt = False,
 ) -> None:
     """Close an entry, or part of it (one transaction; a retried close changes nothing)."""
+    from rotation.trading import journal
+
     exit_date = parse_date(day, "--date")
     assert exit_date is not None
     with write_store(store) as st:
@@ -190,6 +205,8 @@ def journal_export(
     store: StoreOpt = None,
 ) -> None:
     """Export the journal as CSV or JSON (with realized P&L)."""
+    from rotation.trading import journal
+
     with read_store(store) as st:
         text = journal.export_entries(journal.list_entries(st, status), fmt)
     if output is None:
@@ -206,6 +223,9 @@ def journal_replay(
     json_out: JsonOpt = False,
 ) -> None:
     """Replay every open journal entry against the stored bars (stops, P&L, risk)."""
+    from rotation.trading import journal
+    from rotation.trading.replay import replay_from_store
+
     day = parse_date(as_of, "--as-of")
     with read_store(store) as st:
         reps = [replay_from_store(st, journal.entry_plan(e), day) for e in journal.list_entries(st, "open")]
@@ -239,6 +259,8 @@ def watch_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Check the latest bars against every open stop and target; exit 1 when something triggered."""
+    from rotation.trading import alerts
+
     frac = _parse_within(within)
     with read_store(store) as st:
         report = alerts.watch_sources(st, list(sources or []), within=frac, as_of=parse_date(as_of, "--as-of"))

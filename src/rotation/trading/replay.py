@@ -206,6 +206,9 @@ def replay(
                 [pl.when(pl.col("date").is_in(bad)).then(None).otherwise(pl.col(c)).alias(c) for c in ("open", "high")]
             )
         aligned = traded.select("date").join(wf, on="date", how="left").sort("date")
+        w_last = wf["date"].max()
+        if isinstance(w_last, date) and w_last < dates[-1]:
+            warnings.append(f"{sym} has no bars after {w_last}: stops watching it were not checked after that day")
         for a, col in zip(w_arrays, ("open", "high", "low", "close"), strict=True):
             a[j] = aligned[col].fill_null(np.nan).to_numpy()
     for s, d, msg in suspects:
