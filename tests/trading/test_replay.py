@@ -14,6 +14,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rotation.data.store import Store
 from rotation.errors import PlanError
@@ -217,3 +219,44 @@ stop = { symbol = "SMH", below = 10 }
     t = rep.tranches[0]
     assert t.status == "open" and t.stop_checked[-1] == date(2024, 12, 30)
     assert any(w.startswith("SMH has no bars after 2024-12-30") for w in rep.warnings)
+
+
+# -- property: whatever the plan, the tranches never add up to more than the position ----
+
+_fracs = st.lists(st.floats(0.01, 1.0), min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    closes=st.lists(st.floats(20.0, 400.0), min_size=2, max_size=30),
+    weights=_fracs,
+    total=st.floats(0.2, 1.0),
+    size=st.one_of(st.integers(1, 10_000).map(lambda n: {"shares": n}),
+                   st.floats(100.0, 1e6).map(lambda x: {"dollars": x})),
+    side=st.sampled_from(["long", "short"]),
+    stop_pct=st.floats(0.005, 0.3),
+)
+def test_random_plans_never_exceed_the_position(closes, weights, total, size, side, stop_pct) -> None:
+    from conftest import make_bars
+
+    bars = make_bars("XYZ", closes)
+    scale = total / sum(weights)
+    first = bars["date"][0]
+    plan = parse_plan({
+        "symbol": "XYZ", "side": side, "size": size,
+        "tranche": [{"fraction": w * scale, "entry": {"date": first, "at": "open"}, "stop": {"pct": stop_pct}}
+                    for w in weights],
+    }, "random.toml")
+    rep = replay(plan, bars)
+    entries = [f for f in rep.fills if f.reason == "entry"]
+    if "shares" in size:
+        assert sum(abs(f.quantity) for f in entries) <= size["shares"]
+    else:
+        assert sum(abs(f.quantity) * f.exec_price for f in entries) <= size["dollars"] * (1 + 1e-9)
+    lows = dict(zip(bars["date"], bars["low"], strict=True))
+    highs = dict(zip(bars["date"], bars["high"], strict=True))
+    for f in rep.fills:
+        assert lows[f.date] - 1e-9 <= f.price <= highs[f.date] + 1e-9
+    for t in rep.tranches:
+        exits = [f for f in rep.fills if f.tranche == t.index and f.reason != "entry"]
+        assert sum(abs(f.quantity) for f in exits) <= t.quantity

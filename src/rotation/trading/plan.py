@@ -180,9 +180,10 @@ class Plan:
 
 @dataclass(frozen=True)
 class Fill:
-    """One execution: ``price`` is the market level the rule hit (inside the bar's
-    low-high, or its open on a gap); ``exec_price`` adds slippage; ``quantity`` is
-    signed (+ bought, - sold); ``commission`` in money."""
+    """One execution: ``tranche`` is the 1-based tranche number; ``price`` is the
+    market level the rule hit (inside the bar's low-high, or its open on a gap);
+    ``exec_price`` adds slippage; ``quantity`` is signed (+ bought, - sold);
+    ``commission`` in money."""
 
     tranche: int
     tranche_name: str
