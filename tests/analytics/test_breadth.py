@@ -73,7 +73,8 @@ def test_share_up_on_2024_07_11(panels: dict[str, ConstituentPanel]) -> None:
     assert (row["advancers"], row["decliners"], row["unchanged"], row["counted"]) == (372, 103, 0, 475)
     assert row["share_up"] == pytest.approx(0.7832, abs=5e-5)
     # Every ticker in the matrix (the "about 79%" figure): 462 of 578 rose.  The
-    # difference: 103 matrix tickers were not members on that day (joined later).
+    # difference: 103 matrix tickers traded but were not members that day (71 had left
+    # the index before, 31 joined later, 1 has no membership); 87% of them rose.
     row_all = B.breadth_on(B.breadth(sp.closes), DAY)
     assert (row_all["advancers"], row_all["counted"]) == (462, 578)
     assert row_all["share_up"] == pytest.approx(0.7993, abs=5e-5)
