@@ -37,7 +37,7 @@ import numba
 import numpy as np
 import polars as pl
 
-from rotation.analytics.returns import repeat_labels, rolling, shift, wide_matrix, window_returns
+from rotation.analytics.returns import repeat_labels, rolling_moments, shift, wide_matrix, window_returns
 from rotation.data.universes import pair_kind
 from rotation.errors import DataError
 
@@ -94,60 +94,85 @@ def window_lag(window: str) -> int:
     return EVENT_WINDOWS[window]
 
 
+@numba.njit(cache=True)
+def _rank_one_direction(col: np.ndarray, out: tuple[np.ndarray, ...], j: int) -> None:  # pragma: no cover
+    """Descending "min" ranks of the non-NaN values of ``col``, written into column ``j`` of ``out``.
+
+    ``out`` = (rank, count, pct, rank_all, count_all, pct_all), each
+    ``[pair, date]``, written in row ``j``; dates where
+    ``col`` is NaN are left untouched.  Expanding ranks use a Fenwick tree over
+    the value order (ties share a key), so each column is O(T log T).
+    """
+    rank, count, pct, rank_all, count_all, pct_all = out
+    n_rows = col.shape[0]
+    rows = np.empty(n_rows, dtype=np.int64)
+    n_valid = 0
+    for t in range(n_rows):
+        if not np.isnan(col[t]):
+            rows[n_valid] = t
+            n_valid += 1
+    if n_valid == 0:
+        return
+    rows = rows[:n_valid]
+    vals = col[rows]
+    order = np.argsort(vals)
+    key = np.zeros(n_rows, dtype=np.int64)
+    k = -1
+    for i in range(n_valid):
+        if i == 0 or vals[order[i]] != vals[order[i - 1]]:
+            k += 1
+        key[rows[order[i]]] = k
+    n_keys = k + 1
+    le_key = np.zeros(n_keys + 1, dtype=np.int64)  # whole sample: values <= key
+    for i in range(n_valid):
+        le_key[key[rows[i]] + 1] += 1
+    for i in range(1, n_keys + 1):
+        le_key[i] += le_key[i - 1]
+    tree = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(n_valid):
+        t = rows[i]
+        seen = i + 1
+        pos = key[t] + 1
+        while pos <= n_keys:
+            tree[pos] += 1
+            pos += pos & (-pos)
+        below = 0
+        pos = key[t] + 1
+        while pos > 0:
+            below += tree[pos]
+            pos -= pos & (-pos)
+        total = le_key[key[t] + 1]
+        rank[j, t] = seen - below + 1
+        count[j, t] = seen
+        pct[j, t] = below / seen
+        rank_all[j, t] = n_valid - total + 1
+        count_all[j, t] = n_valid
+        pct_all[j, t] = total / n_valid
+
+
 @numba.njit(cache=True, parallel=True)
-def _expanding_desc_ranks(values: np.ndarray) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
-    """Per column, skipping NaN: expanding and full-sample descending "min" ranks, counts, <= counts."""
-    n_rows, n_cols = values.shape
-    rank = np.full((n_rows, n_cols), np.nan)
-    le = np.full((n_rows, n_cols), np.nan)
-    count = np.zeros((n_rows, n_cols))
-    rank_all = np.full((n_rows, n_cols), np.nan)
-    le_all = np.full((n_rows, n_cols), np.nan)
-    count_all = np.zeros((n_rows, n_cols))
+def _direction_ranks(spread: np.ndarray) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
+    n_cols, n_rows = spread.shape  # [pair, date]
+    out = (
+        np.full((n_cols, n_rows), np.nan),
+        np.full((n_cols, n_rows), np.nan),
+        np.full((n_cols, n_rows), np.nan),
+        np.full((n_cols, n_rows), np.nan),
+        np.full((n_cols, n_rows), np.nan),
+        np.full((n_cols, n_rows), np.nan),
+    )
     for j in numba.prange(n_cols):
-        col = values[:, j]
-        order = np.argsort(col)  # NaN sort last
-        n_valid = 0
+        col = spread[j]
+        up = np.full(n_rows, np.nan)
+        down = np.full(n_rows, np.nan)
         for t in range(n_rows):
-            if not np.isnan(col[t]):
-                n_valid += 1
-        key = np.zeros(n_rows, dtype=np.int64)
-        k = -1
-        for i in range(n_valid):
-            if i == 0 or col[order[i]] != col[order[i - 1]]:
-                k += 1
-            key[order[i]] = k
-        n_keys = k + 1
-        # values <= each key over the whole column
-        per_key = np.zeros(n_keys + 1, dtype=np.int64)
-        for i in range(n_valid):
-            per_key[key[order[i]] + 1] += 1
-        for i in range(1, n_keys + 1):
-            per_key[i] += per_key[i - 1]
-        tree = np.zeros(n_keys + 1, dtype=np.int64)
-        seen = 0
-        for t in range(n_rows):
-            count[t, j] = seen
-            count_all[t, j] = n_valid
-            if np.isnan(col[t]):
-                continue
-            pos = key[t] + 1
-            while pos <= n_keys:
-                tree[pos] += 1
-                pos += pos & (-pos)
-            seen += 1
-            below = 0
-            pos = key[t] + 1
-            while pos > 0:
-                below += tree[pos]
-                pos -= pos & (-pos)
-            count[t, j] = seen
-            le[t, j] = below
-            rank[t, j] = seen - below + 1
-            total_le = per_key[key[t] + 1]
-            le_all[t, j] = total_le
-            rank_all[t, j] = n_valid - total_le + 1
-    return rank, le, count, rank_all, le_all, count_all
+            if col[t] > 0:
+                up[t] = col[t]
+            elif col[t] < 0:
+                down[t] = -col[t]
+        _rank_one_direction(up, out, j)
+        _rank_one_direction(down, out, j)
+    return out
 
 
 def direction_ranks(spread: np.ndarray) -> dict[str, np.ndarray]:
@@ -155,40 +180,33 @@ def direction_ranks(spread: np.ndarray) -> dict[str, np.ndarray]:
 
     ``spread`` is ``[date, pair]`` with ``NaN`` for no spread.  Returns arrays
     ``rank, count, percentile, rank_all, count_all, percentile_all`` (``NaN``
-    rank on zero or missing spreads; ``count`` is the number of same-direction
-    days so far, for positive or negative according to that day's sign).
+    on zero or missing spreads; ``count`` is the number of same-direction days
+    so far, ``percentile`` the share of them no wider than this one).
     """
     spread = np.atleast_2d(np.asarray(spread, dtype=np.float64))
-    n_cols = spread.shape[1]
-    pos = np.where(spread > 0, spread, np.nan)
-    neg = np.where(spread < 0, -spread, np.nan)
-    res = _expanding_desc_ranks(np.ascontiguousarray(np.concatenate([pos, neg], axis=1)))
-    up = spread > 0
-    down = spread < 0
-    out: dict[str, np.ndarray] = {}
-    for name, arr in zip(("rank", "le", "count", "rank_all", "le_all", "count_all"), res, strict=True):
-        p, n = arr[:, :n_cols], arr[:, n_cols:]
-        out[name] = np.where(up, p, np.where(down, n, np.nan))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["percentile"] = out.pop("le") / out["count"]
-        out["percentile_all"] = out.pop("le_all") / out["count_all"]
-    return out
+    # the kernel walks one pair at a time: give it contiguous [pair, date] rows
+    res = _direction_ranks(np.ascontiguousarray(spread.T))
+    names = ("rank", "count", "percentile", "rank_all", "count_all", "percentile_all")
+    # transposed views (Fortran order): no copy, and ``.T.reshape(-1)`` in pair_events is free
+    return {name: arr.T for name, arr in zip(names, res, strict=True)}
 
 
 def trailing_zscore(values: np.ndarray, window: int = Z_WINDOW) -> np.ndarray:
     """``(x[t] - mean) / std`` over the ``window`` rows before t (sample std; strict window)."""
-    prior = shift(values, 1)
-    mean = rolling(prior, window, "mean")
-    std = rolling(prior, window, "std")
+    mean, std = rolling_moments(shift(values, 1), window)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(std > 0, (values - mean) / std, np.nan)
 
 
 def event_arrays(a_prices: np.ndarray, b_prices: np.ndarray, lag: int, z_window: int = Z_WINDOW) -> dict[str, np.ndarray]:
-    """All event statistics for ``[date, pair]`` price matrices of the A and B sides."""
+    """All event statistics for ``[date, pair]`` price matrices of the A and B sides.
+
+    ``b_prices`` may be ``[date, 1]`` (one benchmark against every column of ``a_prices``).
+    """
     ra = window_returns(np.atleast_2d(a_prices.T).T, lag)
     rb = window_returns(np.atleast_2d(b_prices.T).T, lag)
     spread = ra - rb
+    rb = np.broadcast_to(rb, spread.shape)
     out = direction_ranks(spread)
     out.update(return_a=ra, return_b=rb, spread=spread, zscore=trailing_zscore(spread, z_window))
     return out

@@ -8,8 +8,10 @@ row ``t`` uses rows ``<= t`` only: appending rows never changes earlier output.
 * :func:`window_returns`: ``P[t] / P[t - lag] - 1`` (fractions), on whatever
   price field the caller passes (``adj_close`` for returns and relative strength).
 * :func:`rolling`: one trailing-window helper for ``mean``, ``std``, ``sum``,
-  ``min`` and ``max``; the window is strict (a ``NaN`` inside it gives ``NaN``),
-  which is what pandas' ``rolling(n)`` does with its default ``min_periods``.
+  ``min`` and ``max`` (:func:`rolling_moments` gives mean and std in one pass);
+  the window is strict (a ``NaN`` inside it gives ``NaN``), which is what
+  pandas' ``rolling(n)`` does with its default ``min_periods``.  Mean/std/sum
+  are one numba sweep down the rows (cache-friendly on a C-ordered matrix).
 * :func:`ffill`: carry the last price over short gaps (a holiday in one
   vendor's file), never over more than ``limit`` rows.
 * :func:`wide_matrix`: a Polars wide frame -> ``(dates, symbols, array)``.
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Literal
 
+import numba
 import numpy as np
 import polars as pl
 
@@ -85,81 +88,127 @@ def ffill(values: np.ndarray, limit: int | None = None) -> np.ndarray:
     Only past values are carried, so this never looks ahead.  Leading ``NaN``
     (before a symbol's first price) stay ``NaN``.
     """
-    if values.size == 0:
-        return values.copy()
-    n = values.shape[0]
-    rows = np.arange(n)[:, None] if values.ndim == 2 else np.arange(n)
-    valid = ~np.isnan(values)
-    last = np.where(valid, rows, -1)
-    np.maximum.accumulate(last, axis=0, out=last)
-    filled = np.take_along_axis(values, np.maximum(last, 0), axis=0) if values.ndim == 2 else values[np.maximum(last, 0)]
-    keep = last >= 0
-    if limit is not None:
-        keep &= (rows - last) <= limit
-    return np.where(keep, filled, np.nan)
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size == 0:
+        return arr.copy()
+    two_d = np.ascontiguousarray(arr.reshape(arr.shape[0], int(np.prod(arr.shape[1:]))))
+    out = _ffill_rows(two_d, -1 if limit is None else int(limit))
+    return out.reshape(arr.shape)
 
 
-def _window_sums(values: np.ndarray, window: int, power: int) -> tuple[np.ndarray, np.ndarray]:
-    """Trailing sums of ``values**power`` and counts of non-NaN values over ``window`` rows."""
-    valid = ~np.isnan(values)
-    x = np.where(valid, values, 0.0)
-    if power == 2:
-        x = x * x
-    pad = np.zeros((1, *values.shape[1:]))
-    csum = np.concatenate([pad, np.cumsum(x, axis=0)])
-    ccnt = np.concatenate([pad, np.cumsum(valid, axis=0, dtype=np.float64)])
-    s = csum[window:] - csum[:-window]
-    c = ccnt[window:] - ccnt[:-window]
-    return s, c
+@numba.njit(cache=True)
+def _ffill_rows(values: np.ndarray, limit: int) -> np.ndarray:  # pragma: no cover - compiled
+    n_rows, n_cols = values.shape
+    out = np.empty_like(values)
+    last = np.full(n_cols, np.nan)
+    age = np.zeros(n_cols, dtype=np.int64)
+    for t in range(n_rows):
+        for j in range(n_cols):
+            v = values[t, j]
+            if not np.isnan(v):
+                last[j] = v
+                age[j] = 0
+                out[t, j] = v
+            else:
+                age[j] += 1
+                out[t, j] = last[j] if (limit < 0 or age[j] <= limit) else np.nan
+    return out
+
+
+@numba.njit(cache=True)
+def _rolling_moments(values: np.ndarray, window: int, want_std: bool) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Trailing mean and sample std of each column over ``window`` rows, one sweep down the rows.
+
+    Strict window: any NaN inside gives NaN.  Values are centred on each
+    column's first value before summing (small running sums, better precision);
+    a window of identical values has std exactly 0 (as in pandas).  Without
+    ``want_std`` the std array is empty (saves a pass and the memory).
+    """
+    n_rows, n_cols = values.shape
+    mean = np.full((n_rows, n_cols), np.nan)
+    std = np.full((n_rows if want_std else 0, n_cols), np.nan)
+    centre = np.full(n_cols, np.nan)
+    s1 = np.zeros(n_cols)
+    s2 = np.zeros(n_cols)
+    nans = np.zeros(n_cols, dtype=np.int64)  # NaN inside the current window
+    run = np.zeros(n_cols, dtype=np.int64)  # length of the current run of equal values
+    for t in range(n_rows):
+        for j in range(n_cols):
+            v = values[t, j]
+            if np.isnan(v):
+                nans[j] += 1
+                run[j] = 0
+            else:
+                if np.isnan(centre[j]):
+                    centre[j] = v
+                d = v - centre[j]
+                s1[j] += d
+                s2[j] += d * d
+                if t > 0 and values[t - 1, j] == v:
+                    run[j] += 1
+                else:
+                    run[j] = 1
+            if t >= window:
+                old = values[t - window, j]
+                if np.isnan(old):
+                    nans[j] -= 1
+                else:
+                    d = old - centre[j]
+                    s1[j] -= d
+                    s2[j] -= d * d
+            if t >= window - 1 and nans[j] == 0:
+                if run[j] >= window:  # constant window: exact values, no rounding residue
+                    mean[t, j] = v
+                    if want_std:
+                        std[t, j] = 0.0
+                else:
+                    m = s1[j] / window
+                    mean[t, j] = m + centre[j]
+                    if want_std and window > 1:
+                        var = (s2[j] - s1[j] * m) / (window - 1)
+                        std[t, j] = np.sqrt(var) if var > 0 else 0.0
+    return mean, std
+
+
+def rolling_moments(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Trailing mean and sample std (``ddof=1``) over ``window`` rows, in one pass."""
+    return _moments(values, window, True)
+
+
+def _moments(values: np.ndarray, window: int, want_std: bool) -> tuple[np.ndarray, np.ndarray]:
+    if window < 1:
+        raise DataError(f"rolling window must be at least 1 row, got {window}")
+    arr = np.asarray(values, dtype=np.float64)
+    two_d = np.ascontiguousarray(arr.reshape(arr.shape[0], int(np.prod(arr.shape[1:]))))
+    mean, std = _rolling_moments(two_d, int(window), want_std)
+    return mean.reshape(arr.shape), (std.reshape(arr.shape) if want_std else std)
 
 
 def rolling(values: np.ndarray, window: int, stat: RollingStat = "mean") -> np.ndarray:
     """Trailing ``stat`` over the last ``window`` rows (row t uses rows t-window+1..t).
 
     Output rows before the first full window, and windows containing a ``NaN``,
-    are ``NaN``.  ``std`` is the sample standard deviation (``ddof=1``), as in
-    pandas.  Columns are centred on their first value before summing so that the
-    running sums stay small (better precision; the statistics do not change).
+    are ``NaN`` (pandas' ``rolling(window)`` with its default ``min_periods``).
+    ``std`` is the sample standard deviation (``ddof=1``).
     """
     if window < 1:
         raise DataError(f"rolling window must be at least 1 row, got {window}")
     if stat == "std" and window < 2:
         raise DataError("a rolling standard deviation needs a window of at least 2 rows")
     values = np.asarray(values, dtype=np.float64)
-    n = values.shape[0]
-    out = np.full(values.shape, np.nan)
-    if n < window:
-        return out
     if stat in ("min", "max"):
+        out = np.full(values.shape, np.nan)
+        if values.shape[0] < window:
+            return out
         view = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)
-        red = view.max(axis=-1) if stat == "max" else view.min(axis=-1)  # NaN propagates: strict window
-        out[window - 1 :] = red
+        out[window - 1 :] = view.max(axis=-1) if stat == "max" else view.min(axis=-1)  # NaN propagates
         return out
-    first = _first_valid(values)
-    centred = values - first
-    s, c = _window_sums(centred, window, 1)
-    full = c == window
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if stat == "sum":
-            res = s + window * first
-        elif stat == "mean":
-            res = s / window + first
-        elif stat == "std":
-            s2, _ = _window_sums(centred, window, 2)
-            var = (s2 - s * s / window) / (window - 1)
-            res = np.sqrt(np.maximum(var, 0.0))
-        else:
-            raise DataError(f"unknown rolling statistic {stat!r}: expected mean, std, sum, min or max")
-    out[window - 1 :] = np.where(full, res, np.nan)
-    return out
-
-
-def _first_valid(values: np.ndarray) -> np.ndarray:
-    """Each column's first non-NaN value (0 where the column is all NaN), shaped to broadcast."""
-    valid = ~np.isnan(values)
-    idx = valid.argmax(axis=0)
-    first = np.take_along_axis(values, np.expand_dims(idx, 0), axis=0)[0]
-    return np.where(valid.any(axis=0), first, 0.0)
+    if stat not in ("mean", "std", "sum"):
+        raise DataError(f"unknown rolling statistic {stat!r}: expected mean, std, sum, min or max")
+    mean, std = _moments(values, window, stat == "std")
+    if stat == "std":
+        return std
+    return mean * window if stat == "sum" else mean
 
 
 def last_row_at_or_before(dates: Sequence[date], day: date) -> int:

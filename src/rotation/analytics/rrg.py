@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from rotation.analytics.returns import ffill, repeat_labels, rolling, shift, wide_matrix
+from rotation.analytics.returns import ffill, repeat_labels, rolling, rolling_moments, shift, wide_matrix
 from rotation.errors import DataError
 
 Freq = Literal["daily", "weekly"]
@@ -113,31 +113,45 @@ def rrg_arrays(prices: np.ndarray, bench: np.ndarray, params: RrgParams) -> tupl
     """
     p = ffill(np.asarray(prices, dtype=np.float64), FFILL_LIMIT)
     b = ffill(np.asarray(bench, dtype=np.float64).reshape(-1), FFILL_LIMIT)
+    # in-place steps: the panel can be thousands of symbols x decades of days
     with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.log(p / b[:, None])
+        x = np.divide(p, b[:, None], out=p)
+        np.log(x, out=x)
     x[~np.isfinite(x)] = np.nan
-    mean = rolling(x, params.window, "mean")
-    std = rolling(x, params.window, "std")
+    mean, std = rolling_moments(x, params.window)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(std > 0, (x - mean) / std, np.where(np.isnan(std), np.nan, 0.0))
-    ratio = 100.0 + (rolling(z, params.smooth, "mean") if params.smooth > 1 else z)
-    momentum = 100.0 + ratio - shift(ratio, params.momentum)
+        z = np.subtract(x, mean, out=mean)
+        np.divide(z, std, out=z)
+    z[std == 0] = 0.0  # RS constant over the window: on its own mean
+    ratio = rolling(z, params.smooth, "mean") if params.smooth > 1 else z
+    ratio += 100.0
+    momentum = shift(ratio, params.momentum)
+    np.subtract(ratio, momentum, out=momentum)
+    momentum += 100.0
     return ratio, momentum
 
 
 def quadrant_codes(ratio: np.ndarray, momentum: np.ndarray) -> np.ndarray:
     """0 leading, 1 weakening, 2 lagging, 3 improving, -1 where either value is missing."""
+    code = np.full(ratio.shape, 2, dtype=np.int8)  # lagging
     up_r = ratio >= 100.0
     up_m = momentum >= 100.0
-    code = np.where(up_r, np.where(up_m, 0, 1), np.where(up_m, 3, 2))
-    return np.where(np.isnan(ratio) | np.isnan(momentum), -1, code)
+    code[up_r & up_m] = 0
+    code[up_r & ~up_m] = 1
+    code[~up_r & up_m] = 3
+    code[np.isnan(ratio) | np.isnan(momentum)] = -1
+    return code
 
 
 def headings(ratio: np.ndarray, momentum: np.ndarray) -> np.ndarray:
     """Direction of each step from the previous bar, degrees in [0, 360) (0 = ratio rising)."""
-    dr = ratio - shift(ratio, 1)
-    dm = momentum - shift(momentum, 1)
-    return np.mod(np.degrees(np.arctan2(dm, dr)), 360.0)
+    dr = np.full(ratio.shape, np.nan)
+    dm = np.full(momentum.shape, np.nan)
+    np.subtract(ratio[1:], ratio[:-1], out=dr[1:])
+    np.subtract(momentum[1:], momentum[:-1], out=dm[1:])
+    out = np.arctan2(dm, dr, out=dm)
+    np.degrees(out, out=out)
+    return np.mod(out, 360.0, out=out)
 
 
 def _sample(closes: pl.DataFrame, benchmark: str, symbols: Sequence[str] | None, freq: str):
