@@ -160,15 +160,17 @@ class Store:
         if self._in_txn:
             yield self._con
             return
-        self._con.execute("BEGIN TRANSACTION")
+        # begin()/commit()/rollback(), not execute("BEGIN"): DuckDB 2 would keep that
+        # statement's (empty) result pending and refuse the next `query` on the connection.
+        self._con.begin()
         self._in_txn = True
         try:
             yield self._con
         except BaseException:
-            self._con.execute("ROLLBACK")
+            self._con.rollback()
             raise
         else:
-            self._con.execute("COMMIT")
+            self._con.commit()
         finally:
             self._in_txn = False
 
