@@ -38,7 +38,9 @@ def test_breadth_series_and_text(cli: Cli, real_store: Path) -> None:
     out = _json(cli("breadth", "--universe", "russell2000", "--start", "2024-07-08", "--end", "2024-07-12",
                     "--json", "--store", str(real_store)))
     assert [r["date"] for r in out["series"]] == ["2024-07-08", "2024-07-09", "2024-07-10", "2024-07-11", "2024-07-12"]
-    assert out["as_of"]["date"] == "2026-08-03"  # default: the latest row
+    assert out["as_of"]["date"] == "2024-07-12"  # default: the end of the range
+    latest = _json(cli("breadth", "--universe", "russell2000", "--json", "--store", str(real_store)))
+    assert latest["as_of"]["date"] == "2026-08-03"  # no range: the latest row
 
 
 def test_weights(cli: Cli, real_store: Path) -> None:

@@ -128,7 +128,8 @@ def breadth_cmd(
 ) -> None:
     """Breadth of a universe: advancers/decliners, A/D line, share above MAs, highs/lows, McClellan.
 
-    Without --start/--end: one date (--as-of, default the latest). With them: the daily series too.
+    Without --start/--end: one date (--as-of, default the latest). With them: the daily series
+    too, and --as-of defaults to the last date of the range.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -137,12 +138,14 @@ def breadth_cmd(
     with read_store(store) as st:
         panel = load_panel(st, universe)
     frame = breadth(panel.closes, panel.members)
-    row = breadth_on(frame, _as_of(frame, day))
     series = None
     if first is not None or last is not None:
         series = frame.filter(
             (pl.col("date") >= (first or date.min)) & (pl.col("date") <= (last or date.max))
         )
+        if day is None and not series.is_empty():
+            day = series["date"][-1]  # the table's date defaults to the end of the range
+    row = breadth_on(frame, _as_of(frame, day))
     if json_out:
         print_json(
             {

@@ -627,17 +627,8 @@ class UniverseInfo:
         return "point-in-time" if self.intervals else "fixed"
 
 
-def _has_table(store: Store, name: str) -> bool:
-    # Not Store.table_exists: its fetchone() leaves the DuckDB 2 result unfinished and blocks
-    # the next query on the connection.
-    rows = store.connection.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchall()
-    return bool(rows[0][0])
-
-
 def _require_tables(store: Store) -> None:
-    if not _has_table(store, "constituent_closes"):
+    if not store.table_exists("constituent_closes"):
         raise StoreError(
             f"no constituent data in store {store.path}: import a universe folder first "
             "(`rotation data import ../shared/data`)"
@@ -646,7 +637,7 @@ def _require_tables(store: Store) -> None:
 
 def universes(store: Store) -> list[UniverseInfo]:
     """Every universe with imported closes, membership, member lists or holdings."""
-    if not _has_table(store, "constituent_closes"):
+    if not store.table_exists("constituent_closes"):
         return []
     closes = {
         r[0]: r[1:]
