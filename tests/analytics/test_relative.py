@@ -176,3 +176,19 @@ def test_nvda_distance_from_its_high(sector_bars: pl.DataFrame) -> None:
     nvda = table.row(0, named=True)
     assert nvda["high_date"] == date(2024, 6, 20)  # intraday all-time high 140.76
     assert nvda["from_high"] == pytest.approx(103.73 / 140.76 - 1)
+
+
+def test_ratio_line_start_rebases_but_keeps_the_warm_up() -> None:
+    rng = np.random.default_rng(4)
+    n = 120
+    frame = pl.DataFrame(
+        {"date": _days(n), "A": 10 * np.exp(np.cumsum(rng.normal(0, 0.01, n))), "B": np.full(n, 5.0)}
+    )
+    full = ratio_line(frame, "A", "B", fast=10, slow=30, slope_window=5)
+    start = _days(n)[60]
+    cut = ratio_line(frame, "A", "B", fast=10, slow=30, slope_window=5, start=start)
+    assert cut["date"][0] == start and cut["ratio"][0] == pytest.approx(100.0)
+    factor = 100.0 / full["ratio"][60]
+    assert cut["ma_slow"][0] == pytest.approx(full["ma_slow"][60] * factor)  # warmed up by the earlier rows
+    assert cut["slope"].to_list() == pytest.approx(full["slope"].to_list()[60:])
+    assert ratio_line(frame, "A", "B", start=date(2030, 1, 1)).is_empty()

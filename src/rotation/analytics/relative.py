@@ -102,29 +102,44 @@ def equal_weight_basket(closes: pl.DataFrame, symbols: Sequence[str] | None = No
 
 
 def ratio_line(
-    closes: pl.DataFrame, a: str, b: str, fast: int = 50, slow: int = 200, slope_window: int = 20
+    closes: pl.DataFrame,
+    a: str,
+    b: str,
+    fast: int = 50,
+    slow: int = 200,
+    slope_window: int = 20,
+    start: date | None = None,
 ) -> pl.DataFrame:
     """The ratio line A/B with its moving averages, slope and cumulative return spread.
 
     ``closes``: wide ``adj_close`` frame with columns ``a`` and ``b``.  Only
     dates where both have a price are used.  Columns: ``date, a, b, ratio`` (100
-    * (A/A0) / (B/B0)), ``ma_fast``/``ma_slow`` (simple moving averages of the
-    ratio over ``fast``/``slow`` sessions), ``slope`` (change of the ratio over
-    the last ``slope_window`` sessions, fraction), ``return_a``/``return_b``
-    (cumulative from the first date) and ``spread`` = ``return_a - return_b``.
+    * (A/A0) / (B/B0), where 0 is the first date on or after ``start``),
+    ``ma_fast``/``ma_slow`` (simple moving averages of the ratio over
+    ``fast``/``slow`` sessions), ``slope`` (change of the ratio over the last
+    ``slope_window`` sessions, fraction), ``return_a``/``return_b`` (cumulative
+    from the first date) and ``spread`` = ``return_a - return_b``.  Rows before
+    ``start`` are used only to warm up the averages and the slope (rebasing is
+    a constant factor, so it does not change them), then dropped.
     """
     for name in (a, b):
         if name not in closes.columns:
             raise DataError(f"no column {name!r} in the closes frame (columns: {', '.join(closes.columns)})")
     both = closes.select("date", pl.col(a).alias("a"), pl.col(b).alias("b")).drop_nulls().sort("date")
     both = both.filter(pl.col("a").is_not_nan() & pl.col("b").is_not_nan())
-    ra = both["a"].to_numpy() / (both["a"][0] if both.height else 1.0)
-    rb = both["b"].to_numpy() / (both["b"][0] if both.height else 1.0)
+    base = 0 if start is None else int((both["date"] < start).sum())
+    if base >= both.height:
+        return both.head(0).with_columns(
+            [pl.lit(None, pl.Float64).alias(c) for c in ("ratio", "ma_fast", "ma_slow", "slope", "return_a",
+                                                          "return_b", "spread")]
+        )
+    ra = both["a"].to_numpy() / both["a"][base]
+    rb = both["b"].to_numpy() / both["b"][base]
     ratio = 100.0 * ra / rb
     col = ratio.reshape(-1, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = (ratio / shift(col, slope_window)[:, 0]) - 1.0
-    return both.with_columns(
+    line = both.with_columns(
         pl.Series("ratio", ratio),
         pl.Series("ma_fast", rolling(col, fast, "mean")[:, 0]),
         pl.Series("ma_slow", rolling(col, slow, "mean")[:, 0]),
@@ -133,6 +148,7 @@ def ratio_line(
         pl.Series("return_b", rb - 1.0),
         pl.Series("spread", ra - rb),
     ).with_columns(pl.col("ma_fast", "ma_slow", "slope").fill_nan(None))
+    return line.slice(base)
 
 
 def ratio_summary(line: pl.DataFrame, a: str, b: str, fast: int = 50, slow: int = 200, slope_window: int = 20) -> RatioSummary:

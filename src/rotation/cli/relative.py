@@ -123,9 +123,12 @@ def ratio_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Ratio line A/B on adj_close (rebased to 100), its moving averages, slope and return spread."""
+    first = parse_date(start, "--start")
+    # load enough history before --start to warm up the slow average (sessions -> calendar days)
+    warm = None if first is None else first - timedelta(days=int(max(slow, slope_window) * 1.5) + 10)
     with read_store(store) as st:
-        closes, (na, nb) = _closes(st, [a, b], parse_date(start, "--start"), parse_date(end, "--end"))
-    line = ratio_line(closes, na, nb, fast, slow, slope_window)
+        closes, (na, nb) = _closes(st, [a, b], warm, parse_date(end, "--end"))
+    line = ratio_line(closes, na, nb, fast, slow, slope_window, start=first)
     summary = ratio_summary(line, na, nb, fast, slow, slope_window)
     if json_out:
         print_json({"summary": summary, "trend": summary.trend, "line": line.rename({"a": na, "b": nb})})
