@@ -88,8 +88,10 @@ def daily_chart_section(data: ReportData, options: ReportOptions) -> Section:
                                   "confirmed": p.confirmed is not None} for p in pivots]}
         note = f"{_fmt_pct(dd.pct_below)} from its all-time high"
         level = (dd.ath, f"ATH {dd.ath:,.2f} ({dd.ath_date.isoformat()})")
-        if dd.ath_date >= start and not any(m.day == dd.ath_date and m.kind == "high" for m in markers):
-            markers.append(charts.Marker(dd.ath_date, dd.ath, "ATH", "ath"))
+        if dd.ath_date >= start:
+            # The all-time high is often also the last pivot high: one marker, labelled ATH.
+            markers = [m for m in markers if not (m.day == dd.ath_date and m.kind == "high")]
+            markers.append(charts.Marker(dd.ath_date, dd.ath, f"ATH {dd.ath_date:%m-%d} {dd.ath:,.2f}", "ath"))
         low = (f"; lowest low since {dd.low_since:,.2f} on {dd.low_since_date} ({_fmt_pct(dd.max_drawdown)})"
                if dd.low_since is not None else "")
         lines.append(

@@ -64,8 +64,10 @@ def _table(table: Table, max_rows: int | None) -> RichTable:
     for j, col in enumerate(table.columns):
         widest = max([len(col.name)] + [len(r[j]) for r in texts if j < len(r)])
         # Short text columns (symbols, kinds) never fold; long ones (messages) fold beyond 40.
+        fold_last = j == last and col.kind == "text"
         out.add_column(col.name, justify="right" if col.kind in _NUMERIC else "left",
-                       no_wrap=widest <= 40, min_width=min(widest, 40), overflow="fold")
+                       no_wrap=widest <= 40 and not fold_last,
+                       min_width=min(widest, 12 if fold_last else 40), overflow="fold")
     for row, text_row in zip(rows, texts, strict=True):
         cells: list[RenderableType] = []
         for col, value, text in zip(table.columns, row, text_row, strict=False):
