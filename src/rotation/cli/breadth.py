@@ -47,6 +47,7 @@ from rotation.cli.common import (
     read_store,
 )
 from rotation.data.constituents import SURVIVOR_NOTE, load_holdings, load_panel, universes
+from rotation.data.schema import BAR_SCHEMA
 from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
 from rotation.data.universes import load_universe
@@ -311,8 +312,10 @@ def confirm_pair(st: Store, day: date, a: str, b: str) -> Confirmation:
     stored = set(st.symbols())
     wanted = sorted({s for s in vol_symbols if s} & stored)
     start = day - timedelta(days=int(VOLUME_WINDOW * 1.6) + 10)
-    bars = st.bars(wanted, start, day) if wanted else st.bars([a], start, day).head(0)
-    closes = st.closes([a, b], start=start, end=day)
+    bars = st.bars(wanted, start, day) if wanted else pl.DataFrame(schema=BAR_SCHEMA)
+    # A side that is not a stored symbol (e.g. an @basket) gets no return, not an error.
+    priced = [s for s in (a, b) if s in stored]
+    closes = st.closes(priced, start=start, end=day) if priced else pl.DataFrame({"date": []}, schema={"date": pl.Date})
     return confirmation(day, a, b, closes=closes, volumes=relative_volume(bars), breadth_by_universe=by_universe)
 
 
