@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rotation.analytics import breadth as B
 from rotation.data.constituents import ConstituentPanel, load_holdings, load_panel
@@ -251,3 +253,25 @@ def test_dollar_volume_basket_needs_every_member(fund_bars: pl.DataFrame) -> Non
     expect = day.filter(pl.col("symbol").is_in(["AAPL", "MSFT", "NVDA"])).select(
         (pl.col("close") * pl.col("volume")).sum()).item()
     assert full["basket"][0] == pytest.approx(expect)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(
+        st.lists(st.one_of(st.none(), st.floats(0.5, 200.0), st.just(0.0)), min_size=4, max_size=4),
+        min_size=1, max_size=30,
+    ),
+    member_bits=st.integers(0, 2**16 - 1),
+)
+def test_counts_are_consistent_for_any_matrix(cells: list[list[float | None]], member_bits: int) -> None:
+    closes = _frame(cells)
+    members = closes.select("date", *[pl.lit(bool(member_bits >> i & 1)).alias(f"S{i}") for i in range(4)])
+    out = B.breadth(closes, members, ma_windows=(3,), high_low_window=3)
+    m = np.array([[np.nan if v is None or v <= 0 else v for v in row] for row in cells])
+    mask = np.array([bool(member_bits >> i & 1) for i in range(4)])
+    pairs = ~np.isnan(m[1:]) & ~np.isnan(m[:-1]) & mask
+    assert out["counted"].to_list() == [0, *pairs.sum(axis=1).tolist()]
+    total = out["advancers"] + out["decliners"] + out["unchanged"]
+    assert total.to_list() == out["counted"].to_list()
+    assert (out["counted"] <= out["members"]).all()
+    assert (out["new_highs"] <= out["members"]).all()
