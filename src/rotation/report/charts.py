@@ -362,3 +362,29 @@ def symbol_chart(
     )
     wide = wide.select(["date", *[n for n in names if n in wide.columns]])
     return compare_lines(wide, title=title or f"{', '.join(names)}: adj_close rebased to 100")
+
+
+@dataclass(frozen=True)
+class BarSeries:
+    """One pair's daily spreads (fractions) with a label per bar (e.g. its rank when notable)."""
+
+    name: str
+    dates: tuple[date, ...]
+    values: tuple[float | None, ...]
+    labels: tuple[str, ...]
+
+
+def spread_bars(series: Sequence[BarSeries], *, title: str, height: int = 420) -> go.Figure:
+    """Grouped bars of daily return spreads in points, one colour per pair, labels above notable bars."""
+    fig = go.Figure()
+    for i, s in enumerate(series):
+        fig.add_trace(go.Bar(
+            x=list(s.dates), y=[None if v is None else v * 100 for v in s.values], name=s.name,
+            text=list(s.labels), textposition="outside", marker_color=PALETTE[i % len(PALETTE)],
+            hovertemplate=f"{s.name} %{{x|%Y-%m-%d}}: %{{y:+.2f}} points<extra></extra>",
+        ))
+    fig.update_yaxes(title_text="spread A - B (points)", zeroline=True, zerolinecolor="#999")
+    fig.update_xaxes(type="category")
+    _layout(fig, title, height)
+    fig.update_layout(barmode="group", hovermode="closest")
+    return fig

@@ -192,6 +192,7 @@ def _pair_label(data: ReportData, pair: str) -> tuple[str, str]:
 
 _PATTERN_TEXT = {"a_up_b_down": "A+ B-", "a_down_b_up": "A- B+", "both_up": "both +", "both_down": "both -"}
 _KIND_ORDER = ("size", "weighting", "style", "sector")
+NOTABLE_ROWS = 20  # the headline table keeps the most extreme pair-days
 
 
 def headline_section(data: ReportData, options: ReportOptions) -> Section:
@@ -206,7 +207,7 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
     missing: list[str] = []
     confirm = _breadth_confirmation(data, missing, lookback_start)
     rows = []
-    for r in notable.iter_rows(named=True):
+    for r in notable.head(NOTABLE_ROWS).iter_rows(named=True):
         conf = confirm(r["date"], r["a"], r["b"]) if confirm else None
         rows.append((r["date"], r["pair"], r["return_a"], r["return_b"], r["spread"],
                      _PATTERN_TEXT.get(r["pattern"], r["pattern"]), r["rank"], r["count"],
@@ -248,8 +249,9 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
          Column("spread", "pct"), Column("pattern"), Column("rank", "rank"), Column("of", "int"),
          Column("pctile", "pct0"), Column("z", "num"), Column("breadth")),
         tuple(rows),
-        note="rank: among the pair's days with a spread in the same direction, up to that day (1 = widest); "
-             "pctile: share of those days no wider; z: against the previous 252 sessions",
+        note=(f"the {NOTABLE_ROWS} most extreme of {notable.height}; " if notable.height > NOTABLE_ROWS else "")
+        + "rank: among the pair's days with a spread in the same direction, up to that day (1 = widest); "
+          "pctile: share of those days no wider; z: against the previous 252 sessions",
     )
     today_rows = tuple(
         (r["pair"], _pair_label(data, r["pair"])[0], r["date"], r["return_a"], r["return_b"], r["spread"],
@@ -265,6 +267,25 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
         today_rows,
     )
     spreads = ev.filter(pl.col("date") >= lookback_start)
+    shown_pairs = [r["pair"] for r in classic.head(4).iter_rows(named=True)] or ["^RUT:^NDX"]
+    bars = []
+    for pair in shown_pairs:
+        grp = spreads.filter(pl.col("pair") == pair).sort("date")
+        if grp.is_empty():
+            continue
+        labels = tuple(
+            f"#{r['rank']}" if r["percentile"] is not None and r["percentile"] >= options.event_percentile else ""
+            for r in grp.iter_rows(named=True)
+        )
+        bars.append(charts.BarSeries(pair, tuple(grp["date"].to_list()), tuple(grp["spread"].to_list()), labels))
+    figures = ()
+    if bars:
+        figures = (FigureRef(
+            "headline", "Daily spreads of the pairs in the headline",
+            charts.spread_bars(bars, title=f"Daily return spreads, last {options.event_lookback} sessions "
+                                           "(label: rank in the pair's history when notable)"),
+            "Spread = return of A minus return of B on adj_close, in points; #n = the n-th widest day of that "
+            "direction in the pair's history up to that day.", height=420),)
     sparks = tuple(
         Spark(pair, tuple(grp.sort("date")["spread"].to_list()), "daily spread, last sessions")
         for (pair,), grp in spreads.group_by("pair", maintain_order=True)
@@ -272,6 +293,7 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
     )
     return Section(
         1, "headline", "Headline: rotation events", lines=tuple(lines), tables=(recent, today_table),
+        figures=figures,
         sparks=sparks, status="partial" if missing else "ok", missing=tuple(missing),
         facts={"explained": explained, "notable_days": sorted({d.isoformat() for d in notable["date"]})},
     )
