@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
+
+from rotation.analytics.rrg import RrgParams, rrg, rrg_snapshot
+from rotation.data.store import Store
 
 
 def _json(result: object) -> dict:
@@ -107,3 +111,22 @@ def test_events_on_a_day_carry_breadth(cli, real_store: Path) -> None:
     basket = _json(cli("events", "--pair", "@megacaps:^RUT", "--on", "2024-07-11", "--store", str(real_store),
                        "--json"))
     assert basket["event"]["breadth"] is None and basket["event"]["a"] == "@megacaps"
+
+
+def test_constituent_universe_in_one_pass(cli, real_store: Path) -> None:
+    out = _json(cli("leaders", "--universe", "sp500", "--as-of", "2024-07-11", "--store", str(real_store), "--json"))
+    rows = {r["symbol"]: r for r in out["leaders"]}
+    assert 450 < len(rows) < 510  # members on the day (point-in-time membership)
+    assert out["leaders"][0]["symbol"] == "NVDA"  # strongest over 3 months
+    assert abs(rows["NVDA"]["r_1d"] - (-0.0557)) < 5e-4  # seed: NVDA -5.57% on 2024-07-11
+    assert rows["NVDA"]["from_high"] is None  # a closes matrix has no highs
+    rrg_out = _json(cli("rrg", "--universe", "sp500", "--as-of", "2024-07-12", "--tail", "2",
+                        "--store", str(real_store), "--json"))
+    points = {p["symbol"]: p for p in rrg_out["points"]}
+    assert len(points) > 400 and rrg_out["benchmark"] == "SPY"
+    # the whole-universe pass gives each symbol what a one-symbol run gives
+    with Store(real_store, read_only=True) as st:
+        alone = rrg(st.closes(["NVDA", "SPY"], end=date(2024, 7, 12)), "SPY", params=RrgParams.for_freq("weekly"))
+    nvda = rrg_snapshot(alone)[0]
+    assert nvda.quadrant == points["NVDA"]["quadrant"]
+    assert abs(nvda.rs_ratio - points["NVDA"]["rs_ratio"]) < 0.05  # two vendors' adjusted closes

@@ -203,7 +203,8 @@ def leaders(
       and YTD (against the last close of the previous year), as fractions;
       ``rel_<w>`` = ``r_<w>`` minus the benchmark's; ``rank`` orders by
       ``rel_<sort_by>`` (1 = strongest).  Prices are carried over at most
-      ``LEADER_FFILL`` missing sessions.
+      ``LEADER_FFILL`` missing sessions.  Default ``as_of``: the benchmark's
+      last date with a price.
     * ``highs``/``closes`` (optional wide frames of as-traded ``high`` and
       ``close``): ``from_high`` = close / highest ``high`` up to ``as_of`` - 1
       (<= 0, the all-time high in the data), ``high_date``, and ``from_52w_high``
@@ -214,8 +215,8 @@ def leaders(
         raise DataError(f"unknown window {sort_by!r}: expected one of {', '.join(LEADER_WINDOWS)}")
     if benchmark not in adj.columns:
         raise DataError(f"benchmark {benchmark!r} is not a column of the closes frame")
-    if as_of is not None:
-        adj = adj.filter(pl.col("date") <= as_of)
+    as_of = as_of or _benchmark_last_date(adj, benchmark)
+    adj = adj.filter(pl.col("date") <= as_of)
     names = [c for c in adj.columns if c not in ("date", benchmark)]
     dates, _, mat = wide_matrix(adj, [*names, benchmark])
     if not dates:
@@ -242,8 +243,8 @@ def leaders(
 
 def benchmark_returns(adj: pl.DataFrame, benchmark: str, as_of: date | None = None) -> dict[str, float | None]:
     """The benchmark's own returns over the leadership windows (fractions)."""
-    if as_of is not None:
-        adj = adj.filter(pl.col("date") <= as_of)
+    as_of = as_of or _benchmark_last_date(adj, benchmark)
+    adj = adj.filter(pl.col("date") <= as_of)
     dates, _, mat = wide_matrix(adj, [benchmark])
     row = last_row_at_or_before(dates, as_of or dates[-1])
     mat = ffill(mat, LEADER_FFILL)
@@ -252,6 +253,17 @@ def benchmark_returns(adj: pl.DataFrame, benchmark: str, as_of: date | None = No
         val = float(mat[row, 0] / mat[base, 0] - 1.0) if base >= 0 else float("nan")
         out[w] = None if np.isnan(val) else val
     return {w: out[w] for w in LEADER_WINDOWS}
+
+
+def _benchmark_last_date(adj: pl.DataFrame, benchmark: str) -> date:
+    """The default as-of date: the benchmark's last price (relative returns need it)."""
+    if benchmark not in adj.columns:
+        raise DataError(f"benchmark {benchmark!r} is not a column of the closes frame")
+    last = adj.filter(pl.col(benchmark).is_not_null() & pl.col(benchmark).is_not_nan())["date"].max()
+    if last is None:
+        raise DataError(f"benchmark {benchmark!r} has no price")
+    assert isinstance(last, date)
+    return last
 
 
 def _distance_from_high(

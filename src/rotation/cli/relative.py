@@ -8,6 +8,7 @@ name is in the store.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -51,7 +52,7 @@ from rotation.cli.common import (
     print_json,
     read_store,
 )
-from rotation.data.constituents import load_panel
+from rotation.data.constituents import SURVIVOR_NOTE, load_panel
 from rotation.data.constituents import universes as constituent_universes
 from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
@@ -105,6 +106,49 @@ def _present(uni: Universe, stored: set[str], extra: tuple[str, ...] = ()) -> li
     return have
 
 
+@dataclass(frozen=True)
+class _UniversePrices:
+    name: str
+    benchmark: str
+    symbols: list[str]  # without the benchmark
+    labels: dict[str, str]
+    adj: pl.DataFrame  # wide adj_close, symbols + benchmark
+    highs: pl.DataFrame | None  # wide as-traded high/close (bars only)
+    closes: pl.DataFrame | None
+
+
+def _universe_prices(st: Store, universe: str, benchmark: str | None, end: date | None) -> _UniversePrices:
+    """A universe's prices: a universe file's symbols from the bars, or a constituent matrix (sp500...)."""
+    key = universe.strip().lower()
+    if key not in universe_names() and key in {u.universe for u in constituent_universes(st)}:
+        bench = normalize_symbol(benchmark or "SPY")
+        panel = load_panel(st, key, end=end)
+        if panel.closes.is_empty():
+            raise DataError(f"no constituent closes for {key} on or before {end}")
+        # members on the last date (point-in-time where the store has membership intervals)
+        last = panel.members.row(-1, named=True)
+        members = [c for c in panel.closes.columns if c != "date" and last.get(c) and c != bench]
+        adj = panel.closes.select("date", *members).join(st.closes([bench], end=end), on="date", how="left")
+        err_console.print(
+            f"note: {key}: {len(members)} members on {last['date']} from the constituent closes matrix "
+            f"(adjusted closes only: no distance from high); {SURVIVOR_NOTE}",
+            highlight=False,
+        )
+        symbols = members
+        return _UniversePrices(key, bench, symbols, {}, adj, None, None)
+    uni = load_universe(universe)
+    bench = normalize_symbol(benchmark or uni.benchmark or "SPY")
+    names = _present(uni, set(st.symbols()), (bench,))
+    if bench not in names:
+        raise DataError(f"benchmark {bench} has no bars in the store")
+    bars = st.bars(names, end=end)
+    symbols = [n for n in names if n != bench]
+    return _UniversePrices(
+        uni.name, bench, symbols, dict(uni.labels), _wide(bars, "adj_close", names),
+        _wide(bars, "high", names), _wide(bars, "close", names),
+    )
+
+
 def _wide(bars: pl.DataFrame, field: str, names: list[str]) -> pl.DataFrame:
     return bars.pivot(on="symbol", index="date", values=field).sort("date").select(["date", *names])
 
@@ -156,7 +200,9 @@ def ratio_cmd(
 
 # -- leaders ---------------------------------------------------------------
 def leaders_cmd(
-    universe: Annotated[str, typer.Option("--universe", help="Universe name or .toml path.")],
+    universe: Annotated[
+        str, typer.Option("--universe", help="Universe name, .toml path, or constituent set (sp500).")
+    ],
     as_of: AsOfOpt = None,
     benchmark: Annotated[str | None, typer.Option("--benchmark", help="Default: the universe's.")] = None,
     sort: Annotated[str, typer.Option("--sort", help=f"Rank by this window: {', '.join(LEADER_WINDOWS)}.")] = "3m",
@@ -164,20 +210,12 @@ def leaders_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Leadership table: returns over 1d..1y and YTD relative to a benchmark, ranked, distance from high."""
-    uni = load_universe(universe)
-    bench = normalize_symbol(benchmark or uni.benchmark or "SPY")
     day = parse_date(as_of, "--as-of")
     with read_store(store) as st:
-        names = _present(uni, set(st.symbols()), (bench,))
-        if bench not in names:
-            raise DataError(f"benchmark {bench} has no bars in the store")
-        bars = st.bars(names, end=day)
-    adj = _wide(bars, "adj_close", names)
-    table = leaders(
-        adj, bench, day, highs=_wide(bars, "high", names), closes=_wide(bars, "close", names),
-        sort_by=sort, labels=uni.labels,
-    )
-    bret = benchmark_returns(adj, bench, day)
+        uni = _universe_prices(st, universe, benchmark, day)
+    bench = uni.benchmark
+    table = leaders(uni.adj, bench, day, highs=uni.highs, closes=uni.closes, sort_by=sort, labels=uni.labels)
+    bret = benchmark_returns(uni.adj, bench, day)
     when = table["as_of"][0] if table.height else day
     if json_out:
         print_json({"universe": uni.name, "benchmark": bench, "as_of": when, "sort_by": sort,
@@ -202,7 +240,9 @@ def leaders_cmd(
 
 # -- rrg -------------------------------------------------------------------
 def rrg_cmd(
-    universe: Annotated[str, typer.Option("--universe", help="Universe name or .toml path.")] = "sectors",
+    universe: Annotated[
+        str, typer.Option("--universe", help="Universe name, .toml path, or constituent set (sp500).")
+    ] = "sectors",
     benchmark: Annotated[str | None, typer.Option("--benchmark", help="Default: the universe's.")] = None,
     as_of: AsOfOpt = None,
     freq: Annotated[str, typer.Option("--freq", help="daily or weekly (last session of each week).")] = "weekly",
@@ -216,14 +256,12 @@ def rrg_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Relative Rotation Graph: RS-Ratio, RS-Momentum, quadrant, heading and tail (see docs/relative.md)."""
-    uni = load_universe(universe)
-    bench = normalize_symbol(benchmark or uni.benchmark or "SPY")
     params = RrgParams.for_freq(freq, window, smooth, momentum)
     day = parse_date(as_of, "--as-of")
     with read_store(store) as st:
-        names = _present(uni, set(st.symbols()), (bench,))
-        closes = st.closes(names, end=day)
-    history = rrg(closes, bench, [n for n in names if n != bench], params)
+        uni = _universe_prices(st, universe, benchmark, day)
+    bench = uni.benchmark
+    history = rrg(uni.adj, bench, uni.symbols, params)
     points = rrg_snapshot(history, day, tail)
     first = parse_date(since, "--since") or (min(p.tail[0][0] for p in points) if points else None)
     moves = quadrant_transitions(history, first, day) if transitions else None
@@ -240,7 +278,7 @@ def rrg_cmd(
             f"smooth {params.smooth}, momentum {params.momentum}; adj_close)",
             ["symbol", "name", "quadrant", "RS-Ratio", "RS-Momentum", "heading", f"tail ({tail})"],
             [
-                (p.symbol, uni.label(p.symbol), p.quadrant, fmt_num(p.rs_ratio), fmt_num(p.rs_momentum),
+                (p.symbol, uni.labels.get(p.symbol, ""), p.quadrant, fmt_num(p.rs_ratio), fmt_num(p.rs_momentum),
                  f"{p.heading:.0f}°", " ".join(f"({r:.1f},{m:.1f})" for _, r, m in p.tail))
                 for p in points
             ],
