@@ -245,6 +245,49 @@ def account(prices: Prices, targets: np.ndarray, *, execution: str = "open", cos
                 t_sym[:m], t_in[:m], t_out[:m], t_pin[:m], t_pout[:m], t_code[:m])
 
 
+@njit(cache=True, nogil=True)
+def _account_many(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnover, exposure,
+                  opened, closed, wins):  # pragma: no cover - numba
+    one = np.zeros(1, dtype=np.int64)
+    onef = np.zeros(1)
+    no_stop = np.zeros((0, c.shape[1]))
+    no_code = np.zeros((0, c.shape[1]), dtype=np.int64)
+    for p in range(tgt.shape[0]):
+        sp = stop_px[p] if stop_px.shape[0] == tgt.shape[0] else no_stop
+        sc = stop_code[p] if stop_code.shape[0] == tgt.shape[0] else no_code
+        a, b, w, _ = _account(o, c, tgt[p], sp, sc, at_close, cost, equity[p], turnover[p], exposure[p],
+                              one, one, one, onef, onef, one, False)
+        opened[p] = a
+        closed[p] = b
+        wins[p] = w
+
+
+@dataclass(frozen=True)
+class Books:
+    """Accounting output of many runs (no trade list): arrays ``[run, bar]`` and ``[run]``."""
+
+    equity: np.ndarray
+    exposure: np.ndarray
+    turnover: np.ndarray
+    opened: np.ndarray
+    closed: np.ndarray
+    wins: np.ndarray
+
+
+def account_many(prices: Prices, targets: np.ndarray, *, execution: str = "open", cost: float = 0.0,
+                 stops: tuple[np.ndarray, np.ndarray] | None = None) -> Books:
+    """:func:`account` for each of ``targets[run, bar, symbol]`` in one compiled loop (same kernel)."""
+    runs, n, k = targets.shape
+    equity, exposure, turnover = np.zeros((runs, n)), np.zeros((runs, n)), np.zeros((runs, n))
+    opened = np.zeros(runs, dtype=np.int64)
+    closed = np.zeros(runs, dtype=np.int64)
+    wins = np.zeros(runs, dtype=np.int64)
+    stop_px, stop_code = stops if stops is not None else (np.zeros((0, n, k)), np.zeros((0, n, k), dtype=np.int64))
+    _account_many(prices.open, prices.close, np.ascontiguousarray(targets, dtype=np.float64), stop_px, stop_code,
+                  execution == "close", float(cost), equity, turnover, exposure, opened, closed, wins)
+    return Books(equity, exposure, turnover, opened, closed, wins)
+
+
 def engine_stops(prices: Prices, targets: np.ndarray, *, execution: str = "open",
                  stop: float | None = None, trail: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Stop exits from the trading engine for every holding period of lagged ``targets``.
@@ -269,16 +312,16 @@ def engine_stops(prices: Prices, targets: np.ndarray, *, execution: str = "open"
         edges = np.diff(np.concatenate([[0], held.astype(np.int8), [0]]))
         starts = np.flatnonzero(edges == 1)
         ends = np.flatnonzero(edges == -1) - 1  # last held bar
-        rows = []
+        rows: list[dict[str, float]] = []
         for a, b in zip(starts, ends, strict=True):
             last = b + 1 if at_close else b
             rows.append({
                 "entry_kind": engine.ENTRY_CLOSE if at_close else engine.ENTRY_OPEN,
-                "entry_first": a, "entry_last": a, "qty": 1.0,
+                "entry_first": float(a), "entry_last": float(a), "qty": 1.0,
                 "stop_kind": engine.STOP_PCT if stop is not None else engine.STOP_NONE,
                 "stop_level": stop if stop is not None else math.nan,
                 "trail": trail if trail is not None else math.nan,
-                "time_last": last if last < n else 2**62,
+                "time_last": float(last) if last < n else float(2**62),
             })
         res = engine.run_engine(prices.open[:, j], prices.high[:, j], prices.low[:, j], prices.close[:, j],
                                 engine.TrancheArrays.build(rows), side=1, whole_shares=False)

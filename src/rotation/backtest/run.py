@@ -4,8 +4,8 @@ The pipeline, shared with :mod:`rotation.backtest.sweep` so that a sweep row and
 a single run of the same parameters give the same numbers:
 
 1. :func:`rotation.backtest.strategies.target_weights` (signals at the close);
-2. :func:`rotation.backtest.portfolio.lag_targets` (act on the next bar), cash
-   until the first date of the window;
+2. act on the next bar (the targets lagged by one bar), cash until the first
+   close of the window;
 3. optional stops from the trading engine (:func:`portfolio.engine_stops`);
 4. :func:`rotation.backtest.portfolio.account` (fills, costs, equity);
 5. :func:`rotation.backtest.stats.compute_stats`.
@@ -116,36 +116,46 @@ def start_row(panel: Panel, start: date | None) -> int:
     return row
 
 
-def simulate(panel: Panel, params: Sequence[Strategy], config: RunConfig, first: int = 0,
-             *, record: bool = False) -> tuple[list[str], np.ndarray, list[portfolio.Book]]:
-    """Steps 1-4 of the pipeline for each parameter set: ``(symbols, targets, books)``.
-
-    ``targets[p, bar, symbol]`` are the lagged targets over the window rows ``first..``.
-    """
+def window_targets(panel: Panel, params: Sequence[Strategy], first: int) -> tuple[list[str], np.ndarray, portfolio.Prices]:
+    """Steps 1-2: traded symbols, lagged targets ``[p, bar, symbol]`` over rows ``first..``, prices."""
     cols, weights = target_weights(panel, params)
-    targets = portfolio.lag_targets(weights)[:, first:, :]
-    targets[:, 0, :] = 0.0  # in cash at the first close of the window
+    targets = np.zeros((weights.shape[0], panel.n - first, weights.shape[2]))
+    targets[:, 1:, :] = weights[:, first : panel.n - 1, :]  # act on the next bar; cash at the first close
     prices = portfolio.adjusted_prices(panel, cols)
-    prices = portfolio.Prices(*(a[first:] for a in (prices.open, prices.high, prices.low, prices.close)))
-    books = []
-    for p in range(targets.shape[0]):
-        stops = None
-        if config.stop is not None or config.trail is not None:
-            stops = portfolio.engine_stops(prices, targets[p], execution=config.execution,
-                                           stop=config.stop, trail=config.trail)
-        books.append(portfolio.account(prices, targets[p], execution=config.execution, cost=config.cost,
-                                       stops=stops, record=record))
-    return cols, targets, books
+    prices = portfolio.Prices(*(np.ascontiguousarray(a[first:]) for a in
+                                (prices.open, prices.high, prices.low, prices.close)))
+    return cols, targets, prices
 
 
-def book_stats(books: Sequence[portfolio.Book], dates: Sequence[date], risk_free: float = 0.0) -> dict[str, np.ndarray]:
-    """:func:`compute_stats` over several books at once."""
-    return compute_stats(
-        np.stack([b.equity for b in books]), dates,
-        exposure=np.stack([b.exposure for b in books]), turnover=np.stack([b.turnover for b in books]),
-        trades=np.array([b.opened for b in books]), closed=np.array([b.closed for b in books]),
-        wins=np.array([b.wins for b in books]), risk_free=risk_free,
-    )
+def _stops(prices: portfolio.Prices, targets: np.ndarray, config: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    if config.stop is None and config.trail is None:
+        return None
+    return portfolio.engine_stops(prices, targets, execution=config.execution, stop=config.stop, trail=config.trail)
+
+
+def simulate(panel: Panel, params: Strategy, config: RunConfig, first: int = 0
+             ) -> tuple[list[str], np.ndarray, portfolio.Book]:
+    """Steps 1-4 for one parameter set, with its trades: ``(symbols, targets[bar, symbol], book)``."""
+    cols, targets, prices = window_targets(panel, [params], first)
+    book = portfolio.account(prices, targets[0], execution=config.execution, cost=config.cost,
+                             stops=_stops(prices, targets[0], config), record=True)
+    return cols, targets[0], book
+
+
+def simulate_many(panel: Panel, params: Sequence[Strategy], config: RunConfig, first: int = 0) -> portfolio.Books:
+    """Steps 1-4 for many parameter sets at once (no trade lists): the sweep's path."""
+    _, targets, prices = window_targets(panel, params, first)
+    stops = None
+    if config.stop is not None or config.trail is not None:
+        found = [_stops(prices, targets[p], config) for p in range(targets.shape[0])]
+        stops = (np.stack([f[0] for f in found if f]), np.stack([f[1] for f in found if f]))
+    return portfolio.account_many(prices, targets, execution=config.execution, cost=config.cost, stops=stops)
+
+
+def book_stats(books: portfolio.Books, dates: Sequence[date], risk_free: float = 0.0) -> dict[str, np.ndarray]:
+    """:func:`compute_stats` of every run of ``books``."""
+    return compute_stats(books.equity, dates, exposure=books.exposure, turnover=books.turnover,
+                         trades=books.opened, closed=books.closed, wins=books.wins, risk_free=risk_free)
 
 
 def _reason(code: int) -> str:
@@ -163,17 +173,18 @@ def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None
     first = start_row(panel, start)
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
-    cols, targets, books = simulate(panel, [params], config, first, record=True)
-    book = books[0]
+    cols, targets, book = simulate(panel, params, config, first)
     dates = panel.dates[first:]
-    stats = {k: float(v[0]) for k, v in book_stats(books, dates, config.risk_free).items()}
+    one = portfolio.Books(book.equity[None], book.exposure[None], book.turnover[None],
+                          np.array([book.opened]), np.array([book.closed]), np.array([book.wins]))
+    stats = {k: float(v[0]) for k, v in book_stats(one, dates, config.risk_free).items()}
     equity = pl.DataFrame({
         "date": pl.Series(dates, dtype=pl.Date),
         "equity": book.equity,
         "drawdown": drawdown(book.equity)[0],
         "exposure": book.exposure,
         "turnover": book.turnover,
-        **{f"w_{s}": targets[0, :, j] for j, s in enumerate(cols)},
+        **{f"w_{s}": targets[:, j] for j, s in enumerate(cols)},
     })
     cost = config.cost
     exit_bar = book.trade_exit_bar

@@ -198,7 +198,8 @@ def strategy_class(name: str) -> type[PairSwitch] | type[Momentum] | type[RrgQua
         raise ConfigError(f"unknown strategy {name!r}: expected one of {', '.join(STRATEGIES)}") from None
 
 
-def _coerce(field: dataclasses.Field[Any], text: str) -> Any:
+def coerce_value(field: dataclasses.Field[Any], text: str) -> Any:
+    """``text`` parsed by the field's type (int, float, bool, tuple joined with ``+``, else text)."""
     kind = str(field.type)
     try:
         if kind == "int":
@@ -226,7 +227,7 @@ def make_params(name: str, values: dict[str, Any] | None = None) -> Strategy:
         key = key.replace("-", "_")
         if key not in fields:
             raise ConfigError(f"strategy {name} has no parameter {key!r} (parameters: {', '.join(fields)})")
-        kwargs[key] = _coerce(fields[key], value) if isinstance(value, str) else value
+        kwargs[key] = coerce_value(fields[key], value) if isinstance(value, str) else value
     for key in ("a", "b", "sa", "sb", "benchmark"):
         if isinstance(kwargs.get(key), str):
             kwargs[key] = normalize_symbol(kwargs[key])

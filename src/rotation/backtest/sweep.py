@@ -27,9 +27,9 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
-from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate, start_row
+from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate_many, start_row
 from rotation.backtest.stats import STAT_NAMES
-from rotation.backtest.strategies import Panel, Strategy, make_params
+from rotation.backtest.strategies import Panel, Strategy, coerce_value, make_params
 from rotation.data.store import Store
 from rotation.errors import ConfigError, DataError
 
@@ -90,11 +90,11 @@ def _parse_values(key: str, text: str) -> list[str]:
             if nums[2] <= 0 or nums[1] < nums[0]:
                 raise ValueError(text)
             count = int(np.floor((nums[1] - nums[0]) / nums[2] + 1e-9)) + 1
-            values = [nums[0] + i * nums[2] for i in range(count)]
+            steps = [nums[0] + i * nums[2] for i in range(count)]
         except ValueError:
             raise ConfigError(f"--grid {key}: expected start:stop:step with step > 0, got {text!r}") from None
         whole = all(float(p).is_integer() for p in parts)
-        return [str(round(v)) if whole else repr(round(v, 12)) for v in values]
+        return [str(round(v)) if whole else repr(round(v, 12)) for v in steps]
     values = [v.strip() for v in text.split(",") if v.strip()]
     if not values:
         raise ConfigError(f"--grid {key}: expected comma-separated values, got {text!r}")
@@ -140,26 +140,28 @@ def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mappin
         raise ConfigError(f"--grid: {total:,} parameter sets is more than {MAX_SETS:,}")
     if any(s == 0 for s in sizes):
         raise ConfigError("--grid: every key needs at least one value")
+    base = make_params(strategy, dict(values or {}))
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    for k in keys:
+        if k not in RUN_KEYS and k not in fields:
+            raise ConfigError(f"strategy {strategy} has no parameter {k!r} (parameters: {', '.join(fields)})")
+    # Parse each swept value once; every set is the validated base with its values replaced.
+    parsed = {k: [(_run_value(k, v) if k in RUN_KEYS else
+                   (coerce_value(fields[k], v) if isinstance(v, str) else v)) for v in grid[k]] for k in keys}
     rows, params, configs = [], [], []
-    for combo in itertools.product(*(grid[k] for k in keys)):
-        row = dict(zip(keys, combo, strict=True))
-        strat_vals = dict(values or {})
-        run_vals: dict[str, Any] = {}
-        for k, v in row.items():
-            if k in RUN_KEYS:
-                run_vals[k] = _run_value(k, v)
-            else:
-                strat_vals[k] = v
+    for combo in itertools.product(*(range(len(grid[k])) for k in keys)):
+        row = {k: grid[k][i] for k, i in zip(keys, combo, strict=True)}
+        strat_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k not in RUN_KEYS}
+        run_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k in RUN_KEYS}
         rows.append(row)
-        params.append(make_params(strategy, strat_vals))
+        params.append(dataclasses.replace(base, **strat_vals) if strat_vals else base)
         configs.append(dataclasses.replace(config, **run_vals) if run_vals else config)
     return rows, params, configs
 
 
 def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, first: int) -> dict[str, np.ndarray]:
     """Statistics of each parameter set of one chunk (the unit of work sent to an executor)."""
-    _, _, books = simulate(panel, params, config, first)
-    return book_stats(books, panel.dates[first:], config.risk_free)
+    return book_stats(simulate_many(panel, params, config, first), panel.dates[first:], config.risk_free)
 
 
 def _tasks(params: list[Strategy], configs: list[RunConfig], first: int,
@@ -210,7 +212,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
         *(pl.Series(k, stats[k]) for k in STAT_NAMES if k != "trades"),
         pl.Series("trades", stats["trades"]).cast(pl.Int64),
     ).select("set", *grid, *STAT_NAMES)
-    base = make_params(strategy, values)
+    base = make_params(strategy, dict(values or {}))
     return SweepResult(strategy, base, config, panel.dates[first], panel.dates[-1],
                        {k: tuple(v) for k, v in grid.items()}, table)
 
@@ -220,7 +222,7 @@ def sweep_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], 
                 start: date | None = None, end: date | None = None, executor: Executor | None = None,
                 chunk_size: int = CHUNK_SIZE) -> SweepResult:
     """:func:`sweep` over bars loaded from ``store`` (the symbols the strategy needs)."""
-    base = make_params(strategy, values)
+    base = make_params(strategy, dict(values or {}))
     panel = load_panel(store, base.needs, start, end)
     return sweep(panel, strategy, grid, values=values, config=config, start=start, executor=executor,
                  chunk_size=chunk_size)
