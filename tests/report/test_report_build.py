@@ -51,7 +51,8 @@ def test_headline_names_2024_07_11_with_its_rank(report: Report) -> None:
     # Breadth confirmation (issue 5) rides along in the table.
     table = head.tables[0]
     row = next(r for r in table.rows if r[0] == date(2024, 7, 11) and r[1] == "^RUT:^NDX")
-    assert "members up" in row[-1]
+    assert "% up" in row[-1] and "vol" in row[-1]
+    assert "members up" in text
 
 
 def test_daily_chart_shows_the_nvda_high_and_the_rut_since(report: Report) -> None:

@@ -208,7 +208,7 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
     confirm = _breadth_confirmation(data, missing, lookback_start)
     rows = []
     for r in notable.head(NOTABLE_ROWS).iter_rows(named=True):
-        conf = confirm(r["date"], r["a"], r["b"]) if confirm else None
+        conf = confirm(r["date"], r["a"], r["b"], short=True) if confirm else None
         rows.append((r["date"], r["pair"], r["return_a"], r["return_b"], r["spread"],
                      _PATTERN_TEXT.get(r["pattern"], r["pattern"]), r["rank"], r["count"],
                      r["percentile"], r["zscore"], conf or "-"))
@@ -287,7 +287,7 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
             "Spread = return of A minus return of B on adj_close, in points; #n = the n-th widest day of that "
             "direction in the pair's history up to that day.", height=420),)
     sparks = tuple(
-        Spark(pair, tuple(grp.sort("date")["spread"].to_list()), "daily spread, last sessions")
+        Spark(pair, tuple(grp.sort("date")["spread"].to_list()), f"daily spread, last {options.event_lookback} sessions")
         for (pair,), grp in spreads.group_by("pair", maintain_order=True)
         if pair in {r["pair"] for r in classic.head(4).iter_rows(named=True)}
     )
@@ -321,11 +321,25 @@ def _breadth_confirmation(data: ReportData, missing: list[str], since: date | No
     if not frames:
         missing.append("breadth confirmation: constituent closes (rotation data import ../shared/data)")
 
-    def confirm(day: date, a: str, b: str) -> str:
+    def confirm(day: date, a: str, b: str, *, short: bool = False) -> str:
         conf = br.confirmation(day, a, b, closes=closes, volumes=volumes, breadth_by_universe=frames)
-        return str(conf.description)
+        return _short_confirmation(conf) if short else str(conf.description)
 
     return confirm
+
+
+def _short_confirmation(conf: Any) -> str:
+    """``A 95% up, vol 2.7x; B vol 1.6x``: a table cell's worth of a Confirmation."""
+    parts = []
+    for tag, side in (("A", conf.a), ("B", conf.b)):
+        bits = []
+        if side.share_up is not None:
+            bits.append(f"{side.share_up * 100:.0f}% up")
+        if side.relative_volume is not None:
+            bits.append(f"vol {side.relative_volume:.1f}x")
+        if bits:
+            parts.append(f"{tag} {', '.join(bits)}")
+    return "; ".join(parts) or "-"
 
 
 # -- 2. leadership ------------------------------------------------------------------------------------
