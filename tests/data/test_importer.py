@@ -108,4 +108,4 @@ def test_cli_import_json_report(tmp_path: Path, shared_data: Path, cli) -> None:
     result = cli("data", "import", str(shared_data / "NVDA.csv"), str(shared_data / "RUT.csv"), "--store", str(store), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["total"] == {"added": 6938 + 9811, "changed": 0, "unchanged": 0}
+    assert doc["total"] == {"added": 6938 + 9811, "changed": 0, "unchanged": 0, "removed": 0}

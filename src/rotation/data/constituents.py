@@ -517,69 +517,15 @@ def _now() -> datetime:
 def write_constituents(store: Store, item: ConstituentFile) -> dict[str, UpsertCounts]:
     """Upsert one parsed file; counts per symbol (closes) or per universe (other kinds)."""
     table, keys, values = _TABLES[item.kind]
-    cols = [*keys, *values]
-    incoming = item.frame.select(cols).with_columns(pl.lit(f"file:{item.path.name}").alias("source"))
-    on = " AND ".join(f"i.{k} = t.{k}" for k in keys)
-    differs = " OR ".join(f"i.{v} IS DISTINCT FROM t.{v}" for v in values)
-    group = "symbol" if item.kind == "closes" else "universe"
-    with store.transaction() as con:
-        con.execute(_DDL)
-        con.register("incoming_constituents", incoming.to_arrow())
-        try:
-            con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE constituent_delta AS
-                SELECT i.*, t.{keys[0]} IS NULL AS is_new
-                FROM incoming_constituents i LEFT JOIN {table} t ON {on}
-                WHERE t.{keys[0]} IS NULL OR {differs}
-                """
-            )
-            delta = con.execute(
-                f"""
-                SELECT {group}, count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new)
-                FROM constituent_delta GROUP BY {group}
-                """
-            ).fetchall()
-            removed = 0
-            scope = _REPLACE_SCOPE.get(item.kind)
-            if scope:
-                scope_on = " AND ".join(f"s.{k} = t.{k}" for k in scope)
-                gone = f"""
-                    FROM {table} t
-                    WHERE EXISTS (SELECT 1 FROM incoming_constituents s WHERE {scope_on})
-                      AND NOT EXISTS (SELECT 1 FROM incoming_constituents i WHERE {on})
-                """
-                removed = int(con.execute(f"SELECT count(*) {gone}").fetchall()[0][0])
-                if removed:
-                    con.execute(
-                        f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN "
-                        f"(SELECT ({', '.join('t.' + k for k in keys)}) {gone})"
-                    )
-            # Changed rows: delete then insert (DuckDB upserts on a primary key are slow at this size).
-            con.execute(
-                f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN "
-                f"(SELECT ({', '.join(keys)}) FROM constituent_delta WHERE NOT is_new)"
-            )
-            con.execute(
-                f"INSERT INTO {table} ({', '.join(cols)}, source, imported_at) "
-                f"SELECT {', '.join(cols)}, source, ? FROM constituent_delta",
-                [_now()],
-            )
-            con.execute("DROP TABLE constituent_delta")
-        finally:
-            con.unregister("incoming_constituents")
-    sizes = incoming.group_by(group).len()
-    touched = {str(g): (int(a), int(c)) for g, a, c in delta}
-    out = {}
-    for g, n in sizes.iter_rows():
-        a, c = touched.get(str(g), (0, 0))
-        out[str(g)] = UpsertCounts(a, c, int(n) - a - c)
-    if removed and out:
-        first = next(iter(out))
-        prev = out[first]
-        # Rows dropped from a replaced list count as changed (the list changed).
-        out[first] = UpsertCounts(prev.added, prev.changed + removed, prev.unchanged)
-    return out
+    ensure_tables(store)
+    return store.upsert(
+        table,
+        item.frame.select([*keys, *values]),
+        keys,
+        f"file:{item.path.name}",
+        per="symbol" if item.kind == "closes" else "universe",
+        replace_scope=_REPLACE_SCOPE.get(item.kind, ()),
+    )
 
 
 _READERS: dict[str, Any] = {

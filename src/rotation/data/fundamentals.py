@@ -131,45 +131,12 @@ def _now() -> datetime:
 def upsert_keyed(
     store: Store, table: str, frame: pl.DataFrame, key: Sequence[str], source: str
 ) -> UpsertCounts:
-    """Insert new rows and replace those whose values differ; keys compare null-safely.
-
-    ``source`` and ``imported_at`` are provenance, not compared: re-importing the
-    same data from another file counts as unchanged.
-    """
-    if frame.is_empty():
-        return UpsertCounts()
+    """Upsert into a fundamentals table (see :meth:`Store.upsert`); one total count."""
     ensure_tables(store)
-    values = [c for c in frame.columns if c not in key]
-    on = " AND ".join(f"i.{c} IS NOT DISTINCT FROM b.{c}" for c in key)
-    differs = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in values) or "false"
-    cols = ", ".join(frame.columns)
-    with store.transaction() as con:
-        con.register("incoming_rows", frame.to_arrow())
-        try:
-            con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE row_delta AS
-                SELECT i.*, b.{key[0]} IS NULL AS is_new
-                FROM incoming_rows i LEFT JOIN {table} b ON {on}
-                WHERE b.{key[0]} IS NULL OR {differs}
-                """
-            )
-            row = con.execute(
-                "SELECT count(*), coalesce(sum(CASE WHEN is_new THEN 1 ELSE 0 END), 0) FROM row_delta"
-            ).fetchone()
-            n_delta, n_new = (int(row[0]), int(row[1])) if row else (0, 0)
-            if n_delta > n_new:
-                del_on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM {table}.{c}" for c in key)
-                con.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM row_delta d WHERE {del_on})")
-            if n_delta:
-                con.execute(
-                    f"INSERT INTO {table} ({cols}, source, imported_at) SELECT {cols}, ?, ? FROM row_delta",
-                    [source, _now()],
-                )
-            con.execute("DROP TABLE row_delta")
-        finally:
-            con.unregister("incoming_rows")
-    return UpsertCounts(added=n_new, changed=n_delta - n_new, unchanged=frame.height - n_delta)
+    total = UpsertCounts()
+    for counts in store.upsert(table, frame, key, source).values():
+        total = total + counts
+    return total
 
 
 # -- companyfacts ---------------------------------------------------------

@@ -70,15 +70,23 @@ def resolve_store_path(path: Path | str | None) -> Path:
 
 @dataclass(frozen=True)
 class UpsertCounts:
-    """Rows added, changed (some value differed) and unchanged by one upsert."""
+    """Rows added, changed (some value differed), unchanged and removed by one upsert.
+
+    ``removed`` counts stored rows dropped because a file that is a whole list
+    (a members list, a holdings file) no longer has them.
+    """
 
     added: int = 0
     changed: int = 0
     unchanged: int = 0
+    removed: int = 0
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
         return UpsertCounts(
-            self.added + other.added, self.changed + other.changed, self.unchanged + other.unchanged
+            self.added + other.added,
+            self.changed + other.changed,
+            self.unchanged + other.unchanged,
+            self.removed + other.removed,
         )
 
 
@@ -189,56 +197,93 @@ class Store:
         ).fetchall()
         return bool(rows and rows[0][0])
 
-    def upsert_bars(self, frame: pl.DataFrame, source: str | pl.Expr) -> dict[str, UpsertCounts]:
-        """Insert new bars and update those whose values differ; per-symbol counts.
+    def upsert(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        key: Sequence[str],
+        source: str,
+        *,
+        per: str | None = None,
+        replace_scope: Sequence[str] = (),
+    ) -> dict[str, UpsertCounts]:
+        """Insert new rows, replace rows whose values differ, leave equal rows alone.
 
-        ``frame`` has the bar schema (extra columns are ignored); ``source`` is a
-        provenance string, or an expression giving one per row.  Runs inside the
-        current transaction, or opens one.
+        The one write path of every table that imports keep: ``frame`` holds the
+        ``key`` and value columns of ``table`` (which also has ``source`` and
+        ``imported_at`` provenance columns, not compared).  Keys compare
+        null-safely.  With ``replace_scope`` (key columns), a file is the whole
+        list for the scopes it covers: stored rows of those scopes missing from it
+        are removed.  Counts come per value of ``per`` (or under ``""``).  Runs
+        inside the current transaction, or opens one.
         """
-        src = source if isinstance(source, pl.Expr) else pl.lit(source)
-        incoming = frame.select(
-            [pl.col(c).cast(BAR_SCHEMA[c]) for c in BAR_COLUMNS] + [src.cast(pl.Utf8).alias("source")]
-        )
-        if incoming.is_empty():
+        if frame.is_empty():
             return {}
-        value_cols = [*PRICE_COLUMNS, "volume"]
-        differs = " OR ".join(f"i.{c} IS DISTINCT FROM b.{c}" for c in value_cols)
+        key = list(key)
+        values = [c for c in frame.columns if c not in key]
+        cols = ", ".join(frame.columns)
+        on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
+        differs = " OR ".join(f"i.{v} IS DISTINCT FROM t.{v}" for v in values) or "false"
+        group = f"i.{per}" if per else "''"
         with self.transaction() as con:
-            con.register("incoming_bars", incoming.to_arrow())
+            con.register("incoming_rows", frame.to_arrow())
             try:
                 con.execute(
                     f"""
-                    CREATE OR REPLACE TEMP TABLE bar_delta AS
-                    SELECT i.*, b.symbol IS NULL AS is_new
-                    FROM incoming_bars i LEFT JOIN bars b USING (symbol, date)
-                    WHERE b.symbol IS NULL OR {differs}
+                    CREATE OR REPLACE TEMP TABLE row_delta AS
+                    SELECT i.*, t.{key[0]} IS NULL AS is_new
+                    FROM incoming_rows i LEFT JOIN {table} t ON {on}
+                    WHERE t.{key[0]} IS NULL OR {differs}
                     """
                 )
                 stats = con.execute(
-                    """
-                    SELECT i.symbol, count(*) AS n,
-                           coalesce(sum(CASE WHEN d.is_new THEN 1 ELSE 0 END), 0) AS added,
-                           coalesce(sum(CASE WHEN d.is_new = false THEN 1 ELSE 0 END), 0) AS changed
-                    FROM incoming_bars i LEFT JOIN bar_delta d USING (symbol, date)
-                    GROUP BY i.symbol
+                    f"""
+                    SELECT {group} AS g, count(*),
+                           count(d.is_new) FILTER (WHERE d.is_new),
+                           count(d.is_new) FILTER (WHERE NOT d.is_new)
+                    FROM incoming_rows i LEFT JOIN row_delta d
+                      ON {" AND ".join(f"i.{k} IS NOT DISTINCT FROM d.{k}" for k in key)}
+                    GROUP BY 1
                     """
                 ).fetchall()
-                cols = ", ".join(BAR_COLUMNS)
+                removed: dict[str, int] = {}
+                if replace_scope:
+                    scope_on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM t.{k}" for k in replace_scope)
+                    gone = (
+                        f"FROM {table} t WHERE EXISTS (SELECT 1 FROM incoming_rows s WHERE {scope_on}) "
+                        f"AND NOT EXISTS (SELECT 1 FROM incoming_rows i WHERE {on})"
+                    )
+                    tgroup = f"t.{per}" if per else "''"
+                    removed = {str(g): int(n) for g, n in con.execute(
+                        f"SELECT {tgroup}, count(*) {gone} GROUP BY 1").fetchall()}
+                    if removed:
+                        con.execute(f"DELETE FROM {table} WHERE ({', '.join(key)}) IN "
+                                    f"(SELECT ({', '.join('t.' + k for k in key)}) {gone})")
+                # Changed rows: delete, then insert with the new ones (fast at any size,
+                # with or without a primary key).
                 con.execute(
-                    f"""
-                    INSERT OR REPLACE INTO bars ({cols}, source, imported_at)
-                    SELECT {cols}, source, ? FROM bar_delta
-                    """,
-                    [_now()],
+                    f"DELETE FROM {table} t WHERE EXISTS "
+                    f"(SELECT 1 FROM row_delta i WHERE NOT i.is_new AND {on})"
                 )
-                con.execute("DROP TABLE bar_delta")
+                con.execute(
+                    f"INSERT INTO {table} ({cols}, source, imported_at) SELECT {cols}, ?, ? FROM row_delta",
+                    [source, _now()],
+                )
+                con.execute("DROP TABLE row_delta")
             finally:
-                con.unregister("incoming_bars")
-        return {
-            sym: UpsertCounts(added=int(a), changed=int(c), unchanged=int(n - a - c))
-            for sym, n, a, c in stats
+                con.unregister("incoming_rows")
+        out = {
+            str(g): UpsertCounts(added=int(a), changed=int(c), unchanged=int(n - a - c))
+            for g, n, a, c in stats
         }
+        for g, n in removed.items():
+            out[g] = out.get(g, UpsertCounts()) + UpsertCounts(removed=n)
+        return out
+
+    def upsert_bars(self, frame: pl.DataFrame, source: str) -> dict[str, UpsertCounts]:
+        """Upsert a bars frame (extra columns ignored); counts per symbol."""
+        incoming = frame.select([pl.col(c).cast(BAR_SCHEMA[c]) for c in BAR_COLUMNS])
+        return self.upsert("bars", incoming, ("symbol", "date"), source, per="symbol")
 
     def log_import(self, kind: str, source: str, counts: UpsertCounts) -> None:
         with self.transaction() as con:
