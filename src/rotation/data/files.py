@@ -235,10 +235,10 @@ def _to_bars(path: Path, raw: pl.DataFrame, symbol: str | None, first_data_line:
             row = bad.row(0, named=True)
             raise DataError(f"{path}:{row['line']}: column {col}: expected a number, found {row[col]!r}")
         frame = frame.with_columns(parsed.alias(col))
-    for col in ohlc:
-        bad = frame.filter(pl.col(col).is_null())
+    for name in ohlc:
+        bad = frame.filter(pl.col(name).is_null())
         if bad.height:
-            raise DataError(f"{path}:{bad['line'][0]}: column {col}: missing value")
+            raise DataError(f"{path}:{bad['line'][0]}: column {name}: missing value")
     if "adj_close" not in frame.columns:
         notes.append("no adjusted close column: adj_close = close")
         frame = frame.with_columns(pl.col("close").alias("adj_close"))
