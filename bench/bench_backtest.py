@@ -3,7 +3,7 @@
 The strategy (``pair-switch``, see ``rotation.backtest.strategies``): hold IWM while
 the moving average of ^RUT/^NDX (``adj_close``) over ``fast`` sessions is above the one
 over ``slow`` sessions, else QQQ; act at the next open; 5 bps commission + 5 bps
-slippage on traded value.  Grid: ``fast`` 1..20 x ``slow`` 20..265 step 5 = 1,000 sets,
+slippage on traded value.  Grid: ``fast`` 1..20 x ``slow`` 25..270 step 5 = 1,000 sets,
 traded 2005-01-03 .. 2024-12-31 on the real files in ``../shared/data`` (signals use
 the history before 2005), or on synthetic random walks with ``--synthetic``.
 
@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from rotation.backtest.run import RunConfig
+from rotation.backtest.run import RunConfig, start_row
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import Panel
 from rotation.backtest.sweep import sweep
@@ -155,13 +155,13 @@ def main() -> None:
     ap.add_argument("--local-cluster", type=int, default=0, help="also time a Dask LocalCluster of N workers")
     args = ap.parse_args()
     panel = synthetic_panel() if args.synthetic or not (DATA / "RUT.csv").is_file() else real_panel()
-    fasts, slows = list(range(1, 21)), list(range(20, 270, 5))
+    fasts, slows = list(range(1, 21)), list(range(25, 275, 5))
     sets = [(f, s) for f in fasts for s in slows][: args.sets]
     grid_sets = sorted({f for f, _ in sets}), sorted({s for _, s in sets})
     values = {"a": "IWM", "b": "QQQ", "sa": "^RUT", "sb": "^NDX"}
     config = RunConfig(commission=COMMISSION, slippage=SLIPPAGE)
     print(f"data: {'synthetic' if args.synthetic else 'real ../shared/data'}, {panel.n:,} sessions loaded, "
-          f"trading {START} .. {panel.dates[-1]}; {len(sets):,} parameter sets")
+          f"trading {panel.dates[start_row(panel, START)]} .. {panel.dates[-1]}; {len(sets):,} parameter sets")
 
     t0 = time.perf_counter()
     sweep(panel, "pair-switch", {"fast": ["2"], "slow": ["20"]}, values=values, config=config, start=START)
@@ -181,7 +181,7 @@ def main() -> None:
     print(f"pandas loop reference:                  {ref_s:8.3f} s")
     print(f"ratio: {ref_s / ours_s:,.1f}x faster")
 
-    from rotation.backtest.run import start_row, window_targets
+    from rotation.backtest.run import window_targets
     from rotation.backtest.strategies import PairSwitch
 
     _, targets, _ = window_targets(panel, [PairSwitch(fast=f, slow=s) for f, s in sets], start_row(panel, START))

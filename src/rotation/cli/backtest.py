@@ -54,6 +54,11 @@ STAT_LABELS = {
     "sortino": "Sortino", "max_drawdown": "max drawdown", "calmar": "Calmar", "exposure": "exposure",
     "turnover": "turnover / year", "trades": "trades", "win_rate": "win rate",
 }
+SHORT_LABELS = {
+    "total_return": "total", "cagr": "CAGR", "volatility": "vol", "sharpe": "Sharpe", "sortino": "Sortino",
+    "max_drawdown": "max DD", "calmar": "Calmar", "exposure": "exposure", "turnover": "turn/yr",
+    "trades": "trades", "win_rate": "win",
+}
 PCT_STATS = {"total_return", "cagr", "volatility", "max_drawdown", "exposure", "win_rate"}
 
 
@@ -169,7 +174,7 @@ def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: st
     rows = []
     for r in frame.iter_rows(named=True):
         rows.append([r["set"], *(r[k] for k in swept), *(_fmt_stat(k, r[k]) for k in STAT_NAMES)])
-    console.print(make_table(f"top {len(rows)} by {by}", [STAT_LABELS.get(c, c) for c in cols], rows))
+    console.print(make_table(f"top {len(rows)} by {by}", [SHORT_LABELS.get(c, c) for c in cols], rows))
 
 
 @backtest_app.command("sweep")
