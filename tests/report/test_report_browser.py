@@ -37,10 +37,10 @@ def test_every_figure_is_drawn_without_errors(page: Path) -> None:
     assert list(sections) == ["headline", "leadership", "daily_chart", "ratios", "rrg", "breadth", "trades",
                               "health"]
     for s in sections.values():
-        assert int(s["text"]) > 100, s  # type: ignore[call-overload]
+        assert int(s["text"]) > 100, s
     # The candle chart carries both candle panes, the ATH and pivot markers and the drawdown lines.
     daily = next(p for p in check.plots if p["id"] == "fig-daily_chart")
-    assert int(daily["traces"]) >= 5 and int(daily["drawn"]) == int(daily["traces"])  # type: ignore[call-overload]
+    assert int(daily["traces"]) >= 5 and int(daily["drawn"]) == int(daily["traces"])
 
 
 def test_a_broken_page_is_caught(tmp_path: Path) -> None:

@@ -53,12 +53,20 @@ class PaneSpec:
     note: str = ""  # a line of text in the pane's corner, e.g. "-19.7% from ATH"
 
 
+_AXIS = {"gridcolor": "#ebeef2", "linecolor": "#ebeef2", "zerolinecolor": "#ebeef2", "ticks": "",
+         "automargin": True}
+# A light template with only what the report uses: plotly's "plotly_white" carries defaults for
+# every trace type and is deep-copied into each figure, which cost more than the figures themselves.
+_TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
+                        "xaxis": _AXIS, "yaxis": _AXIS, "colorway": list(PALETTE)}}
+
+
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         height=height,
         margin={"l": 60, "r": 30, "t": 60, "b": 40},
-        template="plotly_white",
+        template=_TEMPLATE,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
         hovermode="x unified",
     )
@@ -353,7 +361,7 @@ def symbol_chart(
     names = list(dict.fromkeys([*symbols, *([vs] if vs else [])]))
     if len(symbols) == 1:
         panes = [PaneSpec(s, bars.filter(pl.col("symbol") == s)) for s in names]
-        span = f"{bars['date'].min()}..{bars['date'].max()}" if not bars.is_empty() else ""
+        span = f"{bars['date'].min()!s}..{bars['date'].max()!s}" if not bars.is_empty() else ""
         return candle_panes(panes, title=title or f"{' and '.join(names)}, daily (as traded) {span}",
                             height=420 * len(panes) + 60)
     wide = (

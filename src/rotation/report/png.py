@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rotation.errors import ConfigError
 from rotation.report.html import figure_page
@@ -165,8 +166,8 @@ window.addEventListener('load', function () { setTimeout(function () {
 class PageCheck:
     """What headless Chromium saw on a page: figures, sections, JavaScript errors, height."""
 
-    plots: tuple[dict[str, object], ...]
-    sections: tuple[dict[str, object], ...]
+    plots: tuple[dict[str, Any], ...]  # JSON from the page: id, width, height, traces, points, drawn
+    sections: tuple[dict[str, Any], ...]
     errors: tuple[str, ...]
     console: tuple[str, ...]
     height: int
@@ -177,8 +178,8 @@ class PageCheck:
         """Ids of figures with no size, no data or nothing drawn."""
         return tuple(
             str(p["id"]) for p in self.plots
-            if not (float(p["width"]) > 0 and float(p["height"]) > 0 and int(p["traces"]) > 0  # type: ignore[arg-type]
-                    and int(p["points"]) > 0 and int(p["drawn"]) > 0 and p["laidOut"])  # type: ignore[arg-type]
+            if not (float(p["width"]) > 0 and float(p["height"]) > 0 and int(p["traces"]) > 0
+                    and int(p["points"]) > 0 and int(p["drawn"]) > 0 and p["laidOut"])
         )
 
     @property

@@ -278,7 +278,7 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
             for r in grp.iter_rows(named=True)
         )
         bars.append(charts.BarSeries(pair, tuple(grp["date"].to_list()), tuple(grp["spread"].to_list()), labels))
-    figures = ()
+    figures: tuple[FigureRef, ...] = ()
     if bars:
         figures = (FigureRef(
             "headline", "Daily spreads of the pairs in the headline",
@@ -754,7 +754,10 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
             "(e.g. examples/iwm-short-2024-07.toml).",
         ))
     report = alerts_mod.watch([(t.plan, t.bars, t.journal) for t in data.trades], within=0.01, as_of=data.as_of)
-    pos_rows, fill_rows, lines, figures = [], [], [], []
+    pos_rows: list[tuple[Any, ...]] = []
+    fill_rows: list[tuple[Any, ...]] = []
+    lines: list[str] = []
+    figures: list[FigureRef] = []
     for item in data.trades:
         rep = replay_mod.replay(item.plan, item.bars, data.as_of)
         source = "journal" if item.journal else "plan"
