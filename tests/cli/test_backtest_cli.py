@@ -80,3 +80,16 @@ def test_bad_input_exits_2(cli, real_store: Path, args: list[str], message: str)
     res = cli("backtest", *args, "--store", str(real_store))
     assert res.exit_code == 2, res.output
     assert message in res.stderr
+
+
+def test_sweep_on_a_scheduler_address(cli, real_store: Path) -> None:
+    """``--dask ADDRESS``: the same code pointed at a running scheduler (here an in-process one)."""
+    distributed = pytest.importorskip("distributed")
+    args = ["backtest", "sweep", "momentum", "-g", "lookback=63,126", "-g", "top=1,3", "--start", "2020-01-01",
+            "--end", "2024-12-31", "--top", "0", "--json", "--store", str(real_store)]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = _json(cli(*args, "--dask", cluster.scheduler_address, "--chunk-size", "1"))
+    local = _json(cli(*args))
+    assert remote["rows"] == local["rows"] and remote["sets"] == 4
+    assert remote["executor"].startswith("Dask at ")
