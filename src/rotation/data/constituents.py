@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 import numpy as np
 import polars as pl
 
+from rotation.data.files import read_text
 from rotation.data.store import Store, UpsertCounts
 from rotation.errors import DataError, StoreError
 
@@ -154,23 +155,6 @@ def _claims(kind: str) -> Any:
 
 # -- reading files ---------------------------------------------------------------
 
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
-    if path.name.lower().endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path}: not a valid gzip file: {exc}") from exc
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text") from exc
-
-
 def _check_width(path: Path, text: str) -> None:
     """Every line has as many commas as the header (only for quote-free files)."""
     lines = text.rstrip("\n").split("\n")
@@ -192,7 +176,7 @@ def _read_table(path: Path, expected: str) -> pl.DataFrame:
             raise DataError(f"{path}: not a readable Parquet file: {exc}") from exc
         first = 1
     else:
-        text = _read_text(path)
+        text = read_text(path)
         if not text.strip():
             raise DataError(f"{path}:1: empty file, expected a header line {expected}")
         if '"' not in text:
@@ -300,7 +284,7 @@ def read_closes_file(path: Path | str) -> ConstituentFile:
         frame = _read_table(path, expected)
         text = None
     else:
-        text = _read_text(path)
+        text = read_text(path)
         if not text.strip():
             raise DataError(f"{path}:1: empty file, expected a header line {expected}")
         _check_width(path, text)

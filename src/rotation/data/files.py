@@ -92,7 +92,8 @@ def is_bar_file(path: Path) -> bool:
     return path.name.lower().endswith(BAR_SUFFIXES)
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A text file's content (``.gz`` decompressed, UTF-8 with or without BOM); errors name the file."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -127,7 +128,7 @@ def _ragged_line(path: Path, text: str, sep: str) -> DataError:
 
 def _read_csv_strings(path: Path, text: str | None = None) -> pl.DataFrame:
     if text is None:
-        text = _read_text(path)
+        text = read_text(path)
     if not text.strip():
         raise DataError(f"{path}:1: empty file, expected a header line with date,open,high,low,close")
     header = text.split("\n", 1)[0]

@@ -455,18 +455,12 @@ def import_handlers(handler: type[ImportHandler] | None = None) -> list[ImportHa
 
 # -- reading --------------------------------------------------------------
 
-def _table_exists(store: Store, name: str) -> bool:
-    # Store.table_exists leaves a DuckDB result unfetched (fetchone), which blocks the next query.
-    found = store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name])
-    return bool(found["n"][0])
-
-
 def has_fundamentals(store: Store) -> bool:
-    return _table_exists(store, "fund_facts")
+    return store.table_exists("fund_facts")
 
 
 def _require(store: Store, table: str) -> None:
-    if not _table_exists(store, table):
+    if not store.table_exists(table):
         raise DataError(
             f"store {store.path} has no {table} table: import the fundamentals first "
             "(`rotation data import ../shared/data/fundamentals`)"
@@ -535,7 +529,7 @@ def index_inputs(store: Store) -> dict[str, pl.DataFrame | None]:
     out: dict[str, pl.DataFrame | None] = {"shiller": load_table(store, "index_shiller_monthly")}
     for key, table in (("sp500_pe", "index_sp500_pe_ttm"), ("annual", "spdji_eps_annual"),
                        ("snapshots", "spdji_snapshots")):
-        out[key] = load_table(store, table) if _table_exists(store, table) else None
+        out[key] = load_table(store, table) if store.table_exists(table) else None
     return out
 
 
