@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from rotation.backtest.portfolio import Prices, account, engine_stops, lag_targets
+from rotation.backtest.portfolio import Prices, account, adjusted_prices, engine_stops, lag_targets
 from rotation.backtest.run import RunConfig, backtest, load_panel, run_backtest
 from rotation.backtest.strategies import PairSwitch, Panel
 from rotation.data.store import Store
@@ -182,3 +182,23 @@ def test_window_errors(real_store: Path) -> None:
             backtest(st, "pair-switch", {}, RunConfig(), date(2030, 1, 1))
         with pytest.raises(DataError, match="at least two sessions"):
             backtest(st, "pair-switch", {}, RunConfig(), date(2024, 12, 31), date(2024, 12, 31))
+
+
+def test_missing_bars_are_carried_and_late_symbols_wait() -> None:
+    """A gap day keeps the last close; a symbol whose data starts later is not bought before it."""
+    nan = np.nan
+    days = tuple(date(2024, 1, d) for d in (2, 3, 4, 5, 8, 9))
+    c = np.array([[10, nan], [11, nan], [nan, 20], [12, 21], [13, 22], [13, 23]], dtype=float)
+    o = c.copy()
+    o[3, 0] = nan  # an open missing, close present
+    panel = Panel(days, ("A", "B"), o, c, c, c, c.copy())
+    prices = adjusted_prices(panel, ["A", "B"])
+    np.testing.assert_array_equal(prices.close[:, 0], [10, 11, 11, 12, 13, 13])
+    assert prices.open[3, 0] == 12.0 and np.isnan(prices.close[1, 1])
+    tgt = np.array([[0, 0], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])
+    book = account(prices, tgt)
+    assert np.isfinite(book.equity).all()
+    # B has no price on bar 1: half the book stays in cash until the targets change again.
+    np.testing.assert_allclose(book.equity, [1, 1, 1, 1 + 0.5 * (12 / 11 - 1), 1 + 0.5 * (13 / 11 - 1),
+                                             1 + 0.5 * (13 / 11 - 1)])
+    assert book.opened == 1
