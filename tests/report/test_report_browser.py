@@ -35,7 +35,7 @@ def test_every_figure_is_drawn_without_errors(page: Path) -> None:
             "fig-leadership_sectors"} <= ids
     sections = {s["id"]: s for s in check.sections}
     assert list(sections) == ["headline", "leadership", "daily_chart", "ratios", "rrg", "breadth", "trades",
-                              "health"]
+                              "health", "valuation"]
     for s in sections.values():
         assert int(s["text"]) > 100, s
     # The candle chart carries both candle panes, the ATH and pivot markers and the drawdown lines.

@@ -25,7 +25,7 @@ def report(real_store: Path) -> Report:
 
 def test_every_section_is_built_in_order(report: Report) -> None:
     assert [s.key for s in report.sections] == [key for _, key, _, _ in SECTIONS]
-    assert [s.number for s in report.sections] == list(range(1, 9))
+    assert [s.number for s in report.sections] == list(range(1, 10))
     for s in report.sections:
         assert s.status in ("ok", "empty"), (s.key, s.status, s.missing)
     assert report.as_of == AS_OF
@@ -157,7 +157,7 @@ def test_a_store_with_few_symbols_still_gives_every_section(tmp_path: Path) -> N
     with Store(tmp_path / "small.duckdb") as st:
         import_frame(st, frame, "test")
         rep = build_report(st, None, universes=("core",))
-    assert len(rep.sections) == 8
+    assert len(rep.sections) == 9
     by_key = {s.key: s for s in rep.sections}
     assert by_key["daily_chart"].status == "missing"  # no NVDA, no ^RUT
     assert by_key["headline"].status == "missing"  # no standard pair has both legs
@@ -170,3 +170,14 @@ def test_need_names_the_missing_module() -> None:
         need("rotation.analytics.nope", 42)
     with pytest.raises(MissingAnalytics, match="no_such_function"):
         need("rotation.analytics.measure", 3, "no_such_function")
+
+
+def test_valuation_section_is_point_in_time(report: Report) -> None:
+    val = report.section("valuation")
+    nvda = val.facts["NVDA"]
+    # Issue 8's figures: TTM diluted EPS 1.709 for the quarter to 2024-04-28 (post-split basis).
+    assert nvda["eps_ttm"] == pytest.approx(1.709, abs=0.005)
+    assert nvda["pe"] == pytest.approx(113.06 / nvda["eps_ttm"], rel=1e-6)
+    assert 0 <= nvda["pe_percentile"] <= 1
+    assert {f.key for f in val.figures} == {"valuation_price_eps", "valuation_pe_bands"}
+    assert any("CAPE" in line for line in val.lines)

@@ -23,7 +23,7 @@ import polars as pl
 from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
 from rotation.data.universes import Pair, Universe, load_universe, standard_pairs
-from rotation.errors import DataError
+from rotation.errors import DataError, StoreError
 from rotation.report import sections as S
 from rotation.report.model import Report, Section
 
@@ -70,6 +70,7 @@ class ReportData:
     constituents: dict[str, Any] = field(default_factory=dict)  # universe -> ConstituentPanel (issue 5)
     journal: Any = None  # journal entries up to as_of (issue 6), None without the trading package
     trades: tuple[TradeItem, ...] = ()  # plans and journal entries with their bars
+    valuation: dict[str, Any] = field(default_factory=dict)  # SEC facts and index tables (issue 8)
     store_path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -132,6 +133,26 @@ def _load_trades(store: Store, plan_paths: Sequence[Path], as_of: date) -> tuple
     return tuple(items), entries
 
 
+VALUATION_UNIVERSE = "megacaps"
+
+
+def _load_valuation(store: Store, symbols: Sequence[str]) -> dict[str, Any]:
+    """SEC facts of ``symbols`` and the index tables (issue 8), or ``{}`` without fundamentals."""
+    try:
+        from rotation.analytics.valuation import CONCEPTS_USED
+        from rotation.data.fundamentals import has_fundamentals, index_inputs, load_facts
+    except ImportError:
+        return {}
+    if not symbols or not has_fundamentals(store):
+        return {}
+    out: dict[str, Any] = {"facts": load_facts(store, symbols, CONCEPTS_USED)}
+    try:
+        out["index"] = index_inputs(store)
+    except StoreError:
+        out["index"] = None
+    return out
+
+
 def _load_constituents(store: Store, as_of: date) -> dict[str, Any]:
     """Constituent panels (closes + membership mask) by universe, or ``{}`` when the store has none."""
     try:
@@ -187,6 +208,7 @@ def load_report_data(
         constituents=_load_constituents(store, as_of),
         journal=journal,
         trades=trades,
+        valuation=_load_valuation(store, [s for s in load_universe(VALUATION_UNIVERSE).symbols if s in have]),
         store_path=str(store.path),
     )
 
@@ -203,6 +225,7 @@ SECTIONS: tuple[tuple[int, str, str, SectionBuilder], ...] = (
     (6, "breadth", "Breadth and cap vs equal weight", S.breadth_section),
     (7, "trades", "Trades: positions, stops and fills", S.trades_section),
     (8, "health", "Data health", S.health_section),
+    (9, "valuation", "Valuation: the leaders against their earnings", S.valuation_section),
 )
 
 

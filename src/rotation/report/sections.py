@@ -811,3 +811,93 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
     return Section(7, "trades", "Trades: positions, stops and fills", lines=tuple(lines), tables=tables,
                    figures=tuple(figures[:4]),
                    facts={"triggered": report.triggered, "near": report.near, "plans": len(data.trades)})
+
+
+# -- 9. valuation -----------------------------------------------------------------------------------------
+
+VALUATION_CHART_YEARS = 3
+
+
+def valuation_section(data: ReportData, options: ReportOptions) -> Section:
+    """P/E, P/S and growth of the megacaps against their own history (issue 8), the leader's charts, CAPE."""
+    val = need("rotation.analytics.valuation", 8, "detect_splits", "ttm_history", "valuation_series",
+               "summarize", "basket_series", "summarize_basket", "expanding_bands")
+    vcharts = need("rotation.report.valuation_charts", 8, "price_eps_chart", "multiple_bands_chart")
+    facts = data.valuation.get("facts")
+    if facts is None or facts.is_empty():
+        return Section(9, "valuation", "", status="missing",
+                       missing=("SEC companyfacts in the store: `rotation data import ../shared/data` "
+                                "or `rotation data update --fundamentals SYMBOL...`",))
+    uni = data.universes.get("megacaps")
+    names = [s for s in (uni.symbols if uni else facts["ticker"].unique().to_list())
+             if s in set(facts["ticker"].to_list())]
+    bars = data.bars.filter(pl.col("symbol").is_in(names))
+    splits = val.detect_splits(facts)
+    history = val.ttm_history(facts, splits)
+    series = val.valuation_series(bars, facts, splits, history)
+    rows = val.summarize(series, facts, data.as_of, None, splits, history)
+    basket = val.summarize_basket("megacaps", val.basket_series(series), data.as_of)
+    lines: list[str] = []
+    if basket is not None:
+        lines.append(
+            f"megacaps basket on {basket.date}: P/E {_num(basket.pe)} (above {_pct0(basket.pe_percentile)} of "
+            f"its history since {basket.history_start}), P/S {_num(basket.ps)}, {basket.members} members "
+            "(total market value over total TTM earnings, filings known by that day)."
+        )
+    table_rows = []
+    for r in rows:
+        d = r.decomposition
+        table_rows.append((r.symbol, r.close, r.eps_ttm, r.pe, r.pe_percentile, r.ps, r.eps_growth,
+                           r.revenue_growth, d.price_change if d else None, d.eps_change if d else None,
+                           d.pe_change if d else None))
+        if r.symbol == normalize_symbol(options.leader) and r.pe is not None:
+            lines.append(
+                f"{r.symbol}: P/E {_num(r.pe)} on TTM diluted EPS {_num(r.eps_ttm)} (period to {r.eps_period_end}, "
+                f"filed {r.source_filed}), above {_pct0(r.pe_percentile)} of its own history; "
+                + (f"over the year to {d.end}: price {_fmt_pct(d.price_change)} = EPS {_fmt_pct(d.eps_change)} "
+                   f"x P/E {_fmt_pct(d.pe_change)}." if (d := r.decomposition) else "")
+            )
+    index = data.valuation.get("index")
+    figures: list[FigureRef] = []
+    leader = normalize_symbol(options.leader)
+    start = data.as_of.replace(year=data.as_of.year - VALUATION_CHART_YEARS)
+    lead_series = series.filter(pl.col("symbol") == leader) if "symbol" in series.columns else series.head(0)
+    if not lead_series.is_empty():
+        shown = lead_series.filter(pl.col("date") >= start)
+        figures.append(FigureRef("valuation_price_eps", f"{leader}: price and TTM EPS",
+                                 vcharts.price_eps_chart(shown, leader),
+                                 "Close as traded; TTM diluted EPS as known each day (steps on filing days).",
+                                 height=420))
+        bands = val.expanding_bands(lead_series, "pe").filter(pl.col("date") >= start)
+        if not bands.is_empty():
+            figures.append(FigureRef("valuation_pe_bands", f"{leader}: P/E and its own percentiles",
+                                     vcharts.multiple_bands_chart(bands, leader, "pe"),
+                                     "Percentile bands of the P/E's own history up to each day (no look-ahead).",
+                                     height=420))
+    if index and index.get("shiller") is not None:
+        iv_mod = need("rotation.analytics.index_valuation", 8, "index_valuation")
+        iv = iv_mod.index_valuation(index["shiller"], index.get("sp500_pe"), index.get("annual"),
+                                    index.get("snapshots"), data.as_of)
+        if iv.cape is not None:
+            lines.append(f"S&P Composite CAPE {iv.cape:.1f} ({iv.month:%Y-%m}), above {_pct0(iv.cape_percentile)} "
+                         f"of its history (median {_num(iv.cape_median)}; Shiller's data).")
+        for sv in iv.size[-1:]:
+            if sv.small_vs_large is not None:
+                lines.append(f"S&P 600 vs S&P 500 P/E ({sv.year}{', estimate' if sv.estimate else ''}): "
+                             f"{_num(sv.sp600_pe)} vs {_num(sv.sp500_pe)}, ratio {sv.small_vs_large:.2f}.")
+    table = Table(
+        f"Megacaps on {data.as_of.isoformat()} (point in time: only filings made by then)",
+        (Column("symbol"), Column("close", "num"), Column("EPS ttm", "num"),
+         Column("P/E", "num"), Column("P/E pctile", "pct0"), Column("P/S", "num"), Column("EPS gr", "pct"),
+         Column("rev gr", "pct"), Column("1y price", "pct"), Column("1y EPS", "pct"), Column("1y P/E", "pct")),
+        tuple(table_rows),
+        note="growth: TTM vs TTM a year earlier; 1y: price change = EPS change x P/E change (decomposition)",
+    )
+    return Section(9, "valuation", "Valuation: the leaders against their earnings", lines=tuple(lines),
+                   tables=(table,), figures=tuple(figures),
+                   facts={r.symbol: {"pe": r.pe, "pe_percentile": r.pe_percentile, "eps_ttm": r.eps_ttm}
+                          for r in rows})
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.2f}"
