@@ -95,3 +95,48 @@ def test_chart_png(cli: Cli, real_store: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 20_000
+
+
+def test_fetch_fills_an_empty_store_then_reports(
+    cli: Cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--fetch`` goes through `rotation data update`'s library; the network is a local
+    transport answering Stooq-style CSV cut from the real files (tests never go online)."""
+    import httpx
+    import polars as pl
+
+    import rotation.data.providers as providers
+    from rotation.data.providers import RetryPolicy, StooqProvider
+    from rotation.data.providers.stooq import STOOQ_INDEX
+
+    index = {v: k for k, v in STOOQ_INDEX.items()}
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        name = request.url.params["s"]
+        symbol = index.get(name, name.removesuffix(".us").upper())
+        asked.append(symbol)
+        path = shared_data / f"{symbol.lstrip('^')}.csv"
+        if not path.is_file():
+            return httpx.Response(404, text="")
+        frame = pl.read_csv(path, try_parse_dates=True).filter(
+            (pl.col("date") >= pl.date(2023, 1, 3)) & (pl.col("date") <= pl.date(2024, 7, 26))
+        )
+        body = frame.select(
+            pl.col("date").dt.strftime("%Y-%m-%d").alias("Date"), pl.col("open").alias("Open"),
+            pl.col("high").alias("High"), pl.col("low").alias("Low"), pl.col("close").alias("Close"),
+            pl.col("volume").alias("Volume"),
+        ).write_csv()
+        return httpx.Response(200, text=body)
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    fast = RetryPolicy(attempts=1, base_delay=0.0)
+    monkeypatch.setattr(providers, "get_provider", lambda name: StooqProvider(client, retry=fast))
+    store = tmp_path / "fresh.duckdb"
+    result = cli("report", "--fetch", "--provider", "stooq", "--as-of", "2024-07-26", "--format", "text",
+                 "--universe", "core", "--store", str(store))
+    assert result.exit_code == 0, result.output
+    assert {"NVDA", "^RUT", "^NDX", "IWM", "SPY"} <= set(asked)
+    assert "fetching" in result.output
+    # Ranked against the fetched history only (from 2023): the widest since 2023.
+    assert "2024-07-11 ^RUT:^NDX" in result.output and "widest spread in ^RUT's favour since 2023" in result.output

@@ -61,6 +61,12 @@ _TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font
                         "xaxis": _AXIS, "yaxis": _AXIS, "colorway": list(PALETTE)}}
 
 
+def restyle(fig: go.Figure) -> go.Figure:
+    """Give a figure built elsewhere (e.g. the valuation charts) the report's light look."""
+    fig.update_layout(template=_TEMPLATE)
+    return fig
+
+
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},

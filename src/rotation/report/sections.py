@@ -216,11 +216,13 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
     # In words: the most extreme classic day (opposite signs) of each kind of rotation, size first.
     kinds = pl.DataFrame({"pair": [p.name for p in data.pairs],
                           "kind_order": [_KIND_ORDER.index(p.kind) if p.kind in _KIND_ORDER else 9
-                                         for p in data.pairs]})
+                                         for p in data.pairs],
+                          "pair_order": list(range(len(data.pairs)))})
     classic = (
         notable.filter(pl.col("pattern").is_in(["a_up_b_down", "a_down_b_up"]))
         .join(kinds, on="pair", how="left")
-        .sort(["kind_order", "percentile", "date"], descending=[False, True, True])
+        # Ties (e.g. two size pairs both at their widest) go to the later day, then the standard order.
+        .sort(["kind_order", "percentile", "date", "pair_order"], descending=[False, True, True, False])
         .unique("kind_order", keep="first", maintain_order=True)
     )
     explained = []
@@ -865,13 +867,13 @@ def valuation_section(data: ReportData, options: ReportOptions) -> Section:
     if not lead_series.is_empty():
         shown = lead_series.filter(pl.col("date") >= start)
         figures.append(FigureRef("valuation_price_eps", f"{leader}: price and TTM EPS",
-                                 vcharts.price_eps_chart(shown, leader),
+                                 charts.restyle(vcharts.price_eps_chart(shown, leader)),
                                  "Close as traded; TTM diluted EPS as known each day (steps on filing days).",
                                  height=420))
         bands = val.expanding_bands(lead_series, "pe").filter(pl.col("date") >= start)
         if not bands.is_empty():
             figures.append(FigureRef("valuation_pe_bands", f"{leader}: P/E and its own percentiles",
-                                     vcharts.multiple_bands_chart(bands, leader, "pe"),
+                                     charts.restyle(vcharts.multiple_bands_chart(bands, leader, "pe")),
                                      "Percentile bands of the P/E's own history up to each day (no look-ahead).",
                                      height=420))
     if index and index.get("shiller") is not None:
