@@ -67,9 +67,10 @@ def test_bars_alias_and_errors(base_url: str) -> None:
 def test_report_api_names_the_rotation_day(base_url: str) -> None:
     doc = httpx.get(f"{base_url}/api/report", params={"as_of": "2024-07-26"}, timeout=120).json()
     assert doc["as_of"] == "2024-07-26"
-    keys = [s["key"] for s in doc["sections"]]
-    assert len(keys) == 8
-    assert "2024-07-11" in str(doc["sections"])
+    sections = {s["key"]: s for s in doc["sections"]}
+    assert {"headline", "leadership", "daily_chart", "ratios", "rrg", "breadth", "trades", "health"} <= set(sections)
+    headline = " ".join(sections["headline"]["lines"])
+    assert "2024-07-11 ^RUT:^NDX" in headline and "2nd widest spread" in headline
 
 
 def test_missing_store_is_503_with_instructions(tmp_path: Path) -> None:
