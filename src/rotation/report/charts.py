@@ -57,8 +57,11 @@ _AXIS = {"gridcolor": "#ebeef2", "linecolor": "#ebeef2", "zerolinecolor": "#ebee
          "automargin": True}
 # A light template with only what the report uses: plotly's "plotly_white" carries defaults for
 # every trace type and is deep-copied into each figure, which cost more than the figures themselves.
-_TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
-                        "xaxis": _AXIS, "yaxis": _AXIS, "colorway": list(PALETTE)}}
+# Validated once here: a plain dict would be validated again for every figure.
+_TEMPLATE = go.layout.Template(
+    {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
+                "xaxis": _AXIS, "yaxis": _AXIS, "colorway": list(PALETTE)}}
+)
 
 
 def restyle(fig: go.Figure) -> go.Figure:
