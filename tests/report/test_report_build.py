@@ -181,3 +181,15 @@ def test_valuation_section_is_point_in_time(report: Report) -> None:
     assert 0 <= nvda["pe_percentile"] <= 1
     assert {f.key for f in val.figures} == {"valuation_price_eps", "valuation_pe_bands"}
     assert any("CAPE" in line for line in val.lines)
+
+
+def test_latest_report_shows_stale_universes_as_of_their_own_last_day(real_store: Path) -> None:
+    # The sector and style ETF files end 2025-09-25 while stocks and indices run to 2026-08-21.
+    with Store(real_store, read_only=True) as st:
+        rep = build_report(st, None, universes=("sectors", "megacaps"))
+    assert rep.as_of == date(2026, 8, 21)
+    lead = rep.section("leadership")
+    assert any(line.startswith("sectors (its data end 2025-09-25)") for line in lead.lines)
+    assert all(v["3m"] is not None for v in lead.facts["sectors"].values())
+    health = rep.section("health")
+    assert "XLK" in health.facts["stale"]

@@ -364,12 +364,20 @@ def leadership_section(data: ReportData, options: ReportOptions) -> Section:
             continue
         # The longest window is 1y (252 sessions) or YTD: 300 sessions of adj_close are enough;
         # highs/closes keep the full history for the distance from the all-time high.
-        adj = data.adj.select("date", *members, bench).tail(LEADERSHIP_SESSIONS)
+        # A universe whose funds stopped updating (vendor files end on different days) is shown as
+        # of its own last day: the last session with a price for at least half of its members.
+        priced = data.adj.select("date", pl.sum_horizontal(pl.col(members).is_not_null()).alias("n"))
+        last = priced.filter(pl.col("n") * 2 >= len(members))["date"]
+        if last.is_empty():
+            continue
+        day = last.max()
+        adj = data.adj.filter(pl.col("date") <= day).select("date", *members, bench).tail(LEADERSHIP_SESSIONS)
         table = relative.leaders(
-            adj, bench, data.as_of,
+            adj, bench, day,
             highs=data.wide("high", members), closes=data.wide("close", members), labels=uni.labels,
         )
-        b = relative.benchmark_returns(adj.select("date", bench), bench, data.as_of)
+        b = relative.benchmark_returns(adj.select("date", bench), bench, day)
+        stale = f" (its data end {day.isoformat()})" if day < data.as_of else ""
         rows = [f"{r['label']} ({r['symbol']})" if r["label"] != r["symbol"] else r["symbol"]
                 for r in table.iter_rows(named=True)]
         values = [[r[f"r_{w}"] for w in windows] for r in table.iter_rows(named=True)]
@@ -377,20 +385,27 @@ def leadership_section(data: ReportData, options: ReportOptions) -> Section:
         values.append([b[w] for w in windows])
         figures.append(FigureRef(
             f"leadership_{name}", f"Leadership: {name}",
-            charts.heatmap(rows, windows, values, title=f"{name}: returns on adj_close, ranked by 3m vs {bench}"),
+            charts.heatmap(rows, windows, values,
+                           title=f"{name}: returns on adj_close to {day.isoformat()}, ranked by 3m vs {bench}"),
             f"Rows ranked by the 3-month return relative to {bench}; cells are total returns (adj_close).",
             height=max(320, 28 * len(rows) + 140),
         ))
         tables.append(Table(
-            f"{name} (vs {bench}), ranked by 3m relative return",
+            f"{name} (vs {bench}) to {day.isoformat()}, ranked by 3m relative return",
             (Column("#", "rank"), Column("symbol"), *[Column(w, "pct") for w in windows],
              Column("from high", "pct")),
             tuple((r["rank"], r["symbol"], *[r[f"r_{w}"] for w in windows], r["from_high"])
                   for r in table.iter_rows(named=True)),
         ))
-        top, bottom = table.row(0, named=True), table.row(-1, named=True)
+        # Ranked by the 3-month return (the same order as the relative one when the benchmark has a price).
+        ranked = sorted((r for r in table.iter_rows(named=True) if r["r_3m"] is not None),
+                        key=lambda r: r["r_3m"], reverse=True)
+        if not ranked:
+            lines.append(f"{name}{stale}: no 3-month returns (prices missing).")
+            continue
+        top, bottom = ranked[0], ranked[-1]
         lines.append(
-            f"{name}: strongest over 3 months {top['symbol']} ({_fmt_pct(top['r_3m'])}, "
+            f"{name}{stale}: strongest over 3 months {top['symbol']} ({_fmt_pct(top['r_3m'])}, "
             f"{_fmt_pct(top['rel_3m'])} vs {bench}); weakest {bottom['symbol']} ({_fmt_pct(bottom['r_3m'])}); "
             f"today's best {max(table.iter_rows(named=True), key=lambda r: r['r_1d'] or -9)['symbol']}."
         )
