@@ -39,7 +39,7 @@ class Marker:
     day: date
     price: float
     text: str
-    kind: str = "pivot"  # "high" | "low" | "pivot" | "ath" | "fill"
+    kind: str = "pivot"  # "high" | "low" | "pivot" | "ath" | "buy" | "sell"
 
 
 @dataclass(frozen=True)
@@ -166,9 +166,9 @@ def candle_panes(
                 go.Scatter(
                     x=[m.day for m in pane.markers], y=[m.price for m in pane.markers],
                     mode="markers+text", text=[m.text for m in pane.markers],
-                    textposition=["top center" if m.kind in ("high", "ath") else "bottom center"
+                    textposition=["top center" if m.kind in ("high", "ath", "buy") else "bottom center"
                                   for m in pane.markers],
-                    marker={"size": 9, "symbol": ["triangle-down" if m.kind in ("high", "ath")
+                    marker={"size": 9, "symbol": ["triangle-down" if m.kind in ("high", "ath", "sell")
                                                    else "triangle-up" for m in pane.markers],
                             "color": ["#000" if m.kind == "ath" else "#555" for m in pane.markers]},
                     textfont={"size": 10}, name=f"{pane.symbol} pivots", showlegend=False,

@@ -15,7 +15,7 @@ import importlib
 from collections import Counter
 from datetime import date, timedelta
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
@@ -370,7 +370,7 @@ def leadership_section(data: ReportData, options: ReportOptions) -> Section:
         last = priced.filter(pl.col("n") * 2 >= len(members))["date"]
         if last.is_empty():
             continue
-        day = last.max()
+        day = cast(date, last.max())
         adj = data.adj.filter(pl.col("date") <= day).select("date", *members, bench).tail(LEADERSHIP_SESSIONS)
         table = relative.leaders(
             adj, bench, day,
@@ -760,6 +760,9 @@ def _pct0(x: float | None) -> str:
 # -- 7. trades ------------------------------------------------------------------------------------------
 
 
+TRADE_CONTEXT_DAYS = 60
+
+
 def trades_section(data: ReportData, options: ReportOptions) -> Section:
     """Open positions and plans (issue 6's replay and alerts): distance to each stop, recent fills."""
     alerts_mod = need("rotation.trading.alerts", 6, "watch")
@@ -792,10 +795,14 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
         )
         lines.extend(f"  tranche #{t.index}: {t.name} ({source})" for t in rep.tranches)
         lines.extend(f"warning: {w}" for w in rep.warnings)
-        sym_bars = item.bars.filter(pl.col("symbol") == item.plan.symbol).sort("date")
+        # The chart gets some context before the first entry when the report has the symbol's bars.
+        context = data.symbol_bars(item.plan.symbol).filter(
+            pl.col("date") >= item.plan.first_date - timedelta(days=TRADE_CONTEXT_DAYS))
+        sym_bars = (context if not context.is_empty()
+                    else item.bars.filter(pl.col("symbol") == item.plan.symbol)).sort("date")
         if not sym_bars.is_empty():
             markers = tuple(charts.Marker(f.date, f.price, f"{f.reason} {f.price:,.2f}",
-                                          "low" if f.quantity > 0 else "high") for f in rep.fills)
+                                          "buy" if f.quantity > 0 else "sell") for f in rep.fills)
             stops = [t.stop_price for t in rep.tranches if t.status == "open" and t.stop_price is not None]
             level = (min(stops) if item.plan.side == "long" else max(stops), "open stop") if stops else None
             figures.append(FigureRef(
