@@ -24,6 +24,7 @@ from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
 from rotation.data.universes import Pair, Universe, load_universe, standard_pairs
 from rotation.errors import DataError, StoreError
+from rotation.report import context as C
 from rotation.report import sections as S
 from rotation.report.model import Report, Section
 
@@ -222,10 +223,10 @@ SECTIONS: tuple[tuple[int, str, str, SectionBuilder], ...] = (
     (3, "daily_chart", "The daily chart: leader vs small caps", S.daily_chart_section),
     (4, "ratios", "Ratio charts of the standard pairs", S.ratios_section),
     (5, "rrg", "Relative Rotation Graphs", S.rrg_section),
-    (6, "breadth", "Breadth and cap vs equal weight", S.breadth_section),
-    (7, "trades", "Trades: positions, stops and fills", S.trades_section),
-    (8, "health", "Data health", S.health_section),
-    (9, "valuation", "Valuation: the leaders against their earnings", S.valuation_section),
+    (6, "breadth", "Breadth and cap vs equal weight", C.breadth_section),
+    (7, "trades", "Trades: positions, stops and fills", C.trades_section),
+    (8, "health", "Data health", C.health_section),
+    (9, "valuation", "Valuation: the leaders against their earnings", C.valuation_section),
 )
 
 
