@@ -193,3 +193,24 @@ def test_latest_report_shows_stale_universes_as_of_their_own_last_day(real_store
     assert all(v["3m"] is not None for v in lead.facts["sectors"].values())
     health = rep.section("health")
     assert "XLK" in health.facts["stale"]
+
+
+def test_closed_journal_trades_are_listed_not_watched(store_copy: Path) -> None:
+    from rotation.trading.journal import add_entry, close_entry, parse_stop
+
+    with Store(store_copy) as st:
+        closed, _ = add_entry(st, symbol="IWM", side="short", quantity=100, entry_date=date(2024, 7, 19),
+                              entry_price=217.63, stop=parse_stop("220.65"), entry_id="half-1")
+        close_entry(st, closed.id, exit_date=date(2024, 7, 22), exit_price=220.65, reason="stop")
+        add_entry(st, symbol="IWM", side="short", quantity=100, entry_date=date(2024, 7, 19),
+                  entry_price=217.63, stop=parse_stop("^RUT>2278.12"), entry_id="half-2")
+    with Store(store_copy, read_only=True) as st:
+        rep = build_report(st, AS_OF, universes=("core",))
+    trades = rep.section("trades")
+    rows = {r[0]: r for r in trades.tables[0].rows}
+    assert rows["journal half-1"][3] == "closed"
+    assert rows["journal half-1"][7] == pytest.approx(-0.0139, abs=5e-5)
+    assert rows["journal half-2"][3] == "open"
+    assert trades.facts["triggered"] == 0  # the closed half is not replayed as an open position
+    alerts = trades.tables[1].rows
+    assert all(a[0] != "journal half-1" for a in alerts)

@@ -129,6 +129,10 @@ def _load_trades(store: Store, plan_paths: Sequence[Path], as_of: date) -> tuple
     items = [TradeItem(p, plan_bars(store, p, as_of), False) for p in (load_plan(x) for x in plan_paths)]
     entries = tuple(e for e in list_entries(store, "all") if e.entry_date <= as_of)
     for e in entries:
+        # Only positions still open at as_of are replayed and watched; a trade closed by
+        # then has its real exit in the journal (the trades section lists it as such).
+        if e.exit_date is not None and e.exit_date <= as_of:
+            continue
         plan = entry_plan(e)
         items.append(TradeItem(plan, plan_bars(store, plan, as_of), True))
     return tuple(items), entries

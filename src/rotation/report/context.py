@@ -243,7 +243,7 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
     """Open positions and plans (issue 6's replay and alerts): distance to each stop, recent fills."""
     alerts_mod = need("rotation.trading.alerts", 6, "watch")
     replay_mod = need("rotation.trading.replay", 6, "replay")
-    if not data.trades:
+    if not data.trades and not data.journal:
         return Section(7, "trades", "Trades: positions, stops and fills", status="empty", lines=(
             "No journal entries or plans: record trades with `rotation journal add ...`, "
             "or pass plan files with `rotation report --plan PLAN.toml` "
@@ -252,6 +252,14 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
     report = alerts_mod.watch([(t.plan, t.bars, t.journal) for t in data.trades], within=0.01, as_of=data.as_of)
     pos_rows: list[tuple[Any, ...]] = []
     fill_rows: list[tuple[Any, ...]] = []
+    for e in data.journal or ():
+        if e.exit_date is None or e.exit_date > data.as_of:
+            continue  # still open at as_of: replayed below with the plans
+        name = f"journal {e.id}"
+        pos_rows.append((name, 1, f"{e.side} {e.symbol}", "closed", e.entry_date, e.entry_price, e.exit_price,
+                         e.pnl_pct, None, e.exit_reason or "closed"))
+        fill_rows.append((e.entry_date, name, 1, "entry", e.sign * e.quantity, e.entry_price))
+        fill_rows.append((e.exit_date, name, 1, e.exit_reason or "exit", -e.sign * e.quantity, e.exit_price))
     lines: list[str] = []
     figures: list[FigureRef] = []
     for item in data.trades:
