@@ -6,6 +6,7 @@ import warnings
 from datetime import date
 from functools import lru_cache
 
+import numpy as np
 import polars as pl
 
 CALENDAR_START = date(1927, 1, 3)
@@ -22,8 +23,8 @@ def _sessions() -> pl.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cal = xcals.get_calendar("XNYS", start=CALENDAR_START.isoformat())
-        days = [ts.date() for ts in cal.sessions]
-    return pl.Series("date", days, dtype=pl.Date)
+        days = np.asarray(cal.sessions.values).astype("datetime64[D]")
+    return pl.Series("date", days).cast(pl.Date)
 
 
 def nyse_sessions(start: date | None = None, end: date | None = None) -> pl.Series:
