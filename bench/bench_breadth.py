@@ -22,7 +22,8 @@ import pandas as pd
 import polars as pl
 
 from rotation.analytics.breadth import breadth
-from rotation.data.constituents import membership_mask, read_closes_file, read_membership_file
+from rotation.data.constituent_files import read_closes_file, read_membership_file
+from rotation.data.constituents import membership_mask
 
 
 def pandas_breadth(df: pd.DataFrame, member: pd.DataFrame) -> pd.DataFrame:
