@@ -23,6 +23,7 @@ import csv
 import gzip
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,8 @@ _ALIASES: dict[str, str] = {
 }
 _REQUIRED: tuple[str, ...] = ("date", "open", "high", "low", "close")
 _MISSING_TOKENS: tuple[str, ...] = ("", "null", "nan", "na", "n/a", "-")
+# The same tokens as the CSV reader sees them (it compares exactly, before any stripping).
+_NULL_TOKENS: tuple[str, ...] = ("", "null", "NULL", "Null", "nan", "NaN", "NAN", "na", "NA", "n/a", "N/A", "-")
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,30 @@ def _ragged_line(path: Path, text: str, sep: str) -> DataError:
     return DataError(f"{path}: malformed CSV")
 
 
+def _read_csv_typed(text: str, sep: str, header: str) -> pl.DataFrame | None:
+    """The fast path: prices parsed as numbers by the CSV reader itself; None if anything fails."""
+    overrides: dict[str, pl.DataType] = {}
+    for raw in header.strip().split(sep):
+        name = raw.strip()
+        canon = _canonical(name)
+        if canon in ("open", "high", "low", "close", "adj_close", "volume"):
+            overrides[name] = pl.Float64()
+        elif name:
+            overrides[name] = pl.Utf8()
+    try:
+        return pl.read_csv(
+            io.StringIO(text),
+            separator=sep,
+            schema_overrides=overrides,
+            infer_schema=False,
+            null_values=list(_NULL_TOKENS),
+            raise_if_empty=True,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+
+
 def _read_csv_strings(path: Path, text: str | None = None) -> pl.DataFrame:
     if text is None:
         text = read_text(path)
@@ -133,21 +160,34 @@ def _read_csv_strings(path: Path, text: str | None = None) -> pl.DataFrame:
         raise DataError(f"{path}:1: empty file, expected a header line with date,open,high,low,close")
     header = text.split("\n", 1)[0]
     sep = max((",", ";", "\t"), key=header.count)
-    try:
-        frame = pl.read_csv(
-            io.StringIO(text),
-            separator=sep,
-            infer_schema=False,
-            raise_if_empty=True,
-            truncate_ragged_lines=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise _ragged_line(path, text, sep) from exc
+    frame = _read_csv_typed(text, sep, header)
+    if frame is None:  # something does not parse: read as text, so the bad line can be named
+        try:
+            frame = pl.read_csv(
+                io.StringIO(text),
+                separator=sep,
+                infer_schema=False,
+                raise_if_empty=True,
+                truncate_ragged_lines=False,
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise _ragged_line(path, text, sep) from exc
     # A short line is padded with nulls by the reader; catch it here.
     if frame.width > 1 and frame.select(pl.col(frame.columns[-1]).is_null().any()).item():
-        bad = _ragged_line(path, text, sep)
-        if "expected" in str(bad):
-            raise bad
+        if '"' in text:
+            bad = _ragged_line(path, text, sep)  # quoted fields: only a CSV parser can count
+            if "expected" in str(bad):
+                raise bad
+        else:
+            lines = pl.Series(text.split("\n")).str.strip_chars_end("\r")
+            fields = lines.str.count_matches(sep, literal=True) + 1
+            short = (fields != frame.width) & (lines.str.len_chars() > 0)
+            if short.any():
+                lineno = int(short.arg_true()[0]) + 1
+                raise DataError(
+                    f"{path}:{lineno}: expected {frame.width} comma-separated fields like the header, "
+                    f"found {int(fields[lineno - 1])}"
+                )
     return frame
 
 
@@ -159,12 +199,33 @@ def _read_parquet(path: Path) -> pl.DataFrame:
     return frame.select(pl.all().cast(pl.Utf8))
 
 
-def _parse_dates(col: pl.Series) -> pl.Series:
+def _date_expr(col: pl.Expr) -> pl.Expr:
+    """ISO ``YYYY-MM-DD`` (a time part is ignored), ``YYYYMMDD`` or ``MM/DD/YYYY``; null when none fits."""
     s = col.str.strip_chars()
-    iso = s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-    compact = s.str.to_date("%Y%m%d", strict=False)
-    us = s.str.to_date("%m/%d/%Y", strict=False)
-    return iso.fill_null(compact).fill_null(us)
+    return pl.coalesce(
+        s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+        s.str.to_date("%Y%m%d", strict=False),
+        s.str.to_date("%m/%d/%Y", strict=False),
+    )
+
+
+def _raise_first_bad(path: Path, parsed: pl.DataFrame, flags: dict[str, bool], price_cols: Sequence[str]) -> None:
+    """Raise the :class:`DataError` for the first problem ``flags`` found, naming its line."""
+    if flags["date"]:
+        bad = parsed.filter(pl.col("__date").is_null())
+        row = bad.row(0, named=True)
+        raise DataError(
+            f"{path}:{row['line']}: cannot parse date {row['date']!r}; expected YYYY-MM-DD"
+            + (f" ({bad.height} such lines)" if bad.height > 1 else "")
+        )
+    for col in price_cols:
+        if flags[col]:
+            row = parsed.filter(pl.col(f"__{col}").is_null() & pl.col(col).is_not_null()).row(0, named=True)
+            raise DataError(f"{path}:{row['line']}: column {col}: expected a number, found {row[col]!r}")
+    for col in ("open", "high", "low", "close"):
+        if flags[f"missing {col}"]:
+            line = parsed.filter(pl.col(col).is_null())["line"][0]
+            raise DataError(f"{path}:{line}: column {col}: missing value")
 
 
 def read_bar_file(path: Path | str, symbol: str | None = None) -> BarFile:
@@ -213,33 +274,36 @@ def _to_bars(path: Path, raw: pl.DataFrame, symbol: str | None, first_data_line:
             .otherwise(pl.col(c).str.strip_chars())
             .alias(c)
             for c in price_cols
+            if frame.schema[c] == pl.Utf8  # the typed fast path already parsed the others
         ]
     )
     ohlc = ["open", "high", "low", "close"]
-    empty_rows = frame.filter(pl.all_horizontal([pl.col(c).is_null() for c in ohlc]))
-    if empty_rows.height:
-        notes.append(f"skipped {empty_rows.height} row(s) with no prices (e.g. line {empty_rows['line'][0]})")
-        frame = frame.filter(~pl.all_horizontal([pl.col(c).is_null() for c in ohlc]))
-    dates = _parse_dates(frame["date"])
-    bad = frame.filter(dates.is_null())
-    if bad.height:
-        row = bad.row(0, named=True)
-        raise DataError(
-            f"{path}:{row['line']}: cannot parse date {row['date']!r}; expected YYYY-MM-DD"
-            + (f" ({bad.height} such lines)" if bad.height > 1 else "")
-        )
-    frame = frame.with_columns(dates.alias("date"))
-    for col in price_cols:
-        parsed = frame[col].cast(pl.Float64, strict=False)
-        bad = frame.filter(parsed.is_null() & frame[col].is_not_null())
-        if bad.height:
-            row = bad.row(0, named=True)
-            raise DataError(f"{path}:{row['line']}: column {col}: expected a number, found {row[col]!r}")
-        frame = frame.with_columns(parsed.alias(col))
-    for name in ohlc:
-        bad = frame.filter(pl.col(name).is_null())
-        if bad.height:
-            raise DataError(f"{path}:{bad['line'][0]}: column {name}: missing value")
+    no_prices = pl.all_horizontal([pl.col(c).is_null() for c in ohlc])
+    n_empty = int(frame.select(no_prices.sum()).item())
+    if n_empty:
+        first = frame.filter(no_prices)["line"][0]
+        notes.append(f"skipped {n_empty} row(s) with no prices (e.g. line {first})")
+        frame = frame.filter(~no_prices)
+    # One pass parses every column; the per-column diagnosis below runs only on error.
+    parsed = frame.with_columns(
+        pl.col("date").str.strip_chars().str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("__date"),
+        *[pl.col(c).cast(pl.Float64, strict=False).alias(f"__{c}") for c in price_cols],
+    )
+    if parsed["__date"].null_count():  # not all ISO: try the other accepted date formats
+        parsed = parsed.with_columns(_date_expr(pl.col("date")).alias("__date"))
+    flags = parsed.select(
+        pl.col("__date").is_null().any().alias("date"),
+        *[(pl.col(f"__{c}").is_null() & pl.col(c).is_not_null()).any().alias(c) for c in price_cols],
+        *[pl.col(c).is_null().any().alias(f"missing {c}") for c in ohlc],
+    ).row(0, named=True)
+    if any(flags.values()):
+        _raise_first_bad(path, parsed, flags, price_cols)
+    frame = parsed.select(
+        pl.col("line"),
+        *[pl.col(c) for c in frame.columns if c not in ("line", "date", *price_cols)],
+        pl.col("__date").alias("date"),
+        *[pl.col(f"__{c}").alias(c) for c in price_cols],
+    )
     if "adj_close" not in frame.columns:
         notes.append("no adjusted close column: adj_close = close")
         frame = frame.with_columns(pl.col("close").alias("adj_close"))
