@@ -24,6 +24,12 @@ def _shared_data() -> Path:
 SHARED_DATA = _shared_data()
 
 
+@pytest.fixture(autouse=True)
+def _no_user_plans(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read the developer's saved plans (``~/.config/rotation/plans``)."""
+    monkeypatch.setenv("ROTATION_PLANS", str(tmp_path_factory.getbasetemp() / "no-saved-plans"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` (or ``$ROTATION_TEST_DATA``); skips when absent."""

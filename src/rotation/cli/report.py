@@ -61,7 +61,7 @@ def report_cmd(
     leader: Annotated[str, typer.Option("--leader", help="Leader drawn in the daily chart.")] = "NVDA",
     laggard: Annotated[str, typer.Option("--laggard", help="Second pane of the daily chart.")] = "^RUT",
     plan: Annotated[
-        list[Path] | None, typer.Option("--plan", help="Trade plan TOML file(s) to show in the trades section.")
+        list[Path] | None, typer.Option("--plan", help="Trade plan TOML file(s) for the trades section (default: the saved plans in $ROTATION_PLANS or ~/.config/rotation/plans).")
     ] = None,
     fetch: Annotated[
         bool, typer.Option("--fetch", help="First download the report's symbols (`rotation data update`; online).")
@@ -85,7 +85,9 @@ def report_cmd(
     universes = list(universe) if universe else list(DEFAULT_UNIVERSES)
     if fetch:
         _fetch(store, universes, provider)
-    options = ReportOptions(leader=leader, laggard=laggard, plans=tuple(plan or ()))
+    from rotation.trading.plan import saved_plans
+
+    options = ReportOptions(leader=leader, laggard=laggard, plans=tuple(plan) if plan else saved_plans())
     with read_store(store) as st:
         report = build_report(st, parse_date(as_of, "--as-of"), universes, options)
     if fmt == "json":

@@ -250,7 +250,7 @@ def _parse_within(text: str) -> float:
 
 
 def watch_cmd(
-    sources: Annotated[list[str] | None, typer.Argument(help="Plan files and/or 'journal' (default: journal).")] = None,
+    sources: Annotated[list[str] | None, typer.Argument(help="Plan files and/or 'journal' (default: the journal and the saved plans in $ROTATION_PLANS or ~/.config/rotation/plans).")] = None,
     within: Annotated[str, typer.Option("--within", help="Report levels within this percent of the last close.")] = "1",
     as_of: AsOfOpt = None,
     webhook: Annotated[str | None, typer.Option("--webhook", help="POST the alerts as JSON to this URL when any triggered or is near.")] = None,

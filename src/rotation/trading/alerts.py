@@ -223,14 +223,14 @@ def watch_sources(
 ) -> WatchReport:
     """Watch plan files and/or ``journal`` (every open journal entry) from ``store``.
 
-    No sources means ``["journal"]``.
+    No sources means the journal and every saved plan (:func:`rotation.trading.plan.saved_plans`).
     """
     from rotation.trading.journal import entry_plan, list_entries
-    from rotation.trading.plan import load_plan
+    from rotation.trading.plan import load_plan, saved_plans
     from rotation.trading.replay import plan_bars
 
     items: list[tuple[Plan, pl.DataFrame, bool]] = []
-    for src in sources or ["journal"]:
+    for src in sources or ["journal", *map(str, saved_plans())]:
         if src == "journal":
             for entry in list_entries(store, "open"):
                 plan = entry_plan(entry)

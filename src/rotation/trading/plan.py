@@ -436,6 +436,22 @@ def parse_plan(data: Mapping[str, Any], source: str = "<plan>") -> Plan:
     )
 
 
+def plans_dir() -> Path:
+    """The folder of saved plans: ``$ROTATION_PLANS`` or ``<user config dir>/rotation/plans``."""
+    import os
+
+    from rotation.data.symbols import user_config_dir
+
+    env = os.environ.get("ROTATION_PLANS")
+    return Path(env).expanduser() if env else user_config_dir() / "plans"
+
+
+def saved_plans() -> tuple[Path, ...]:
+    """Plan files kept in :func:`plans_dir` (sorted); the report and ``watch`` use them by default."""
+    folder = plans_dir()
+    return tuple(sorted(folder.glob("*.toml"))) if folder.is_dir() else ()
+
+
 def load_plan(path: Path | str) -> Plan:
     """Read and validate a plan file (TOML)."""
     path = Path(path)

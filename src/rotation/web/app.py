@@ -74,7 +74,9 @@ def create_app(
 ) -> FastAPI:
     """The dashboard app for the store at ``store`` (default: as the CLI resolves it)."""
     store_path = resolve_store_path(store)
-    options = ReportOptions(plans=tuple(Path(p) for p in plans))
+    from rotation.trading.plan import saved_plans
+
+    options = ReportOptions(plans=tuple(Path(p) for p in plans) if plans else saved_plans())
     app = FastAPI(title="rotation dashboard", docs_url="/api/docs", openapi_url="/api/openapi.json")
 
     def open_store() -> Store:
