@@ -16,7 +16,10 @@ NO_STORE = {"trade check"}
 
 
 def _walk(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for name, cmd in group.commands.items():
+    # list_commands/get_command, not .commands: some modules are loaded on demand.
+    ctx = group.make_context("rotation", [], resilient_parsing=True)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         full = f"{prefix} {name}".strip()
         if hasattr(cmd, "commands"):
             yield full, cmd  # a group may compute too (`rotation breadth --universe ...`)
@@ -41,4 +44,4 @@ def test_store_and_json_options() -> None:
             assert "--store" in opts, f"`rotation {name}` has no --store"
         if name not in NO_JSON:
             assert "--json" in opts, f"`rotation {name}` has no --json"
-    assert {"data import", "measure", "events", "report", "trade replay", "backtest run"} <= seen
+    assert {"data import", "measure", "events", "rrg", "report", "trade replay", "backtest run", "backtest sweep"} <= seen

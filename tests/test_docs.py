@@ -13,8 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _commands(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    # list_commands/get_command, not .commands: some modules are loaded on demand.
+    ctx = group.make_context("rotation", [], resilient_parsing=True)
     out = []
-    for name, cmd in group.commands.items():
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         full = f"{prefix} {name}".strip()
         if hasattr(cmd, "commands"):  # a group (typer vendors its own click)
             out.extend(_commands(cmd, full))
