@@ -109,3 +109,24 @@ def test_cli_import_json_report(tmp_path: Path, shared_data: Path, cli) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["total"] == {"added": 6938 + 9811, "changed": 0, "unchanged": 0, "removed": 0}
+
+
+def test_overlapping_files_in_one_import_apply_in_order(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a_first.csv").write_text(
+        "symbol,date,open,high,low,close\nAAA,2024-01-02,10,11,9,10\nAAA,2024-01-03,10,11,9,10.5\n"
+    )
+    (folder / "b_second.csv").write_text(
+        "symbol,date,open,high,low,close\nAAA,2024-01-03,10,11,9,10.7\nAAA,2024-01-04,10,11,9,10.9\n"
+    )
+    (folder / "BBB.csv").write_text("date,open,high,low,close\n2024-01-02,5,6,4,5\n")
+    with Store(tmp_path / "s.duckdb") as st:
+        report = import_paths(st, [folder])
+        by_file = {f.path.name: f.total for f in report.files}
+        assert (by_file["a_first.csv"].added, by_file["b_second.csv"].added, by_file["b_second.csv"].changed) == (2, 1, 1)
+        closes = st.bars("AAA")["close"].to_list()
+        assert closes == [10.0, 10.7, 10.9]  # the later file wins on the shared date
+        sources = dict(st.query("SELECT symbol || ' ' || CAST(date AS VARCHAR), source FROM bars").rows())
+        assert sources["AAA 2024-01-03"] == "file:b_second.csv"
+        assert sources["BBB 2024-01-02"] == "file:BBB.csv"

@@ -22,6 +22,7 @@ import polars as pl
 from rotation.data.constituents import constituent_handlers
 from rotation.data.files import BAR_SUFFIXES, BarFile, read_bar_file
 from rotation.data.fundamentals import import_handlers as fundamentals_handlers
+from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA
 from rotation.data.store import Store, UpsertCounts
 from rotation.data.validate import hard_findings
 from rotation.errors import DataError
@@ -43,6 +44,8 @@ class ImportHandler:
     claims: Callable[[Path], bool]
     load: Callable[[Path, ImportOptions], Any]
     write: Callable[[Store, Any], dict[str, UpsertCounts]]
+    # Optional: write many loaded files at once (one counts dict per file, in order).
+    write_many: Callable[[Store, list[Any]], list[dict[str, UpsertCounts]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,24 @@ def _write_bars(store: Store, bar_file: BarFile) -> dict[str, UpsertCounts]:
     return store.upsert_bars(bar_file.frame, f"file:{bar_file.path.name}")
 
 
-BAR_HANDLER = ImportHandler("bars", _claims_bars, _load_bars, _write_bars)
+def _write_many_bars(store: Store, bar_files: list[BarFile]) -> list[dict[str, UpsertCounts]]:
+    """One upsert for files whose symbols do not overlap (a folder of one file per symbol)."""
+    symbols = [set(b.frame["symbol"].unique().to_list()) for b in bar_files]
+    if sum(len(s) for s in symbols) != len(set().union(*symbols)):
+        return [_write_bars(store, b) for b in bar_files]  # overlapping files: in order, file by file
+    frame = pl.concat(
+        [
+            b.frame.select(
+                *[pl.col(c).cast(BAR_SCHEMA[c]) for c in BAR_COLUMNS], pl.lit(f"file:{b.path.name}").alias("source")
+            )
+            for b in bar_files
+        ]
+    )
+    counts = store.upsert("bars", frame, ("symbol", "date"), "", per="symbol")
+    return [{sym: counts[sym] for sym in sorted(syms) if sym in counts} for syms in symbols]
+
+
+BAR_HANDLER = ImportHandler("bars", _claims_bars, _load_bars, _write_bars, _write_many_bars)
 
 # Tried in order; more specific kinds (constituents, fundamentals) go before bars.
 HANDLERS: list[ImportHandler] = [
@@ -195,12 +215,19 @@ def import_paths(
         loaded.append((path, handler, handler.load(path, options)))
     if on_write:
         on_write(len(loaded))
-    results: list[FileResult] = []
+    written: dict[int, dict[str, UpsertCounts]] = {}
     with store.transaction():
-        for path, handler, payload in loaded:
-            counts = handler.write(store, payload)
+        for handler in dict.fromkeys(h for _, h, _ in loaded):
+            mine = [(i, payload) for i, (_, h, payload) in enumerate(loaded) if h is handler]
+            if handler.write_many is not None and len(mine) > 1:
+                many = handler.write_many(store, [payload for _, payload in mine])
+                written.update({i: counts for (i, _), counts in zip(mine, many, strict=True)})
+            else:
+                written.update({i: handler.write(store, payload) for i, payload in mine})
+        results: list[FileResult] = []
+        for i, (path, handler, payload) in enumerate(loaded):
             notes = tuple(getattr(payload, "notes", ()) or ())
-            result = FileResult(path, handler.kind, counts, notes)
+            result = FileResult(path, handler.kind, written[i], notes)
             store.log_import(handler.kind, str(path), result.total)
             results.append(result)
     return ImportReport(tuple(results), tuple(skipped), store.path)

@@ -211,7 +211,8 @@ class Store:
 
         The one write path of every table that imports keep: ``frame`` holds the
         ``key`` and value columns of ``table`` (which also has ``source`` and
-        ``imported_at`` provenance columns, not compared).  Keys compare
+        ``imported_at`` provenance columns, not compared; a ``source`` column in
+        ``frame`` overrides the ``source`` argument row by row).  Keys compare
         null-safely.  With ``replace_scope`` (key columns), a file is the whole
         list for the scopes it covers: stored rows of those scopes missing from it
         are removed.  Counts come per value of ``per`` (or under ``""``).  Runs
@@ -220,8 +221,10 @@ class Store:
         if frame.is_empty():
             return {}
         key = list(key)
-        values = [c for c in frame.columns if c not in key]
-        cols = ", ".join(frame.columns)
+        # A ``source`` column gives each row its own provenance (not compared, like the argument).
+        values = [c for c in frame.columns if c not in key and c != "source"]
+        own_source = "source" in frame.columns
+        cols = ", ".join(c for c in frame.columns if c != "source")
         on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
         differs = " OR ".join(f"i.{v} IS DISTINCT FROM t.{v}" for v in values) or "false"
         group = f"i.{per}" if per else "''"
@@ -265,10 +268,16 @@ class Store:
                     f"DELETE FROM {table} t WHERE EXISTS "
                     f"(SELECT 1 FROM row_delta i WHERE NOT i.is_new AND {on})"
                 )
-                con.execute(
-                    f"INSERT INTO {table} ({cols}, source, imported_at) SELECT {cols}, ?, ? FROM row_delta",
-                    [source, _now()],
-                )
+                if own_source:
+                    con.execute(
+                        f"INSERT INTO {table} ({cols}, source, imported_at) SELECT {cols}, source, ? FROM row_delta",
+                        [_now()],
+                    )
+                else:
+                    con.execute(
+                        f"INSERT INTO {table} ({cols}, source, imported_at) SELECT {cols}, ?, ? FROM row_delta",
+                        [source, _now()],
+                    )
                 con.execute("DROP TABLE row_delta")
             finally:
                 con.unregister("incoming_rows")
