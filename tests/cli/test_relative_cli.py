@@ -130,3 +130,20 @@ def test_constituent_universe_in_one_pass(cli, real_store: Path) -> None:
     nvda = rrg_snapshot(alone)[0]
     assert nvda.quadrant == points["NVDA"]["quadrant"]
     assert abs(nvda.rs_ratio - points["NVDA"]["rs_ratio"]) < 0.05  # two vendors' adjusted closes
+
+
+def test_windowed_event_words_say_window_and_breadth_day(cli, real_store: Path) -> None:
+    out = json.loads(cli("events", "--pair", "IWM:SPY", "--window", "5d", "--on", "2024-07-16", "--json",
+                         "--store", str(real_store)).stdout)
+    text = out["explain"]
+    assert "over the 5d window" in text and "rotation over 5d" in text and "rotation day" not in text
+    assert "Breadth on 2024-07-16 alone:" in text  # breadth is the last day's, not the window's
+
+
+def test_events_scan_on_a_day_is_the_scan_as_of_that_day(cli, real_store: Path) -> None:
+    on = cli("events", "--universe", "pairs", "--on", "2024-07-11", "--json", "--store", str(real_store))
+    as_of = cli("events", "--universe", "pairs", "--as-of", "2024-07-11", "--json", "--store", str(real_store))
+    assert on.exit_code == 0 and on.stdout == as_of.stdout
+    assert "2024-07-11" in on.stdout
+    both = cli("events", "--universe", "pairs", "--on", "2024-07-11", "--as-of", "2024-07-12", "--store", str(real_store))
+    assert both.exit_code == 2

@@ -93,6 +93,8 @@ def test_symbol_from_filename() -> None:
     assert symbol_from_filename(Path("RUT.csv")) == "^RUT"
     assert symbol_from_filename(Path("spy.us.txt")) == "SPY"
     assert symbol_from_filename(Path("brk-b.csv.gz")) == "BRK-B"
+    assert symbol_from_filename(Path("spy_us_d.csv")) == "SPY"  # Stooq's download name
+    assert symbol_from_filename(Path("^spx_d.csv")) == "^GSPC"
 
 
 @pytest.mark.parametrize(

@@ -240,7 +240,7 @@ def resolve_anchor(
             if roll is None:
                 raise AnchorError(
                     f"anchor {a.text!r}: {_describe(day)} is not a trading day for {symbol}; nearest sessions "
-                    f"{before.isoformat()} (before) and {after.isoformat()} (after); pick one, or roll prev/next (--roll prev|next)"
+                    f"{before.isoformat()} (before) and {after.isoformat()} (after); pick one, or roll to the previous/next session (--roll prev|next; roll = 'prev' in a claims file)"
                 )
             if roll not in ("prev", "next"):
                 raise AnchorError(f"roll {roll!r}: expected 'prev' or 'next'")

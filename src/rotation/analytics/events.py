@@ -348,12 +348,13 @@ def explain(event: RotationEvent) -> str:
         + f": {a} {event.return_a * 100:+.2f}%, {b} {event.return_b * 100:+.2f}%, "
         f"spread {event.spread * 100:+.2f} points over the {win}."
     ]
+    what = "rotation day" if event.window == "1d" else f"rotation over {event.window}"
     if event.pattern == "a_up_b_down":
-        parts.append(f"A classic rotation day toward {a} ({a} up, {b} down).")
+        parts.append(f"A classic {what} toward {a} ({a} up, {b} down).")
     elif event.pattern == "a_down_b_up":
-        parts.append(f"A classic rotation day toward {b} ({a} down, {b} up).")
+        parts.append(f"A classic {what} toward {b} ({a} down, {b} up).")
     else:
-        parts.append(f"Both {'rose' if event.pattern == 'both_up' else 'fell'}; not a classic rotation day.")
+        parts.append(f"Both {'rose' if event.pattern == 'both_up' else 'fell'}; not a classic {what}.")
     if event.rank is not None and event.toward is not None:
         winner, loser = (a, b) if event.spread > 0 else (b, a)
         since = event.first_date.year
@@ -373,7 +374,9 @@ def explain(event: RotationEvent) -> str:
         parts.append(f"z-score {event.zscore:+.1f} against the previous {Z_WINDOW} sessions.")
     if event.breadth:
         text = event.breadth.get("description") or ", ".join(f"{k} {v}" for k, v in event.breadth.items())
-        parts.append(f"Breadth: {text}.")
+        # Breadth is measured on the event's last day, whatever the window.
+        label = "Breadth" if event.window == "1d" else f"Breadth on {event.date.isoformat()} alone"
+        parts.append(f"{label}: {text}.")
     return " ".join(parts)
 
 

@@ -345,7 +345,10 @@ def events_cmd(
     if (pair is None) == (universe is None):
         raise ConfigError("give exactly one of --pair A:B or --universe NAME (e.g. --universe pairs)")
     if universe is not None:
-        _scan(universe, window, parse_date(as_of, "--as-of"), notable, store, json_out)
+        if on is not None and as_of is not None and on != as_of:
+            raise ConfigError("--on and --as-of name different days; with --universe give one of them")
+        # With --universe, --on DATE scans the pairs on that day (the same as --as-of DATE).
+        _scan(universe, window, parse_date(on or as_of, "--on" if on else "--as-of"), notable, store, json_out)
         return
     assert pair is not None
     if pair.count(":") != 1:

@@ -81,13 +81,15 @@ def _canonical(name: str) -> str:
 
 
 def symbol_from_filename(path: Path) -> str:
-    """``RUT.csv`` -> ``^RUT``; ``spy.us.txt`` -> ``SPY``; ``NVDA.parquet`` -> ``NVDA``."""
+    """``RUT.csv`` -> ``^RUT``; ``spy.us.txt`` / ``spy_us_d.csv`` -> ``SPY``; ``NVDA.parquet`` -> ``NVDA``."""
     name = path.name
     for suffix in sorted(BAR_SUFFIXES, key=len, reverse=True):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
             break
     name = re.sub(r"\.us$", "", name, flags=re.IGNORECASE)
+    # Stooq's download names: spy_us_d.csv (symbol, market, interval), ^spx_d.csv
+    name = re.sub(r"(_us)?_[dwmq]$", "", name, flags=re.IGNORECASE)
     return normalize_symbol(name)
 
 

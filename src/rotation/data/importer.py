@@ -117,7 +117,8 @@ def _load_bars(path: Path, options: ImportOptions) -> BarFile:
     bad = hard_findings(bar_file.frame)
     if bad and not options.keep_bad:
         first = bad[0]
-        more = f" ({len(bad)} bad rows in this file)" if len(bad) > 1 else ""
+        rows = len({f.line for f in bad})
+        more = f" ({rows} bad rows in this file)" if rows > 1 else ""
         raise DataError(
             f"{path}:{first.line}: {first.rule}: {first.message} on {first.date} "
             f"{first.values or ''}{more}; fix the file or pass --keep-bad to import it anyway"

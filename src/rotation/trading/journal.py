@@ -329,8 +329,9 @@ def export_entries(entries: list[JournalEntry], fmt: str) -> str:
     rows = []
     for e in entries:
         rec = {f: getattr(e, f) for f in _COLUMNS}
-        rec["pnl"] = e.pnl
-        rec["pnl_pct"] = e.pnl_pct
+        # Money to the cent and returns to 1e-8: float noise (-1681.9999999999993) is not data.
+        rec["pnl"] = None if e.pnl is None else round(e.pnl, 2)
+        rec["pnl_pct"] = None if e.pnl_pct is None else round(e.pnl_pct, 8)
         rows.append({k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in rec.items()})
     if fmt == "json":
         return json.dumps(rows, indent=2) + "\n"
