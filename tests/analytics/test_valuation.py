@@ -320,3 +320,32 @@ def test_split_rebasing_synthetic() -> None:
     # Two restated facts are not enough evidence.
     assert detect_splits(_facts(rows[:4])).is_empty()
     assert not math.isnan(reb["value"].sum())
+
+
+def test_stale_earnings_are_flagged_and_basket_members_named(real_store) -> None:
+    from datetime import date
+
+    from rotation.analytics.valuation import (
+        CONCEPTS_USED,
+        basket_series,
+        detect_splits,
+        summarize,
+        summarize_basket,
+        ttm_history,
+        valuation_series,
+    )
+    from rotation.data.fundamentals import load_facts
+    from rotation.data.store import Store
+
+    names = ["MSFT", "NVDA", "AAPL"]
+    with Store(real_store, read_only=True) as st:
+        facts = load_facts(st, names, CONCEPTS_USED)
+        bars = st.bars(names, end=date(2024, 6, 20))
+    splits = detect_splits(facts)
+    history = ttm_history(facts, splits)
+    series = valuation_series(bars, facts, splits, history)
+    rows = {r.symbol: r for r in summarize(series, facts, date(2024, 6, 20), None, splits, history)}
+    assert rows["MSFT"].eps_stale  # the 10-K-only subset: TTM to 2023-06-30
+    assert not rows["NVDA"].eps_stale and not rows["AAPL"].eps_stale
+    basket = summarize_basket("test", basket_series(series), date(2024, 6, 20))
+    assert basket is not None and basket.member_symbols == ("AAPL", "NVDA")  # MSFT has no share counts

@@ -94,7 +94,7 @@ def test_universes(cli: Cli, real_store: Path) -> None:
     ("args", "message"),
     [
         (("breadth", "--universe", "nasdaq"), "no constituent data for universe 'nasdaq'"),
-        (("breadth", "--as-of", "2024-07-13"), "not a date of the constituent matrix"),
+        (("breadth", "--as-of", "2010-07-13"), "before the constituent matrix's first date"),
         (("breadth", "--as-of", "2024-7-xx"), "--as-of: expected a date"),
         (("breadth", "confirm", "--pair", "RUT", "--on", "2024-07-11"), "expected A:B"),
     ],
@@ -118,3 +118,8 @@ def test_user_universe_through_data_import(cli: Cli, tmp_path: Path) -> None:
     out = _json(cli("breadth", "--universe", "tiny", "--json", "--store", store))
     assert out["membership"] == "fixed"
     assert (out["as_of"]["advancers"], out["as_of"]["counted"]) == (1, 1)  # B has no price: not a decline
+
+
+def test_weekend_as_of_means_the_session_before(cli: Cli, real_store: Path) -> None:
+    out = _json(cli("breadth", "--universe", "sp500", "--as-of", "2024-07-13", "--json", "--store", str(real_store)))
+    assert out["as_of"]["date"] == "2024-07-12"

@@ -365,7 +365,8 @@ def basket_series(series: pl.DataFrame) -> pl.DataFrame:
         pl.col("market_value").is_not_null() & pl.col("net_income_ttm").is_not_null() & pl.col("revenue_ttm").is_not_null()
     )
     out = ok.group_by("date").agg(
-        pl.len().alias("members"), pl.col("market_value").sum(), pl.col("net_income_ttm").sum(), pl.col("revenue_ttm").sum()
+        pl.len().alias("members"), pl.col("market_value").sum(), pl.col("net_income_ttm").sum(), pl.col("revenue_ttm").sum(),
+        pl.col("symbol").sort().alias("member_symbols"),
     ).sort("date")
     return out.with_columns(
         pl.when(pl.col("net_income_ttm") > 0).then(pl.col("market_value") / pl.col("net_income_ttm")).alias("pe"),
@@ -458,6 +459,12 @@ class SymbolValuation:
     history_start: _dt.date
     source_filed: _dt.date | None
     decomposition: Decomposition | None
+    # True when the TTM EPS ends more than STALE_EPS_DAYS before ``date`` (e.g. annual-only
+    # filings, as in the MSFT subset): the multiples then rest on old earnings.
+    eps_stale: bool = False
+
+
+STALE_EPS_DAYS = 200  # a quarter (91 days) plus the longest 10-K filing lag, with room
 
 
 def _opt(x: object) -> float | None:
@@ -495,6 +502,7 @@ def summarize(
                 _opt(r["market_value"]), _opt(r["pe"]), _opt(r["ps"]), _opt(r["earnings_yield"]),
                 percentile_rank(upto["pe"], r["pe"]), percentile_rank(upto["ps"], r["ps"]),
                 upto["date"][0], r["source_filed"], decompose(upto, start, day),
+                eps_stale=r["eps_period_end"] is not None and (day - r["eps_period_end"]).days > STALE_EPS_DAYS,
             )
         )
     return out
@@ -516,6 +524,7 @@ class BasketValuation:
     pe_percentile: float | None
     ps_percentile: float | None
     history_start: _dt.date
+    member_symbols: tuple[str, ...] = ()  # the members counted that day
 
 
 def summarize_basket(name: str, basket: pl.DataFrame, as_of: date | None = None) -> BasketValuation | None:
@@ -527,7 +536,7 @@ def summarize_basket(name: str, basket: pl.DataFrame, as_of: date | None = None)
     return BasketValuation(
         name, r["date"], int(r["members"]), r["market_value"], r["net_income_ttm"], r["revenue_ttm"],
         _opt(r["pe"]), _opt(r["ps"]), _opt(r["earnings_yield"]), percentile_rank(upto["pe"], r["pe"]),
-        percentile_rank(upto["ps"], r["ps"]), upto["date"][0],
+        percentile_rank(upto["ps"], r["ps"]), upto["date"][0], tuple(r["member_symbols"] or ()),
     )
 
 

@@ -74,17 +74,18 @@ def _bias_line(notes: Sequence[str]) -> str:
 
 
 def _as_of(frame: pl.DataFrame, as_of: date | None) -> date:
-    """``as_of`` itself when it is a row, else a clear error; default the last row."""
+    """The last row on or before ``as_of`` (a weekend means the Friday before), as for
+    ``rrg`` and ``leaders``; default the last row.  Before the first row is a clear error."""
     if frame.is_empty():
         raise DataError("no dates in range")
     if as_of is None:
         return frame["date"][-1]
-    if frame.filter(pl.col("date") == as_of).is_empty():
+    upto = frame.filter(pl.col("date") <= as_of)
+    if upto.is_empty():
         raise DataError(
-            f"--as-of {as_of}: not a date of the constituent matrix ({frame['date'][0]} .. {frame['date'][-1]}; "
-            "weekends and holidays have no row)"
+            f"--as-of {as_of}: before the constituent matrix's first date ({frame['date'][0]} .. {frame['date'][-1]})"
         )
-    return as_of
+    return upto["date"][-1]
 
 
 # -- rotation breadth ------------------------------------------------------------

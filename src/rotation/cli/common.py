@@ -35,7 +35,7 @@ def _width() -> int | None:
 
 
 console = Console(highlight=False, soft_wrap=False, width=_width())
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, width=_width())
 
 StoreOpt = Annotated[
     Path | None,

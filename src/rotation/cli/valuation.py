@@ -60,10 +60,17 @@ def _render(report: ValuationReport) -> None:
         "Price change = EPS change x P/E change", ["symbol", "from", "to", "price", "EPS", "P/E", "P/E from", "P/E to"],
         dec,
     ))
+    for s in report.symbols:
+        if s.eps_stale and s.eps_period_end is not None:
+            err_console.print(
+                f"{s.symbol}: TTM EPS ends {s.eps_period_end}, {(s.date - s.eps_period_end).days} days before "
+                f"{s.date} (no quarterly filings in the store?): its multiples rest on old earnings"
+            )
     if report.basket:
         b = report.basket
+        members = f" ({', '.join(b.member_symbols)})" if b.member_symbols else ""
         console.print(
-            f"basket {b.name} on {b.date}: {b.members} members, market value {_big(b.market_value)}, "
+            f"basket {b.name} on {b.date}: {b.members} members{members}, market value {_big(b.market_value)}, "
             f"TTM earnings {_big(b.net_income_ttm)}, P/E {fmt_num(b.pe, 1)} (percentile {_pctile(b.pe_percentile)} "
             f"since {b.history_start}), P/S {fmt_num(b.ps, 1)} (percentile {_pctile(b.ps_percentile)})"
         )
@@ -95,7 +102,7 @@ def _render_index(iv: IndexValuation) -> None:
     ]
     console.print(make_table(
         "Year-end P/E, large vs small caps (S&P DJI)",
-        ["year", "EPS basis", "S&P 500", "S&P 400", "S&P 600", "600/500", "pctile", ""], rows,
+        ["year", "EPS basis", "S&P 500", "S&P 400", "S&P 600", "600/500", "pctile", "note"], rows,
     ))
     if iv.snapshot:
         s = iv.snapshot

@@ -350,8 +350,12 @@ def valuation_section(data: ReportData, options: ReportOptions) -> Section:
         lines.append(
             f"megacaps basket on {basket.date}: P/E {_num(basket.pe)} (above {_pct0(basket.pe_percentile)} of "
             f"its history since {basket.history_start}), P/S {_num(basket.ps)}, {basket.members} members "
-            "(total market value over total TTM earnings, filings known by that day)."
+            f"({', '.join(basket.member_symbols)}; total market value over total TTM earnings, filings "
+            "known by that day)."
         )
+    stale = [f"{r.symbol} (EPS to {r.eps_period_end})" for r in rows if r.eps_stale]
+    if stale:
+        lines.append(f"Stale earnings, multiples rest on old filings: {', '.join(stale)}.")
     table_rows = []
     for r in rows:
         d = r.decomposition
