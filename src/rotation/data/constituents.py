@@ -224,6 +224,11 @@ def universes(store: Store) -> list[UniverseInfo]:
 
 
 def _check_universe(store: Store, universe: str) -> None:
+    # A cheap existence probe; the full summary (a scan of every cell) only to word the error.
+    tables = ("constituent_closes", "constituent_membership", "constituent_members", "constituent_holdings")
+    probe = " UNION ALL ".join(f"(SELECT 1 FROM {t} WHERE universe = ? LIMIT 1)" for t in tables)
+    if store.connection.execute(probe, [universe] * len(tables)).fetchall():
+        return
     known = [u.universe for u in universes(store)]
     if universe not in known:
         have = ", ".join(known) or "none"
