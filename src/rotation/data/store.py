@@ -328,15 +328,15 @@ class Store:
         rows = self._con.execute("SELECT symbol, max(date) FROM bars GROUP BY symbol").fetchall()
         return {sym: d for sym, d in rows}
 
-    def _check_symbols(self, symbols: Sequence[str]) -> list[str]:
-        wanted = [normalize_symbol(s) for s in symbols]
+    def _check_symbols(self, wanted: Sequence[str]) -> None:
+        """Raise :class:`UnknownSymbolError` for symbols without any bar in the store."""
         if not wanted:
-            return wanted
+            return
         placeholders = ", ".join("?" for _ in wanted)
         have = {
             r[0]
             for r in self._con.execute(
-                f"SELECT DISTINCT symbol FROM bars WHERE symbol IN ({placeholders})", wanted
+                f"SELECT DISTINCT symbol FROM bars WHERE symbol IN ({placeholders})", list(wanted)
             ).fetchall()
         }
         missing = [s for s in wanted if s not in have]
@@ -345,7 +345,6 @@ class Store:
                 f"no bars for {', '.join(missing)} in store {self.path}: import or update "
                 "them first (`rotation data list` shows what the store holds)"
             )
-        return wanted
 
     def bars(
         self,
@@ -355,8 +354,8 @@ class Store:
     ) -> pl.DataFrame:
         """Bars of one or more symbols (aliases accepted), long, sorted by symbol and date."""
         names = [symbols] if isinstance(symbols, str) else list(symbols)
-        wanted = self._check_symbols(names)
-        placeholders = ", ".join("?" for _ in wanted)
+        wanted = [normalize_symbol(s) for s in names]
+        placeholders = ", ".join("?" for _ in wanted) or "NULL"
         sql = f"SELECT {', '.join(BAR_COLUMNS)} FROM bars WHERE symbol IN ({placeholders})"
         params: list[Any] = list(wanted)
         if start is not None:
@@ -366,8 +365,11 @@ class Store:
             sql += " AND date <= ?"
             params.append(end)
         sql += " ORDER BY symbol, date"
-        out = self.query(sql, params)
-        return out.select([pl.col(c).cast(t) for c, t in BAR_SCHEMA.items()])
+        out = self.query(sql, params).select([pl.col(c).cast(t) for c, t in BAR_SCHEMA.items()])
+        found = set(out["symbol"].unique().to_list())
+        # Only a symbol with no row in the range needs the second look: unknown, or just out of range?
+        self._check_symbols([s for s in dict.fromkeys(wanted) if s not in found])
+        return out
 
     def closes(
         self,
