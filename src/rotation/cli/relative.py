@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import polars as pl
 import typer
+from rich.markup import escape
 
 from rotation.analytics.breadth import SIDE_SOURCES, breadth, confirmation, relative_volume
 from rotation.analytics.events import (
@@ -59,7 +60,7 @@ from rotation.data.symbols import normalize_symbol
 from rotation.data.universes import Universe, load_universe, pair_kind, universe_names
 from rotation.errors import ConfigError, DataError
 
-SinceOpt = Annotated[str | None, typer.Option("--since", help="First date to list (YYYY-MM-DD).")]
+SinceOpt = Annotated[str | None, typer.Option("--from", "--since", help="First date to list (YYYY-MM-DD).")]
 
 
 # -- loading ---------------------------------------------------------------
@@ -159,19 +160,19 @@ def ratio_cmd(
     b: Annotated[str, typer.Argument(help="Symbol or @universe, e.g. ^RUT.")],
     start: StartOpt = None,
     end: EndOpt = None,
-    fast: Annotated[int, typer.Option("--fast", help="Fast moving average of the ratio (sessions).")] = 50,
-    slow: Annotated[int, typer.Option("--slow", help="Slow moving average of the ratio (sessions).")] = 200,
-    slope_window: Annotated[int, typer.Option("--slope-window", help="Sessions for the ratio's slope.")] = 20,
-    rows: Annotated[int, typer.Option("--rows", help="Last rows of the line to print.")] = 10,
+    fast: Annotated[int, typer.Option("--fast", min=1, help="Fast moving average of the ratio (sessions).")] = 50,
+    slow: Annotated[int, typer.Option("--slow", min=1, help="Slow moving average of the ratio (sessions).")] = 200,
+    slope_window: Annotated[int, typer.Option("--slope-window", min=1, help="Sessions for the ratio's slope.")] = 20,
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Last rows of the line to print.")] = 10,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Ratio line A/B on adj_close (rebased to 100), its moving averages, slope and return spread."""
-    first = parse_date(start, "--start")
-    # load enough history before --start to warm up the slow average (sessions -> calendar days)
+    first = parse_date(start, "--from")
+    # load enough history before --from to warm up the slow average (sessions -> calendar days)
     warm = None if first is None else first - timedelta(days=int(max(slow, slope_window) * 1.5) + 10)
     with read_store(store) as st:
-        closes, (na, nb) = _closes(st, [a, b], warm, parse_date(end, "--end"))
+        closes, (na, nb) = _closes(st, [a, b], warm, parse_date(end, "--to"))
     line = ratio_line(closes, na, nb, fast, slow, slope_window, start=first)
     summary = ratio_summary(line, na, nb, fast, slow, slope_window)
     if json_out:
@@ -179,10 +180,11 @@ def ratio_cmd(
         return
     s = summary
     console.print(
-        f"[bold]{na} / {nb}[/] (adj_close) {s.start} .. {s.end}, {s.sessions:,} sessions: "
+        f"[bold]{escape(na)} / {escape(nb)}[/] (adj_close) {s.start} .. {s.end}, {s.sessions:,} sessions: "
         f"{na} {fmt_pct(s.return_a)}, {nb} {fmt_pct(s.return_b)}, spread {fmt_pct(s.spread)}; "
         f"ratio {fmt_num(s.ratio)} (rebased to 100), {s.slope_window}-session slope {fmt_pct(s.slope)}, "
-        f"MA{s.fast} {fmt_num(s.ma_fast)}, MA{s.slow} {fmt_num(s.ma_slow)}: {s.trend}"
+        f"MA{s.fast} {fmt_num(s.ma_fast)}, MA{s.slow} {fmt_num(s.ma_slow)}: {s.trend}",
+        markup=True,
     )
     tail = line.tail(rows)
     console.print(
@@ -246,10 +248,10 @@ def rrg_cmd(
     benchmark: Annotated[str | None, typer.Option("--benchmark", help="Default: the universe's.")] = None,
     as_of: AsOfOpt = None,
     freq: Annotated[str, typer.Option("--freq", help="daily or weekly (last session of each week).")] = "weekly",
-    tail: Annotated[int, typer.Option("--tail", help="Points of tail per symbol.")] = 5,
-    window: Annotated[int | None, typer.Option("--window", help="RS-Ratio z-score window (bars).")] = None,
-    smooth: Annotated[int | None, typer.Option("--smooth", help="RS-Ratio smoothing (bars).")] = None,
-    momentum: Annotated[int | None, typer.Option("--momentum", help="RS-Momentum lag (bars).")] = None,
+    tail: Annotated[int, typer.Option("--tail", min=1, help="Points of tail per symbol.")] = 5,
+    window: Annotated[int | None, typer.Option("--window", min=3, help="RS-Ratio z-score window (bars).")] = None,
+    smooth: Annotated[int | None, typer.Option("--smooth", min=1, help="RS-Ratio smoothing (bars).")] = None,
+    momentum: Annotated[int | None, typer.Option("--momentum", min=1, help="RS-Momentum lag (bars).")] = None,
     transitions: Annotated[bool, typer.Option("--transitions", help="List quadrant changes.")] = False,
     since: SinceOpt = None,
     store: StoreOpt = None,
@@ -263,7 +265,7 @@ def rrg_cmd(
     bench = uni.benchmark
     history = rrg(uni.adj, bench, uni.symbols, params)
     points = rrg_snapshot(history, day, tail)
-    first = parse_date(since, "--since") or (min(p.tail[0][0] for p in points) if points else None)
+    first = parse_date(since, "--from") or (min(p.tail[0][0] for p in points) if points else None)
     moves = quadrant_transitions(history, first, day) if transitions else None
     if json_out:
         out: dict[str, Any] = {"universe": uni.name, "benchmark": bench, "params": params, "points": points}
@@ -332,10 +334,10 @@ def events_cmd(
     universe: Annotated[str | None, typer.Option("--universe", help="Scan the pairs of a universe.")] = None,
     window: Annotated[str, typer.Option("--window", help=f"Return window: {', '.join(EVENT_WINDOWS)}.")] = "1d",
     since: SinceOpt = None,
-    top: Annotated[int, typer.Option("--top", help="How many of the widest spreads to list.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many of the widest spreads to list.")] = 10,
     on: Annotated[str | None, typer.Option("--on", help="Explain this day (YYYY-MM-DD).")] = None,
     as_of: AsOfOpt = None,
-    notable: Annotated[float, typer.Option("--notable", help="Percentile that makes a day notable.")] = (
+    notable: Annotated[float, typer.Option("--notable", min=0.0, max=1.0, help="Percentile that makes a day notable.")] = (
         NOTABLE_PERCENTILE
     ),
     store: StoreOpt = None,
@@ -366,7 +368,7 @@ def events_cmd(
         else:
             console.print(explain(event), soft_wrap=True)
         return
-    listed = top_events(events, top, parse_date(since, "--since"))
+    listed = top_events(events, top, parse_date(since, "--from"))
     info = pair_kind(a, b)
     latest = events.tail(1)
     if json_out:
