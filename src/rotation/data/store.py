@@ -445,14 +445,16 @@ class Store:
     ) -> pl.DataFrame:
         """A wide frame: ``date`` then one column per symbol (in the order asked) of ``field``.
 
-        Dates are the union over the symbols; a symbol without a bar that day is null.
+        Dates are the union over the symbols; a symbol without a bar that day is null (a
+        symbol with no bar in the whole range is an all-null column, never a missing one).
         """
         if field not in (*PRICE_COLUMNS, "volume"):
             raise StoreError(f"unknown price field {field!r}; expected one of {', '.join(PRICE_COLUMNS)}")
         long = self.bars(symbols, start, end)
         wanted = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
         wide = long.pivot(on="symbol", index="date", values=field).sort("date")
-        return wide.select(["date", *wanted])
+        return wide.select(["date", *[pl.col(s) if s in wide.columns else pl.lit(None, pl.Float64).alias(s)
+                                      for s in wanted]])
 
     def export_parquet(self, folder: Path | str) -> int:
         """Write all bars to ``folder/symbol=<SYM>/*.parquet``; returns the row count."""
