@@ -271,3 +271,9 @@ def test_data_verify(cli: Cli, real_store: Path, damaged_store: Path) -> None:
     assert text.exit_code == 1 and "DAMAGED" in text.stdout and "rotation data import DIR" in text.stdout
     missing = cli("data", "verify", "--store", str(damaged_store.parent / "none.duckdb"))
     _one_line(missing, "no store at")
+
+
+def test_export_to_an_unwritable_folder(cli: Cli, real_store: Path, tmp_path: Path) -> None:
+    _one_line(cli("data", "export", "/proc/x", "--store", str(real_store)), "/proc/x: cannot write the export")
+    (tmp_path / "file").write_text("")
+    _one_line(cli("data", "export", str(tmp_path / "file" / "sub"), "--store", str(real_store)), "Not a directory")

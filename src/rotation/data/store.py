@@ -31,7 +31,14 @@ import polars as pl
 
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA, PRICE_COLUMNS
 from rotation.data.symbols import normalize_symbol
-from rotation.errors import DataError, StoreBusyError, StoreCorruptError, StoreError, UnknownSymbolError
+from rotation.errors import (
+    DataError,
+    OutputError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    UnknownSymbolError,
+)
 
 SCHEMA_VERSION = 1
 
@@ -459,13 +466,21 @@ class Store:
     def export_parquet(self, folder: Path | str) -> int:
         """Write all bars to ``folder/symbol=<SYM>/*.parquet``; returns the row count."""
         dest = Path(folder)
-        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{dest}: cannot write the export: {exc.strerror or exc}") from None
         rows = self._con.execute("SELECT count(*) FROM bars").fetchall()
         target = str(dest).replace("'", "''")
-        self._con.execute(
-            f"COPY (SELECT * FROM bars ORDER BY symbol, date) TO '{target}' "
-            "(FORMAT PARQUET, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE true)"
-        )
+        try:
+            self._con.execute(
+                f"COPY (SELECT * FROM bars ORDER BY symbol, date) TO '{target}' "
+                "(FORMAT PARQUET, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE true)"
+            )
+        except StoreCorruptError:
+            raise
+        except StoreError as exc:  # DuckDB's I/O error writing the folder, mapped by _Guarded
+            raise OutputError(f"{dest}: cannot write the export: {exc.__cause__ or exc}") from None
         return int(rows[0][0]) if rows else 0
 
 
