@@ -317,3 +317,22 @@ def test_both_forms_of_one_year_in_one_import(shared_data: Path, tmp_path: Path)
     first, second = (f.total for f in report.files)
     assert first.added == 741 * 5 and (second.added, second.changed, second.unchanged) == (0, 0, 741 * 5)
     assert stored.height == 741 * 5 and set(stored["source"]) == {"file:fut_fin_xls_2026.zip"}
+
+
+def test_tff_zip_recognised_by_content_under_any_name(shared_data: Path, tmp_path: Path) -> None:
+    folder = _pos(shared_data)
+    files = tmp_path / "files"
+    files.mkdir()
+    renamed = files / "positions.zip"
+    renamed.write_bytes((folder / "cftc_tff" / "fut_fin_xls_2026.zip").read_bytes())
+    inner = files / "renamed_inner.zip"
+    with zipfile.ZipFile(renamed) as zin, zipfile.ZipFile(inner, "w") as zout:
+        zout.writestr("sheet.xls", zin.read("FinFutYY.xls"))
+    other = files / "other.zip"
+    with zipfile.ZipFile(other, "w") as zout:
+        zout.writestr("notes.txt", "date,value\n2024-01-02,1\n")
+    with Store(tmp_path / "s.duckdb") as st:
+        report = import_paths(st, [files])
+    kinds = {f.path.name: f.kind for f in report.files}
+    assert kinds == {"positions.zip": "cftc-tff", "renamed_inner.zip": "cftc-tff"}
+    assert [p.name for p, _ in report.skipped] == ["other.zip"]
