@@ -177,7 +177,8 @@ def update_cmd(
     An empty store with nothing named fetches the default universes (core,
     sectors, styles, megacaps).  Each symbol is one transaction; a failed symbol
     is reported (exit 1) while the others are stored.  With --fundamentals, the
-    symbols' SEC companyfacts are fetched (rate-limited) and stored in one transaction.
+    symbols' SEC companyfacts (default: the megacaps) are fetched (rate-limited) and
+    stored in one transaction.
     """
     from rotation.data.providers import get_provider
     from rotation.data.universes import load_universe
@@ -187,7 +188,8 @@ def update_cmd(
     for name in universe or []:
         names.extend(load_universe(name).symbols)
     if fundamentals:
-        _update_fundamentals(store, names, sec_user_agent, json_out)
+        # Nothing named: the megacaps, the universe the report's valuation section reads.
+        _update_fundamentals(store, names or list(load_universe("megacaps").symbols), sec_user_agent, json_out)
         return
     source = get_provider(provider)
     with write_store(store) as st:
