@@ -151,3 +151,24 @@ def test_a_store_without_positioning(cli: Any, tmp_path: Path) -> None:
         pass
     result = cli("positioning", "RTY", "--store", str(path))
     assert result.exit_code == 2 and "no positioning data" in result.output
+
+
+def test_events_on_gains_a_positioning_block(cli: Any, real_store: Path) -> None:
+    out = _json(cli("events", "--pair", "RUT:NDX", "--on", "2024-07-11", "--json", "--store", str(real_store)))
+    block = out["positioning"]
+    assert (block["report_date"], block["release_date"], block["known"]) == ("2024-07-16", "2024-07-19", True)
+    assert block["contracts"] == ["RTY", "NQ"]
+    rty = {g["group"]: g for g in block["flows"][0]["groups"]}
+    assert block["flows"][0]["from_report"] == "2024-07-09" and rty["asset_mgr"]["contracts"] == 44_102
+    assert "RTY asset managers +44,102 (+$4.99bn)" in out["positioning_text"]
+    text = cli("events", "--pair", "RUT:NDX", "--on", "2024-07-11", "--store", str(real_store)).stdout
+    assert "Positioning (CFTC report of 2024-07-16, released 2024-07-19, vs 2024-07-09)" in text
+
+
+def test_events_before_the_release_says_when_it_comes_out(cli: Any, real_store: Path) -> None:
+    out = _json(cli("events", "--pair", "RUT:NDX", "--on", "2024-07-11", "--as-of", "2024-07-18", "--json",
+                    "--store", str(real_store)))
+    assert out["positioning"]["known"] is False and out["positioning"]["flows"] == []
+    assert out["positioning_text"] == (
+        "Positioning: the CFTC report covering 2024-07-11 is that of 2024-07-16; it comes out on 2024-07-19, "
+        "after the as-of date 2024-07-18.")

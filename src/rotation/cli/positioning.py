@@ -8,21 +8,13 @@ names the report it used and its release date.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 from typer.core import TyperGroup
 
-from rotation.analytics.positioning import (
-    DEFAULT_WEEKS,
-    ContractFlows,
-    ContractPositioning,
-    contract_flows,
-    contract_positioning,
-)
-from rotation.analytics.sentiment import SentimentReport, sentiment_report
+from rotation.analytics.positioning import DEFAULT_WEEKS, ContractPositioning
+from rotation.analytics.sentiment import SentimentReport
 from rotation.cli.common import (
     AsOfOpt,
     JsonOpt,
@@ -36,12 +28,9 @@ from rotation.cli.common import (
     print_json,
     read_store,
 )
-from rotation.data.positioning import CONTRACTS, Contract, positioning_frame, sentiment_frame
-from rotation.data.store import Store
-from rotation.errors import ConfigError, UnknownSymbolError
-
-DEFAULT_CONTRACTS = ("RTY", "NQ", "ES")
-REPORTS = ("tff", "legacy")
+from rotation.data.positioning import CONTRACTS
+from rotation.errors import ConfigError
+from rotation.query.positioning import DEFAULT_CONTRACTS, flows_view, positioning_view, sentiment_view, usd_bn
 
 
 class _PositioningGroup(TyperGroup):
@@ -77,51 +66,9 @@ ContractsArg = Annotated[
 ReportOpt = Annotated[str, typer.Option("--report", help="tff (Traders in Financial Futures) or legacy (COT).")]
 
 
-def resolve_contracts(names: Sequence[str] | None) -> list[Contract]:
-    """Contract keys as typed (any case) -> :class:`Contract`; unknown keys are a clear error."""
-    out = []
-    for name in names or DEFAULT_CONTRACTS:
-        key = name.strip().upper()
-        if key not in CONTRACTS:
-            raise ConfigError(f"unknown contract {name!r}: expected one of {', '.join(CONTRACTS)}")
-        out.append(CONTRACTS[key])
-    return list(dict.fromkeys(out))
-
-
-def _report(report: str) -> str:
-    if report not in REPORTS:
-        raise ConfigError(f"--report: expected one of {', '.join(REPORTS)}, got {report!r}")
-    return report
-
-
-def index_closes(st: Store, symbol: str, end: date | None = None) -> pl.DataFrame | None:
-    """``date, close`` (as traded) of an index, or None (with a note) when it is not in the store."""
-    try:
-        bars = st.bars(symbol, end=end)
-    except UnknownSymbolError:
-        err_console.print(f"note: {symbol} has no bars in the store: dollar figures left out")
-        return None
-    return bars.select("date", "close")
-
-
-def load_positioning(
-    st: Store, contracts: Sequence[Contract], as_of: date | None, weeks: int, report: str = "tff"
-) -> list[ContractPositioning]:
-    """Each contract's latest report released by ``as_of``, with its index close for dollars."""
-    frame = positioning_frame(st, [c.key for c in contracts], report=report, as_of=as_of)
-    return [
-        contract_positioning(frame, c, index_closes(st, c.index_symbol, as_of), as_of, weeks=weeks, report=report)
-        for c in contracts
-    ]
-
-
-def load_flows(
-    st: Store, contracts: Sequence[Contract], start: date, end: date, report: str = "tff"
-) -> list[ContractFlows]:
-    """Each contract's flows between the reports released by ``start`` and by ``end``."""
-    frame = positioning_frame(st, [c.key for c in contracts], report=report, as_of=end)
-    return [contract_flows(frame, c, start, end, index_closes(st, c.index_symbol, end), report=report)
-            for c in contracts]
+def _notes(notes: Sequence[str]) -> None:
+    for note in notes:
+        err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 def _int(x: int | None) -> str:
@@ -129,8 +76,7 @@ def _int(x: int | None) -> str:
 
 
 def _usd(x: float | None) -> str:
-    """Signed dollars in billions (``+$4.99bn``)."""
-    return "-" if x is None else f"{'+' if x >= 0 else '-'}${abs(x) / 1e9:,.2f}bn"
+    return "-" if x is None else usd_bn(x)
 
 
 def _render_positioning(items: Sequence[ContractPositioning]) -> None:
@@ -178,14 +124,14 @@ def positioning_cmd(
     """
     if ctx.invoked_subcommand is not None:
         return
-    specs = resolve_contracts(contracts)
     day = parse_date(as_of, "--as-of")
     with read_store(store) as st:
-        items = load_positioning(st, specs, day, weeks, _report(report))
+        view = positioning_view(st, contracts, day, weeks, report)
+    _notes(view.notes)
     if json_out:
-        print_json({"as_of": day, "report": report, "weeks": weeks, "contracts": items})
+        print_json({"as_of": day, "report": report, "weeks": weeks, "contracts": view.contracts})
     else:
-        _render_positioning(items)
+        _render_positioning(view.contracts)
 
 
 @positioning_app.command("flows")
@@ -204,13 +150,13 @@ def flows_cmd(
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     if start is None or end is None:
         raise ConfigError("give both --from D1 and --to D2 (YYYY-MM-DD)")
-    specs = resolve_contracts(contracts)
     with read_store(store) as st:
-        items = load_flows(st, specs, start, end, _report(report))
+        view = flows_view(st, contracts, start, end, report)
+    _notes(view.notes)
     if json_out:
-        print_json({"from": start, "to": end, "report": report, "contracts": items})
+        print_json({"from": start, "to": end, "report": report, "contracts": view.contracts})
         return
-    for f in items:
+    for f in view.contracts:
         px = f" at {f.index_symbol} {fmt_num(f.index_close)} ({f.index_date})" if f.index_close is not None else ""
         console.print(
             f"{f.contract} flows {f.from_date} -> {f.to_date}: reports {f.from_report} (released {f.from_release}) "
@@ -261,7 +207,7 @@ def sentiment_cmd(as_of: AsOfOpt = None, store: StoreOpt = None, json_out: JsonO
     """Sentiment known at --as-of: AAII bull/neutral/bear and spread, NAAIM exposure, put/call, vs history."""
     day = parse_date(as_of, "--as-of")
     with read_store(store) as st:
-        rep = sentiment_report(sentiment_frame(st, as_of=day), day)
+        rep = sentiment_view(st, day)
     if json_out:
         print_json(rep)
     else:
