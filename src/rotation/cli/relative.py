@@ -34,6 +34,7 @@ from rotation.cli.common import (
 )
 from rotation.errors import ConfigError
 from rotation.query.pair import pair_history, pair_ratio
+from rotation.query.positioning import contracts_for, day_positioning
 from rotation.query.prices import split_pair
 from rotation.query.rotation import scan_universe, universe_leaders, universe_rrg
 
@@ -215,13 +216,18 @@ def events_cmd(
         history = pair_history(st, a_tok, b_tok, window, parse_date(as_of, "--as-of"))
         if on is not None:
             event = history.on(st, parse_date(on, "--on") or date.min)
+            block = day_positioning(st, event.date, contracts_for([history.a, history.b]) or None,
+                                    parse_date(as_of, "--as-of"))
     _notes(history.notes)
     a, b, events = history.a, history.b, history.events
     if on is not None:
         if json_out:
-            print_json({"event": event, "classic": event.classic, "explain": explain(event)})
+            print_json({"event": event, "classic": event.classic, "explain": explain(event), "positioning": block,
+                        "positioning_text": block.sentence() if block else None})
         else:
             console.print(explain(event), soft_wrap=True)
+            if block is not None:
+                console.print(block.sentence(), soft_wrap=True)
         return
     side = toward_side(a, b, toward) if toward is not None else None
     listed = history.top(top, parse_date(since, "--since"), side)

@@ -23,6 +23,7 @@ from rotation.data.constituents import constituent_handlers
 from rotation.data.files import BAR_SUFFIXES, BarFile, read_bar_file
 from rotation.data.fundamentals import import_handlers as fundamentals_handlers
 from rotation.data.handlers import ImportHandler, ImportOptions
+from rotation.data.positioning_files import positioning_handlers
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA
 from rotation.data.store import Store, UpsertCounts
 from rotation.data.validate import hard_findings
@@ -141,10 +142,11 @@ BAR_HANDLER = ImportHandler("bars", _claims_bars, _load_bars, _write_bars, _writ
 
 # Tried in order; more specific kinds (constituents, fundamentals) go before bars.
 HANDLERS: list[ImportHandler] = [
-    *constituent_handlers(ImportHandler), *fundamentals_handlers(ImportHandler), BAR_HANDLER
+    *constituent_handlers(ImportHandler), *fundamentals_handlers(ImportHandler),
+    *positioning_handlers(ImportHandler), BAR_HANDLER,
 ]
 
-_IGNORED_NAMES = {"sources.md", "readme.md", "license", ".gitkeep"}
+_IGNORED_NAMES = {"sources.md", "readme.md", "license", ".gitkeep", "sha256sums"}
 
 
 def expand_paths(paths: Sequence[Path | str]) -> list[tuple[Path, bool]]:
