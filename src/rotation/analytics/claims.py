@@ -209,6 +209,8 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
     unknown = sorted(set(raw) - _CLAIM_KEYS)
     if unknown:
         raise ctx.fail(unknown[0], "one of " + ", ".join(sorted(_CLAIM_KEYS)))
+    if "id" in raw and not (isinstance(raw["id"], str) and raw["id"].strip()):
+        raise ctx.fail("id", "a non-empty text id", raw["id"])
     key = str(raw.get("id") or f"#{n}")
     sentence = raw.get("sentence")
     if not isinstance(sentence, str) or not sentence.strip():
@@ -311,6 +313,12 @@ def parse_claims(text: str, path: str | Path = "<claims>") -> ClaimsFile:
     if not isinstance(raw_claims, list) or not raw_claims:
         raise ConfigError(f"{p}: key 'claims': expected one or more [[claims]] tables")
     claims = tuple(_parse_claim(p, i, c, defaults) for i, c in enumerate(raw_claims, start=1))
+    first: dict[str, int] = {}
+    for i, c in enumerate(claims, start=1):
+        if c.key in first:
+            raise ConfigError(f"{p}: claim #{i}, key 'id': expected an id not used before, "
+                              f"got {c.key!r} (also claim #{first[c.key]})")
+        first[c.key] = i
     for k in ("title", "source"):
         if k in doc and not isinstance(doc[k], str):
             raise ConfigError(f"{p}: key '{k}': expected text, got {doc[k]!r}")

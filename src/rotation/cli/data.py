@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from rotation.cli.common import (
@@ -112,13 +113,13 @@ def show_cmd(
     symbol: Annotated[str, typer.Argument(help="Symbol (aliases such as RUT work).")],
     start: StartOpt = None,
     end: EndOpt = None,
-    tail: Annotated[int, typer.Option("--tail", help="Rows to show when no range is given.")] = 20,
+    tail: Annotated[int, typer.Option("--tail", min=1, help="Rows to show when no range is given.")] = 20,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """The bars of one symbol (the last --tail rows unless --start/--end)."""
+    """The bars of one symbol (the last --tail rows unless --from/--to)."""
     with read_store(store) as st:
-        frame = st.bars(symbol, parse_date(start, "--start"), parse_date(end, "--end"))
+        frame = st.bars(symbol, parse_date(start, "--from"), parse_date(end, "--to"))
     if start is None and end is None:
         frame = frame.tail(tail)
     if json_out:
@@ -222,9 +223,10 @@ def update_cmd(
             def on_symbol(result: SymbolUpdate) -> None:
                 progress.update(task, advance=1, description=f"{result.symbol}")
                 if not result.ok:
-                    err_console.print(f"[red]failed[/] {result.symbol}: {result.error}", markup=True)
+                    err_console.print(f"[red]failed[/] {escape(result.symbol)}: {escape(str(result.error))}",
+                                      markup=True)
 
-            report = update_symbols(st, source, names, end=parse_date(end, "--end"), on_symbol=on_symbol)
+            report = update_symbols(st, source, names, end=parse_date(end, "--to"), on_symbol=on_symbol)
     if json_out:
         print_json(report)
     else:

@@ -41,13 +41,14 @@ FromOpt = Annotated[
     str,
     typer.Option(
         "--from",
+        "--start",
         help="Start anchor: DATE[:FIELD] (field default close), ath, low-since:DATE, high-since:DATE, "
         "-20d, -3m, -1y, ytd, pivot-low:10%. Relative forms look back from the --to date.",
     ),
 ]
 ToOpt = Annotated[
     str,
-    typer.Option("--to", help="End anchor (same forms; relative ones look back from --as-of or the last bar)."),
+    typer.Option("--to", "--end", help="End anchor (same forms; relative ones look back from --as-of or the last bar)."),
 ]
 RollOpt = Annotated[
     str | None,
@@ -197,7 +198,7 @@ def pivots_cmd(
     """Zig-zag swing highs and lows: a reversal of at least --threshold from the last extreme."""
     t = parse_threshold(threshold)
     with read_store(store) as st:
-        bars = st.bars(symbol, parse_date(start, "--start"), parse_date(end, "--end"))
+        bars = st.bars(symbol, parse_date(start, "--from"), parse_date(end, "--to"))
     pivots = zigzag(bars, t)
     if json_out:
         print_json({"symbol": normalize_symbol(symbol), "threshold": t, "pivots": pivots})
