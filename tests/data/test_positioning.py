@@ -336,3 +336,16 @@ def test_tff_zip_recognised_by_content_under_any_name(shared_data: Path, tmp_pat
     kinds = {f.path.name: f.kind for f in report.files}
     assert kinds == {"positions.zip": "cftc-tff", "renamed_inner.zip": "cftc-tff"}
     assert [p.name for p, _ in report.skipped] == ["other.zip"]
+
+
+def test_store_without_positioning_says_how_to_fill(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb"):
+        pass
+    with Store(tmp_path / "s.duckdb", read_only=True) as st:
+        with pytest.raises(DataError, match=r"has no positioning data: import it first"):
+            positioning_frame(st, ["RTY"])
+        with pytest.raises(DataError, match=r"has no sentiment data"):
+            sentiment_frame(st)
+        assert positioning_summary(st).is_empty()
+    with pytest.raises(DataError, match="unknown report 'cot'"), Store(tmp_path / "s.duckdb", read_only=True) as st:
+        positioning_frame(st, report="cot")
