@@ -298,8 +298,11 @@ def test_read_tff_zip_from_bytes_names_the_file(shared_data: Path) -> None:
         read_tff_zip(Path("fut_fin_xls_2026.zip"), data[:1000])
 
 
-def test_data_list_shows_positioning(cli, real_store: Path, shared_data: Path) -> None:
+def test_data_list_shows_positioning(cli, real_store: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _pos(shared_data)
+    from rotation.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)  # a narrow terminal (COLUMNS) would fold the cells
     result = cli("data", "list", "--store", str(real_store))
     assert result.exit_code == 0
     assert "Positioning and sentiment" in result.output
