@@ -179,6 +179,8 @@ def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: st
     for r in frame.iter_rows(named=True):
         rows.append([r["set"], *(r[k] for k in swept), *(_fmt_stat(k, r[k]) for k in STAT_NAMES)])
     console.print(make_table(f"top {len(rows)} by {by}", [SHORT_LABELS.get(c, c) for c in cols], rows))
+    if res.guard is not None:
+        console.print(res.guard.describe(), highlight=False)
 
 
 @backtest_app.command("sweep")
@@ -234,6 +236,7 @@ def sweep_cmd(
         print_json({
             "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
             "window": res.window.as_dict() if res.window else None,
+            "overfit": res.guard.as_dict() if res.guard else None,
             "grid": res.grid, "sets": res.table.height, "by": by, "executor": where,
             "rows": res.top(top or res.table.height, by),
         })
