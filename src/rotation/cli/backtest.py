@@ -1,4 +1,5 @@
-"""``rotation backtest run | sweep``: backtest a rotation strategy, or sweep its parameters.
+"""``rotation backtest run | sweep | walkforward``: backtest a rotation strategy, sweep its
+parameters, or walk a sweep forward (choose on train, trade on test).
 
 Strategies: ``pair-switch``, ``momentum``, ``rrg`` (see ``docs/backtest.md``).
 Parameters come from ``--param key=value`` (strategy fields; tuples joined
@@ -19,6 +20,7 @@ from rotation.backtest.run import BacktestResult, RunConfig, backtest, stats_row
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import STRATEGIES, strategy_class
 from rotation.backtest.sweep import SweepResult, parse_grid, sweep_store
+from rotation.backtest.walkforward import WalkForward, walk_forward_store
 from rotation.cli.common import (
     EndOpt,
     JsonOpt,
@@ -242,6 +244,64 @@ def sweep_cmd(
         })
     else:
         _render_sweep(res, top, by, seconds, where)
+
+
+def _render_walkforward(wf: WalkForward) -> None:
+    kind = "anchored" if wf.anchored else "rolling"
+    console.print(f"[bold]{wf.strategy}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} sessions, "
+                  f"best by {wf.by}): {len(wf.splits)} splits")
+    console.print(f"window {wf.window.describe()}")
+    rows = [[i, f"{s.train_start} .. {s.train_end}", f"{s.test_start} .. {s.test_end}",
+             ", ".join(f"{k}={v}" for k, v in s.values.items()), _fmt_stat(wf.by, s.train_metric),
+             _fmt_stat(wf.by, s.test_metric)] for i, s in enumerate(wf.splits)]
+    console.print(make_table("splits", ["split", "train", "test", "chosen on train", f"{wf.by} train",
+                                        f"{wf.by} test"], rows))
+    oos, ins = stats_row(wf.oos_stats), stats_row(wf.is_stats)
+    best = ", ".join(f"{k}={v}" for k, v in wf.is_values.items())
+    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}",
+                             ["statistic", "out of sample (stitched tests)", f"in sample (best in hindsight: {best})"],
+                             [[STAT_LABELS[k], _fmt_stat(k, oos[k]), _fmt_stat(k, ins[k])] for k in STAT_NAMES]))
+
+
+@backtest_app.command("walkforward")
+def walkforward_cmd(
+    strategy: StrategyArg,
+    grid: Annotated[list[str], typer.Option("--grid", "-g", help="key=v1,v2,... or key=start:stop:step (repeatable).")],
+    train: Annotated[int, typer.Option("--train", help="Training window, sessions.")] = 756,
+    test: Annotated[int, typer.Option("--test", help="Test window (and step), sessions.")] = 252,
+    anchored: Annotated[bool, typer.Option("--anchored", help="Training windows all start at the window's start.")] = False,
+    by: Annotated[str, typer.Option("--by", help=f"Choose on train by: {', '.join(STAT_NAMES)}.")] = "sharpe",
+    universe: UniverseOpt = None,
+    pair: PairOpt = None,
+    signal: SignalOpt = None,
+    param: ParamOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    execution: ExecOpt = "open",
+    commission: CommOpt = 0.0,
+    slippage: SlipOpt = 0.0,
+    stop: StopOpt = None,
+    trail: TrailOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Walk-forward: choose the best set on each training window, trade it on the next test window."""
+    values = _values(strategy, universe, pair, signal, param)
+    specs = parse_grid(grid)
+    config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    with read_store(store) as st:
+        wf = walk_forward_store(st, strategy, specs, train=train, test=test, anchored=anchored, by=by,
+                                values=values, config=config, start=parse_date(start, "--start"),
+                                end=parse_date(end, "--end"))
+    if json_out:
+        print_json({
+            "strategy": wf.strategy, "by": wf.by, "anchored": wf.anchored, "train": wf.train, "test": wf.test,
+            "window": wf.window.as_dict(), "splits": wf.splits,
+            "out_of_sample": stats_row(wf.oos_stats), "in_sample": stats_row(wf.is_stats),
+            "in_sample_values": wf.is_values, "equity": wf.equity,
+        })
+    else:
+        _render_walkforward(wf)
 
 
 def register(app: typer.Typer) -> None:
