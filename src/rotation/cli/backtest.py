@@ -12,6 +12,7 @@ defaults to the traded pair when only ``--pair`` is given).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -149,14 +150,23 @@ def run_cmd(
     stop: StopOpt = None,
     trail: TrailOpt = None,
     trades: Annotated[int, typer.Option("--trades", help="Show the last N trades (0: none).")] = 10,
+    out: Annotated[Path | None, typer.Option("--out", help="Write a tearsheet (self-contained HTML) here.")] = None,
+    benchmark: Annotated[str, typer.Option("--benchmark", help="Tearsheet benchmark: buy and hold of this symbol.")] = "SPY",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run one strategy: statistics, trades and (with --json) the equity curve."""
+    """Run one strategy: statistics, trades, (with --json) the equity curve, (with --out) a tearsheet."""
     values = _values(strategy, universe, pair, signal, param)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    if out is not None and out.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"--out: expected an .html file, got {out}")
     with read_store(store) as st:
         res = backtest(st, strategy, values, config, parse_date(start, "--start"), parse_date(end, "--end"))
+        if out is not None:
+            from rotation.report.tearsheet import write_tearsheet
+
+            path = write_tearsheet(st, res, out, benchmark)
+            err_console.print(f"tearsheet written to {path}", highlight=False)
     if json_out:
         print_json({
             "strategy": res.strategy, "params": res.params, "config": res.config, "start": res.start,
