@@ -177,7 +177,8 @@ def update_cmd(
     An empty store with nothing named fetches the default universes (core,
     sectors, styles, megacaps).  Each symbol is one transaction; a failed symbol
     is reported (exit 1) while the others are stored.  With --fundamentals, the
-    symbols' SEC companyfacts are fetched (rate-limited) and stored in one transaction.
+    symbols' SEC companyfacts (default: the megacaps) are fetched (rate-limited) and
+    stored in one transaction.
     """
     from rotation.data.providers import get_provider
     from rotation.data.universes import load_universe
@@ -187,7 +188,8 @@ def update_cmd(
     for name in universe or []:
         names.extend(load_universe(name).symbols)
     if fundamentals:
-        _update_fundamentals(store, names, sec_user_agent, json_out)
+        # Nothing named: the megacaps, the universe the report's valuation section reads.
+        _update_fundamentals(store, names or list(load_universe("megacaps").symbols), sec_user_agent, json_out)
         return
     source = get_provider(provider)
     with write_store(store) as st:
@@ -235,6 +237,28 @@ def _update_fundamentals(store: Path | None, names: list[str], user_agent: str |
         return
     rows = [[key, c.added, c.changed, c.unchanged] for key, c in counts.items()]
     console.print(make_table("SEC companyfacts", ["table", "added", "changed", "unchanged"], rows))
+
+
+@data_app.command("verify")
+def verify_cmd(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Read every table of the store; exit 1 when any does not read back (the file is damaged)."""
+    from rotation.data.verify import verify_store
+
+    check = verify_store(store)
+    if json_out:
+        print_json({"store": check.path, "ok": check.ok, "damaged": check.damaged, "tables": check.tables})
+    else:
+        rows = [[t.table, "-" if t.rows is None else f"{t.rows:,}", "ok" if t.ok else f"DAMAGED: {t.error}"]
+                for t in check.tables]
+        console.print(make_table(f"store {check.path}", ["table", "rows", "status"], rows))
+        if check.ok:
+            console.print(f"all {len(check.tables)} tables read back")
+        else:
+            console.print(f"{len(check.damaged)} of {len(check.tables)} table(s) do not read back: "
+                          f"{', '.join(check.damaged)}; rebuild the store by importing your files into a "
+                          "new one: `rotation data import DIR --store NEW.duckdb`", soft_wrap=True)
+    if not check.ok:
+        raise typer.Exit(1)
 
 
 @data_app.command("export")

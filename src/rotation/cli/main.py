@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from rotation import __version__
-from rotation.cli import breadth, data, measure, report, trade, valuation, web
+from rotation.cli import breadth, data, demo, measure, report, trade, valuation, web
 from rotation.cli.common import err_console
 from rotation.errors import RotationError
 
@@ -79,7 +79,7 @@ def _root(
     """Detect, measure, chart and trade rotation within the U.S. stock market."""
 
 
-for _module in (data, measure, breadth, trade, valuation, report, web):
+for _module in (demo, data, measure, breadth, trade, valuation, report, web):
     _module.register(app)
 
 

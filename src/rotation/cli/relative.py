@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from rotation.analytics.events import EVENT_WINDOWS, NOTABLE_PERCENTILE, explain
+from rotation.analytics.events import EVENT_WINDOWS, NOTABLE_PERCENTILE, explain, top_events, toward_side
 from rotation.analytics.relative import LEADER_WINDOWS
 from rotation.analytics.rrg import RrgParams
 from rotation.cli.common import (
@@ -188,6 +188,10 @@ def events_cmd(
     window: Annotated[str, typer.Option("--window", help=f"Return window: {', '.join(EVENT_WINDOWS)}.")] = "1d",
     since: SinceOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many of the widest spreads to list.")] = 10,
+    toward: Annotated[
+        str | None,
+        typer.Option("--toward", help="List only the days money moved toward this side of --pair (A or B)."),
+    ] = None,
     on: Annotated[str | None, typer.Option("--on", help="Explain this day (YYYY-MM-DD).")] = None,
     as_of: AsOfOpt = None,
     notable: Annotated[float, typer.Option("--notable", help="Percentile that makes a day notable.")] = (
@@ -219,25 +223,28 @@ def events_cmd(
         else:
             console.print(explain(event), soft_wrap=True)
         return
-    listed = history.top(top, parse_date(since, "--since"))
+    side = toward_side(a, b, toward) if toward is not None else None
+    listed = history.top(top, parse_date(since, "--since"), side)
     latest = events.tail(1)
     if json_out:
-        print_json({"pair": f"{a}:{b}", "kind": history.kind, "window": window,
-                    "top": listed, "latest": latest})
+        print_json({"pair": f"{a}:{b}", "kind": history.kind, "window": window, "toward": side,
+                    "top": listed, "latest": top_events(latest)})
         return
-    title = f"Widest {window} spreads {a}:{b}" + (f" ({history.kind}: {history.label})" if history.kind else "")
+    title = f"Widest {window} spreads {a}:{b}" + (f" toward {side}" if side else " (both directions)")
+    title += f" ({history.kind}: {history.label})" if history.kind else ""
     title += f" since {since}" if since else f" since {events['date'].min()!s}"
     console.print(_events_table(title, listed, a, b))
-    console.print(_events_table("Latest day", latest, a, b))
+    console.print(_events_table("Latest day", top_events(latest), a, b))
+    console.print("rank: among the days money moved the same way (the 'toward' column), up to that day")
 
 
 def _events_table(title: str, frame: pl.DataFrame, a: str, b: str) -> Any:
     return make_table(
         title,
-        ["date", a, b, "spread", "pattern", "rank", "of", "pctile", "rank all", "z"],
+        ["date", a, b, "spread", "pattern", "toward", "rank", "of", "pctile", "rank all", "z"],
         [
             (r["date"], fmt_pct(r["return_a"]), fmt_pct(r["return_b"]), fmt_pct(r["spread"]), r["pattern"],
-             r["rank"], r["count"], fmt_pct(r["percentile"], 1, signed=False), r["rank_all"], fmt_num(r["zscore"], 1))
+             r["toward"] or "-", r["rank"], r["count"], fmt_pct(r["percentile"], 1, signed=False), r["rank_all"], fmt_num(r["zscore"], 1))
             for r in frame.iter_rows(named=True)
         ],
     )
