@@ -244,7 +244,7 @@ def evaluate(store: Store, rules: RuleSet | Sequence[Rule], as_of: date | None =
         try:
             firings.extend(evaluate_rule(store, rule, day, notes))
         except (ConfigError, DataError) as exc:
-            where = rules.where(rule) if isinstance(rules, RuleSet) else f"[[{rule.kind}]] {rule.name!r}"
+            where = rules.where(rule) if isinstance(rules, RuleSet) else f"{rule.kind} rule {rule.name!r}"
             raise type(exc)(f"{where}: {exc}") from None
     return Evaluation(day, tuple(firings), tuple(notes))
 

@@ -139,8 +139,8 @@ class RuleSet:
     delivery: Delivery = field(default_factory=Delivery)
 
     def where(self, rule: Rule) -> str:
-        """``file: [[kind]] name`` for messages."""
-        return f"{self.path}: [[{rule.kind}]] {rule.name!r}"
+        """``file: kind rule 'name'`` for messages."""
+        return f"{self.path}: {rule.kind} rule {rule.name!r}"
 
 
 class _Reader:

@@ -14,7 +14,6 @@ from rotation.cli.common import (
     StoreOpt,
     console,
     err_console,
-    make_table,
     parse_date,
     print_json,
 )
@@ -26,14 +25,15 @@ if TYPE_CHECKING:
 
 
 def _print_run(run: AlertRun) -> None:
+    """One line per alert (unwrapped: a terminal, a log file and a cron mail read the same)."""
     day = run.as_of.isoformat()
     again = f" ({len(run.repeats)} fired before, not repeated)" if run.repeats else ""
     if not run.fired:
-        console.print(f"{day}: nothing new fired{again}", highlight=False)
+        console.print(f"{day}: nothing new fired{again}", highlight=False, soft_wrap=True)
         return
-    rows = [[f.kind, f.rule, f.event_date, f.subject, f.message] for f in run.fired]
-    console.print(make_table(f"{day}: {len(run.fired)} alert(s) fired{again}",
-                             ["kind", "rule", "date", "subject", "what"], rows))
+    console.print(f"{day}: {len(run.fired)} alert(s) fired{again}", highlight=False, soft_wrap=True)
+    for f in run.fired:
+        console.print(f"  [{f.kind}] {f.rule}: {f.message}", highlight=False, soft_wrap=True, markup=False)
 
 
 def alerts_cmd(

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from rotation import __version__
@@ -51,7 +52,8 @@ class _RotationGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except RotationError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            # escape: a message may quote TOML keys such as [[spread]], which are not markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
 
