@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -60,6 +59,7 @@ import polars as pl
 
 from rotation.analytics.anchors import Anchor, ResolvedAnchor, Roll, parse_anchor
 from rotation.analytics.measure import PRICE_BASIS, TOTAL_RETURN_BASIS, Measurement, measure
+from rotation.data.textio import parse_toml
 from rotation.errors import AnchorError, ConfigError
 
 ClaimKind = Literal["move", "day", "compare"]
@@ -270,10 +270,7 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
 def parse_claims(text: str, path: str | Path = "<claims>") -> ClaimsFile:
     """Parse claims TOML ``text``; ``path`` names the file in every :class:`ConfigError`."""
     p = str(path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    doc = parse_toml(text, p, ConfigError)
     unknown = sorted(set(doc) - _TOP_KEYS)
     if unknown:
         raise ConfigError(f"{p}: unknown top-level key '{unknown[0]}': expected title, source, [defaults], [[claims]]")

@@ -278,9 +278,36 @@ def rotation_events(
     return pair_events(closes, [(a, b)], window, z_window)
 
 
-def top_events(events: pl.DataFrame, n: int = 10, since: date | None = None) -> pl.DataFrame:
-    """The ``n`` widest spreads (either direction) on or after ``since``, widest first."""
+def toward_side(a: str, b: str, toward: str) -> str:
+    """The side of the pair A:B that ``toward`` names (a symbol or alias, e.g. ``RUT`` for ``^RUT``)."""
+    from rotation.data.symbols import normalize_symbol
+
+    want = normalize_symbol(toward.strip())
+    for side in (a, b):
+        if want == side or toward.strip().upper() == side.upper():
+            return side
+    raise DataError(f"--toward {toward!r}: expected one side of the pair, {a} or {b}")
+
+
+def top_events(
+    events: pl.DataFrame, n: int = 10, since: date | None = None, toward: str | None = None
+) -> pl.DataFrame:
+    """The ``n`` widest spreads on or after ``since``, widest first, with a ``toward`` column.
+
+    ``toward=None`` ranks both directions together by the spread's size;
+    ``toward`` = one side of a one-pair frame keeps only the days money moved
+    toward it (a positive spread for A, a negative one for B).  The ``rank``
+    column is always counted among the days of the row's own direction, which
+    ``toward`` names.
+    """
     frame = events if since is None else events.filter(pl.col("date") >= since)
+    frame = frame.with_columns(
+        pl.when(pl.col("spread") > 0).then(pl.col("a"))
+        .when(pl.col("spread") < 0).then(pl.col("b"))
+        .otherwise(None).alias("toward")
+    )
+    if toward is not None:
+        frame = frame.filter(pl.col("toward") == toward)
     return frame.sort(pl.col("spread").abs(), descending=True).head(n)
 
 

@@ -130,6 +130,7 @@ class Momentum:
     """Hold the ``top`` symbols by ``lookback``-session momentum, rebalanced ``rebalance``."""
 
     name: ClassVar[str] = "momentum"
+    universe: ClassVar[bool] = True  # members join the ranking on their first bar
     symbols: tuple[str, ...] = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
     lookback: int = 126
     skip: int = 0
@@ -160,6 +161,7 @@ class RrgQuadrant:
     """Hold every symbol in ``quadrants`` of the daily RRG against ``benchmark``, equal weight."""
 
     name: ClassVar[str] = "rrg"
+    universe: ClassVar[bool] = True
     symbols: tuple[str, ...] = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
     benchmark: str = "SPY"
     window: int = 63
@@ -287,7 +289,8 @@ def _momentum(panel: Panel, params: Sequence[Momentum]) -> tuple[list[str], np.n
     cols = list(params[0].symbols)
     if any(tuple(p.symbols) != tuple(cols) for p in params):
         raise ConfigError("a momentum sweep must keep the same symbols")
-    prices = panel.adj_close[:, [panel.column(s) for s in cols]]
+    # a gap day ranks on the carried close; a symbol ranks only once it has a price
+    prices = ffill(panel.adj_close[:, [panel.column(s) for s in cols]], FFILL_LIMIT)
     k = len(cols)
     moms: dict[tuple[int, int], np.ndarray] = {}
     masks: dict[str, np.ndarray] = {}

@@ -27,9 +27,10 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
-from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate_many, start_row
+from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate_many
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import Panel, Strategy, coerce_value, make_params
+from rotation.backtest.window import Window, fit_window
 from rotation.data.store import Store
 from rotation.errors import ConfigError, DataError
 
@@ -68,6 +69,7 @@ class SweepResult:
     end: date
     grid: dict[str, tuple[Any, ...]]
     table: pl.DataFrame
+    window: Window | None = None
 
     def top(self, n: int = 10, by: str = "sharpe") -> pl.DataFrame:
         """The ``n`` best rows by ``by`` (descending; NaN last; ties keep grid order)."""
@@ -192,11 +194,13 @@ def _column(values: list[Any]) -> pl.Series:
 
 def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
           values: Mapping[str, Any] | None = None, config: RunConfig | None = None, start: date | None = None,
-          executor: Executor | None = None, chunk_size: int = CHUNK_SIZE) -> SweepResult:
-    """Evaluate every parameter set of ``grid`` over ``panel`` from ``start``."""
+          end: date | None = None, executor: Executor | None = None, chunk_size: int = CHUNK_SIZE) -> SweepResult:
+    """Evaluate every parameter set of ``grid`` over ``panel`` from ``start`` to ``end`` (inside
+    the window where the strategy's symbols have data, :func:`rotation.backtest.window.fit_window`)."""
     config = config or RunConfig()
     rows, params, configs = expand_grid(strategy, grid, values, config)
-    first = start_row(panel, start)
+    panel, window = fit_window(panel, params[0], start, end)
+    first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
     tasks, index = _tasks(params, configs, first, max(1, int(chunk_size)))
@@ -214,7 +218,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     ).select("set", *grid, *STAT_NAMES)
     base = make_params(strategy, dict(values or {}))
     return SweepResult(strategy, base, config, panel.dates[first], panel.dates[-1],
-                       {k: tuple(v) for k, v in grid.items()}, table)
+                       {k: tuple(v) for k, v in grid.items()}, table, window)
 
 
 def sweep_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], *,
@@ -224,5 +228,5 @@ def sweep_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], 
     """:func:`sweep` over bars loaded from ``store`` (the symbols the strategy needs)."""
     base = make_params(strategy, dict(values or {}))
     panel = load_panel(store, base.needs, start, end)
-    return sweep(panel, strategy, grid, values=values, config=config, start=start, executor=executor,
+    return sweep(panel, strategy, grid, values=values, config=config, start=start, end=end, executor=executor,
                  chunk_size=chunk_size)

@@ -117,7 +117,8 @@ def _describe(params: Any) -> str:
 def _render_run(res: BacktestResult, last: int) -> None:
     stats = stats_row(res.stats)
     console.print(f"[bold]{res.strategy}[/] {_describe(res.params)}")
-    console.print(f"{res.start} .. {res.end}, execution at the next {res.config.execution}, "
+    console.print(f"window {res.window.describe()}")
+    console.print(f"execution at the next {res.config.execution}, "
                   f"cost {res.config.cost * 1e4:g} bps a side"
                   + (f", stop {fmt_pct(res.config.stop, signed=False)}" if res.config.stop else "")
                   + (f", trailing {fmt_pct(res.config.trail, signed=False)}" if res.config.trail else ""))
@@ -157,7 +158,8 @@ def run_cmd(
     if json_out:
         print_json({
             "strategy": res.strategy, "params": res.params, "config": res.config, "start": res.start,
-            "end": res.end, "symbols": res.symbols, "prices": "adj_close-adjusted OHLC",
+            "end": res.end, "window": res.window.as_dict(), "symbols": res.symbols,
+            "prices": "adj_close-adjusted OHLC",
             "stats": stats_row(res.stats), "trades": res.trades,
             "equity": res.equity.select("date", "equity", "drawdown", "exposure", "turnover"),
         })
@@ -168,6 +170,8 @@ def run_cmd(
 def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: str) -> None:
     console.print(f"[bold]{res.strategy}[/] sweep: {res.table.height:,} parameter sets, "
                   f"{res.start} .. {res.end}, {seconds:.2f} s ({where})")
+    if res.window is not None:
+        console.print(f"window {res.window.describe()}")
     frame = res.top(top or res.table.height, by)
     swept = list(res.grid)
     cols = ["set", *swept, *STAT_NAMES]
@@ -229,6 +233,7 @@ def sweep_cmd(
     if json_out:
         print_json({
             "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
+            "window": res.window.as_dict() if res.window else None,
             "grid": res.grid, "sets": res.table.height, "by": by, "executor": where,
             "rows": res.top(top or res.table.height, by),
         })

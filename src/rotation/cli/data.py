@@ -239,6 +239,28 @@ def _update_fundamentals(store: Path | None, names: list[str], user_agent: str |
     console.print(make_table("SEC companyfacts", ["table", "added", "changed", "unchanged"], rows))
 
 
+@data_app.command("verify")
+def verify_cmd(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Read every table of the store; exit 1 when any does not read back (the file is damaged)."""
+    from rotation.data.verify import verify_store
+
+    check = verify_store(store)
+    if json_out:
+        print_json({"store": check.path, "ok": check.ok, "damaged": check.damaged, "tables": check.tables})
+    else:
+        rows = [[t.table, "-" if t.rows is None else f"{t.rows:,}", "ok" if t.ok else f"DAMAGED: {t.error}"]
+                for t in check.tables]
+        console.print(make_table(f"store {check.path}", ["table", "rows", "status"], rows))
+        if check.ok:
+            console.print(f"all {len(check.tables)} tables read back")
+        else:
+            console.print(f"{len(check.damaged)} of {len(check.tables)} table(s) do not read back: "
+                          f"{', '.join(check.damaged)}; rebuild the store by importing your files into a "
+                          "new one: `rotation data import DIR --store NEW.duckdb`", soft_wrap=True)
+    if not check.ok:
+        raise typer.Exit(1)
+
+
 @data_app.command("export")
 def export_cmd(
     folder: Annotated[Path, typer.Argument(help="Destination folder (created).")],

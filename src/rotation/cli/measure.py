@@ -31,6 +31,7 @@ from rotation.cli.common import (
     read_store,
 )
 from rotation.data.symbols import normalize_symbol
+from rotation.data.textio import read_text
 from rotation.errors import ConfigError
 
 FromOpt = Annotated[
@@ -222,11 +223,7 @@ def claims_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Recompute every claim in a TOML file; exit 1 when any is outside its tolerance."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read claims file: {exc.strerror or exc}") from None
-    claims = parse_claims(text, file)
+    claims = parse_claims(read_text(file, ConfigError, "claims file"), file)
     with read_store(store) as st:
         bars = {s: st.bars(s) for s in claim_symbols(claims)}
     results = evaluate_claims(claims, bars)

@@ -22,6 +22,7 @@ from rotation.cli.common import (
     read_store,
     write_store,
 )
+from rotation.data.textio import write_atomic
 from rotation.errors import ConfigError
 
 FORMATS: tuple[str, ...] = ("html", "text", "json")
@@ -146,9 +147,7 @@ def chart_cmd(
 
         path = figure_to_png(ref, out)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(figure_page(ref), encoding="utf-8")
-        path = out
+        path = write_atomic(out, figure_page(ref), "chart")
     console.print(f"wrote {path}", highlight=False)
 
 

@@ -22,30 +22,11 @@ import polars as pl
 from rotation.data.constituents import constituent_handlers
 from rotation.data.files import BAR_SUFFIXES, BarFile, read_bar_file
 from rotation.data.fundamentals import import_handlers as fundamentals_handlers
+from rotation.data.handlers import ImportHandler, ImportOptions
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA
 from rotation.data.store import Store, UpsertCounts
 from rotation.data.validate import hard_findings
 from rotation.errors import DataError
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """Choices a user makes for one import."""
-
-    keep_bad: bool = False  # keep rows that break a hard rule (they stay flagged by `data check`)
-    symbol: str | None = None  # force the symbol of a single bar file
-
-
-@dataclass(frozen=True)
-class ImportHandler:
-    """How one kind of file is recognised, loaded and written."""
-
-    kind: str
-    claims: Callable[[Path], bool]
-    load: Callable[[Path, ImportOptions], Any]
-    write: Callable[[Store, Any], dict[str, UpsertCounts]]
-    # Optional: write many loaded files at once (one counts dict per file, in order).
-    write_many: Callable[[Store, list[Any]], list[dict[str, UpsertCounts]]] | None = None
 
 
 @dataclass(frozen=True)

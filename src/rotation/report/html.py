@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rotation.data.textio import write_atomic
 from rotation.report.model import FigureRef, Report, Section, Table, format_cell
 
 _CSS = """
@@ -146,10 +147,7 @@ def render_html(report: Report, *, plotly_src: str | None = None, controls: str 
 
 def write_html(report: Report, path: Path | str) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8) and return the path."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(report), encoding="utf-8")
-    return out
+    return write_atomic(path, render_html(report), "report")
 
 
 def figure_page(ref: FigureRef, *, title: str | None = None, static: bool = False) -> str:

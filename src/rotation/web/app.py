@@ -28,10 +28,10 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from rotation.cli.common import to_jsonable
 from rotation.data.store import Store, resolve_store_path
 from rotation.data.universes import universe_names
 from rotation.errors import ConfigError, RotationError, StoreError, UnknownSymbolError
+from rotation.jsonable import to_jsonable
 from rotation.report.build import DEFAULT_UNIVERSES, ReportOptions, build_report
 from rotation.report.html import plotly_js, render_html
 from rotation.report.model import report_dict
