@@ -128,3 +128,14 @@ def test_error_keeps_toml_brackets(store: Path, tmp_path: Path) -> None:
     bad.write_text('[[positioning]]\ncontract = "RTY"\n', encoding="utf-8")
     code, _, err = alerts(str(bad), "--store", str(store))
     assert code == 2 and "[[positioning]]: positioning z-score rules need" in " ".join(err.split())
+
+
+def test_basket_pair(store: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "basket.toml"
+    rules.write_text('[[spread]]\npairs = ["^RUT:@megacaps"]\npercentile = 0.95\ndirection = "toward_a"\n',
+                     encoding="utf-8")
+    code, out, _ = alerts(str(rules), "--store", str(store), "--as-of", "2024-07-11", "--json", "--dry-run")
+    assert code == 1
+    (hit,) = json.loads(out)["alerts"]
+    assert hit["subject"] == "^RUT:@megacaps" and hit["values"]["toward"] == "^RUT"
+    assert hit["values"]["return_a"] == pytest.approx(0.0357, abs=5e-5)

@@ -1,7 +1,8 @@
 """Evaluate alert rules against the store as of a date: what fired, each with a stable event key.
 
-Every evaluator reads only bars up to ``as_of`` (the point-in-time cut), calls
-the pure analytics (events, rrg, breadth) or the trading layer's ``watch``, and
+Every evaluator loads through the query layer (pairs and ``@basket`` operands,
+universe prices, constituent breadth) only up to ``as_of`` (the point-in-time
+cut), calls the pure analytics (events, rrg) or the trading layer's ``watch``, and
 returns :class:`Firing` values.  The event key names the event, not the run:
 the same spread day, the same quadrant entry in the same week, the same breadth
 episode (the first day of a run beyond the threshold) or the same stop fill
@@ -19,13 +20,13 @@ import polars as pl
 
 from rotation.alerts.rules import BreadthRule, Rule, RuleSet, SpreadRule, StopsRule
 from rotation.alerts.rules import RrgRule as RrgRuleT
-from rotation.analytics.breadth import breadth
 from rotation.analytics.events import pair_events
 from rotation.analytics.rrg import RrgParams, quadrant_transitions, rrg
-from rotation.data.constituents import load_panel
 from rotation.data.store import Store
-from rotation.data.universes import load_universe, pair_kind, standard_pairs
+from rotation.data.universes import pair_kind, standard_pairs
 from rotation.errors import ConfigError, DataError
+from rotation.query.breadth import universe_breadth
+from rotation.query.prices import operand_closes, universe_prices
 
 # Calendar days of constituent history loaded for a breadth rule: the 200-day average and
 # 52-week highs need about 300 sessions of warm-up before the as-of day.
@@ -69,7 +70,9 @@ def _spread(store: Store, rule: SpreadRule, as_of: date, notes: list[str]) -> li
         if not pairs:
             return []
     symbols = list(dict.fromkeys(s for p in pairs for s in p))
-    closes = store.closes(symbols, end=as_of)
+    loaded = operand_closes(store, symbols, end=as_of)  # symbols and @universe baskets
+    notes.extend(f"{rule.name}: {n}" for n in loaded.notes)
+    closes = loaded.frame
     events = pair_events(closes, pairs, rule.window)
     sessions = closes["date"].sort()
     recent = set(sessions.tail(rule.lookback).to_list())
@@ -106,16 +109,15 @@ def _week(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def _rrg(store: Store, rule: RrgRuleT, as_of: date) -> list[Firing]:
+def _rrg(store: Store, rule: RrgRuleT, as_of: date, notes: list[str]) -> list[Firing]:
     if rule.universe is not None:
-        uni = load_universe(rule.universe)
-        symbols, bench, label = list(uni.symbols), uni.benchmark, rule.universe
-        if not bench:
-            raise ConfigError(f"rrg rule {rule.name!r}: universe {rule.universe!r} has no benchmark")
+        uni = universe_prices(store, rule.universe, rule.benchmark, as_of)
+        symbols, bench, label, closes = uni.symbols, uni.benchmark, rule.universe, uni.adj
+        notes.extend(f"{rule.name}: {n}" for n in uni.notes)
     else:
-        symbols, bench, label = list(rule.symbols or ()), rule.benchmark or "", "symbols"
-    symbols = [s for s in symbols if s != bench]
-    closes = store.closes([*symbols, bench], end=as_of)
+        bench, label = rule.benchmark or "", "symbols"
+        symbols = [s for s in (rule.symbols or ()) if s != bench]
+        closes = operand_closes(store, [*symbols, bench], end=as_of).frame
     history = rrg(closes, bench, symbols, RrgParams.for_freq(rule.freq))
     bars = history.select("date").unique().sort("date")["date"]
     recent = bars.tail(rule.lookback).to_list()
@@ -144,8 +146,8 @@ def _rrg(store: Store, rule: RrgRuleT, as_of: date) -> list[Firing]:
 
 
 def _breadth(store: Store, rule: BreadthRule, as_of: date) -> list[Firing]:
-    panel = load_panel(store, rule.universe, as_of - timedelta(days=BREADTH_DAYS), as_of)
-    frame = breadth(panel.closes, panel.members).select("date", rule.metric).drop_nulls()
+    panel = universe_breadth(store, rule.universe, as_of - timedelta(days=BREADTH_DAYS), as_of)
+    frame = panel.frame.select("date", rule.metric).drop_nulls()
     if frame.is_empty():
         return []
     if rule.above is not None:
@@ -228,7 +230,7 @@ def evaluate_rule(store: Store, rule: Rule, as_of: date, notes: list[str]) -> li
     if isinstance(rule, SpreadRule):
         return _spread(store, rule, as_of, notes)
     if isinstance(rule, RrgRuleT):
-        return _rrg(store, rule, as_of)
+        return _rrg(store, rule, as_of, notes)
     if isinstance(rule, BreadthRule):
         return _breadth(store, rule, as_of)
     return _stops(store, rule, as_of, notes)

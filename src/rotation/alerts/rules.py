@@ -13,7 +13,7 @@ A rules file holds any number of rules of each kind, plus how to deliver what fi
     user = "me"                     # the password comes from $ROTATION_SMTP_PASSWORD (password_env)
 
     [[spread]]                      # a pair's return spread beyond a percentile of its own history
-    pairs = "standard"              # or ["^RUT:^NDX", "IWM:QQQ"]
+    pairs = "standard"              # or ["^RUT:^NDX", "@megacaps:^RUT"] (@universe: an equal-weight basket)
     percentile = 0.95
     direction = "either"            # toward_a | toward_b | either
 
@@ -190,11 +190,17 @@ class _Reader:
         return value
 
 
+def _operand(text: str) -> str:
+    text = text.strip()
+    return "@" + text[1:].strip().lower() if text.startswith("@") else normalize_symbol(text)
+
+
 def _pair(text: str, reader: _Reader, key: str) -> tuple[str, str]:
     parts = text.split(":")
-    if len(parts) != 2 or not all(p.strip() for p in parts) or any(p.strip().startswith("@") for p in parts):
-        reader.fail(key, "pairs as \"A:B\" strings of two symbols (e.g. \"^RUT:^NDX\"), or \"standard\"")
-    return normalize_symbol(parts[0].strip()), normalize_symbol(parts[1].strip())
+    if len(parts) != 2 or not all(p.strip().lstrip("@") for p in parts):
+        reader.fail(key, "pairs as \"A:B\" strings of two symbols or @universe baskets (e.g. \"^RUT:^NDX\", "
+                         "\"@megacaps:^RUT\"), or \"standard\"")
+    return _operand(parts[0]), _operand(parts[1])
 
 
 def _spread(r: _Reader, name: str) -> SpreadRule:
