@@ -25,6 +25,7 @@ _LAZY: dict[str, str] = {
     "rrg": "relative",
     "events": "relative",
     "backtest": "backtest",
+    "alerts": "alerts",
 }
 
 
