@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from rotation.backtest.run import BacktestResult, RunConfig, backtest, stats_row
 from rotation.backtest.stats import STAT_NAMES
@@ -47,10 +48,10 @@ PairOpt = Annotated[str | None, typer.Option("--pair", help="Traded pair A:B (pa
 SignalOpt = Annotated[str | None, typer.Option("--signal", help="Signal pair A:B (pair-switch), e.g. RUT:NDX.")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value (repeatable).")]
 ExecOpt = Annotated[str, typer.Option("--execution", help="Act on a signal at the next bar's open or close.")]
-CommOpt = Annotated[float, typer.Option("--commission", help="Commission, fraction of traded value (0.0005 = 5 bps).")]
-SlipOpt = Annotated[float, typer.Option("--slippage", help="Slippage, fraction of price against the trade.")]
-StopOpt = Annotated[float | None, typer.Option("--stop", help="Stop loss, fraction below the entry (engine stop).")]
-TrailOpt = Annotated[float | None, typer.Option("--trail", help="Trailing stop, fraction below the best high.")]
+CommOpt = Annotated[float, typer.Option("--commission", min=0.0, help="Commission, fraction of traded value (0.0005 = 5 bps).")]
+SlipOpt = Annotated[float, typer.Option("--slippage", min=0.0, help="Slippage, fraction of price against the trade.")]
+StopOpt = Annotated[float | None, typer.Option("--stop", min=0.0, max=1.0, help="Stop loss, fraction below the entry (engine stop).")]
+TrailOpt = Annotated[float | None, typer.Option("--trail", min=0.0, max=1.0, help="Trailing stop, fraction below the best high.")]
 
 STAT_LABELS = {
     "total_return": "total return", "cagr": "CAGR", "volatility": "volatility", "sharpe": "Sharpe",
@@ -119,7 +120,7 @@ def _describe(params: Any) -> str:
 
 def _render_run(res: BacktestResult, last: int) -> None:
     stats = stats_row(res.stats)
-    console.print(f"[bold]{res.strategy}[/] {_describe(res.params)}")
+    console.print(f"[bold]{escape(res.strategy)}[/] {escape(_describe(res.params))}", markup=True)
     console.print(f"window {res.window.describe()}")
     console.print(f"execution at the next {res.config.execution}, "
                   f"cost {res.config.cost * 1e4:g} bps a side"
@@ -150,7 +151,7 @@ def run_cmd(
     slippage: SlipOpt = 0.0,
     stop: StopOpt = None,
     trail: TrailOpt = None,
-    trades: Annotated[int, typer.Option("--trades", help="Show the last N trades (0: none).")] = 10,
+    trades: Annotated[int, typer.Option("--trades", min=0, help="Show the last N trades (0: none).")] = 10,
     out: Annotated[Path | None, typer.Option("--out", help="Write a tearsheet (self-contained HTML) here.")] = None,
     benchmark: Annotated[str, typer.Option("--benchmark", help="Tearsheet benchmark: buy and hold of this symbol.")] = "SPY",
     store: StoreOpt = None,
@@ -162,7 +163,7 @@ def run_cmd(
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"--out: expected an .html file, got {out}")
     with read_store(store) as st:
-        res = backtest(st, strategy, values, config, parse_date(start, "--start"), parse_date(end, "--end"))
+        res = backtest(st, strategy, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
         if out is not None:
             from rotation.report.tearsheet import write_tearsheet
 
@@ -181,8 +182,8 @@ def run_cmd(
 
 
 def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: str) -> None:
-    console.print(f"[bold]{res.strategy}[/] sweep: {res.table.height:,} parameter sets, "
-                  f"{res.start} .. {res.end}, {seconds:.2f} s ({where})")
+    console.print(f"[bold]{escape(res.strategy)}[/] sweep: {res.table.height:,} parameter sets, "
+                  f"{res.start} .. {res.end}, {seconds:.2f} s ({escape(where)})", markup=True)
     if res.window is not None:
         console.print(f"window {res.window.describe()}")
     frame = res.top(top or res.table.height, by)
@@ -212,9 +213,9 @@ def sweep_cmd(
     stop: StopOpt = None,
     trail: TrailOpt = None,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786).")] = None,
-    local_cluster: Annotated[int | None, typer.Option("--local-cluster", help="Start a local Dask cluster of N workers.")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets per task.")] = 128,
-    top: Annotated[int, typer.Option("--top", help="Show the N best sets (0: all).")] = 10,
+    local_cluster: Annotated[int | None, typer.Option("--local-cluster", min=1, help="Start a local Dask cluster of N workers.")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Parameter sets per task.")] = 128,
+    top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
@@ -229,7 +230,7 @@ def sweep_cmd(
     values = _values(strategy, universe, pair, signal, param)
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
-    s, e = parse_date(start, "--start"), parse_date(end, "--end")
+    s, e = parse_date(start, "--from"), parse_date(end, "--to")
     t0 = time.perf_counter()
     with read_store(store) as st:
         if dask or local_cluster:
@@ -302,8 +303,8 @@ def walkforward_cmd(
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
     with read_store(store) as st:
         wf = walk_forward_store(st, strategy, specs, train=train, test=test, anchored=anchored, by=by,
-                                values=values, config=config, start=parse_date(start, "--start"),
-                                end=parse_date(end, "--end"))
+                                values=values, config=config, start=parse_date(start, "--from"),
+                                end=parse_date(end, "--to"))
     if json_out:
         print_json({
             "strategy": wf.strategy, "by": wf.by, "anchored": wf.anchored, "train": wf.train, "test": wf.test,

@@ -203,8 +203,13 @@ def write_json(report: WatchReport, path: Path) -> None:
 
 def post_webhook(report: WatchReport, url: str, *, timeout: float = 10.0) -> int:
     """POST the payload as JSON; returns the HTTP status, raises on failure."""
+    return post_payload(url, report_payload(report), timeout=timeout)
+
+
+def post_payload(url: str, document: dict[str, Any], *, timeout: float = 10.0) -> int:
+    """POST any JSON document (the webhook of ``watch`` and ``rotation alerts``); the HTTP status."""
     try:
-        resp = httpx.post(url, json=report_payload(report), timeout=timeout)
+        resp = httpx.post(url, json=document, timeout=timeout)
     except httpx.HTTPError as exc:
         raise RotationError(f"--webhook {url}: request failed: {exc}") from None
     if resp.status_code >= 400:
