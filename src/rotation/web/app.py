@@ -298,7 +298,13 @@ def create_app(
                                  description="The rotation dashboard's JSON API (read-only, localhost).")
             for item in schema.get("paths", {}).values():
                 for op in item.values():
-                    op.get("responses", {}).pop("422", None)  # validation errors are answered as 400
+                    responses = op.get("responses", {})
+                    responses.pop("422", None)  # validation errors are answered as 400
+                    for code in ("400", "404", "503"):  # errors are JSON, HTML pages included
+                        if code in responses:
+                            responses[code]["content"] = {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                            }
             schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
             schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
             app.openapi_schema = schema
