@@ -22,6 +22,7 @@ from rotation.data.store import Store
 from rotation.data.universes import universe_names
 from rotation.errors import ConfigError, DataError, RotationError
 from rotation.jsonable import to_jsonable
+from rotation.query import positioning
 from rotation.query.breadth import cap_vs_equal_weight, session_on_or_before, universe_breadth
 from rotation.query.pair import pair_history, pair_ratio
 from rotation.query.prices import constituent_sets
@@ -240,11 +241,7 @@ def overview_view(st: Store, plans: Sequence[Path], as_of: date | None) -> dict[
 
 
 def positioning_summary(st: Store, as_of: date | None) -> dict[str, Any]:
-    """Who is buying (CFTC groups, sentiment) once the positioning layer exists; else what is missing."""
-    try:
-        from rotation.query import positioning  # type: ignore[attr-defined]
-    except ImportError:
-        return {"available": False, "missing": "positioning data layer (rotation.query.positioning) not installed"}
+    """Who is buying: CFTC groups and sentiment as known at ``as_of``; else what is missing."""
     try:
         return {"available": True, **to_jsonable(positioning.summary(st, as_of))}
     except RotationError as exc:
