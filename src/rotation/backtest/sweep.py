@@ -156,8 +156,12 @@ def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mappin
         strat_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k not in RUN_KEYS}
         run_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k in RUN_KEYS}
         rows.append(row)
-        params.append(dataclasses.replace(base, **strat_vals) if strat_vals else base)
-        configs.append(dataclasses.replace(config, **run_vals) if run_vals else config)
+        try:
+            params.append(dataclasses.replace(base, **strat_vals) if strat_vals else base)
+            configs.append(dataclasses.replace(config, **run_vals) if run_vals else config)
+        except ConfigError as exc:
+            named = ", ".join(f"{k}={v}" for k, v in row.items())
+            raise ConfigError(f"--grid: the set {named} is invalid: {exc}") from None
     return rows, params, configs
 
 
@@ -197,13 +201,15 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
           end: date | None = None, executor: Executor | None = None, chunk_size: int = CHUNK_SIZE) -> SweepResult:
     """Evaluate every parameter set of ``grid`` over ``panel`` from ``start`` to ``end`` (inside
     the window where the strategy's symbols have data, :func:`rotation.backtest.window.fit_window`)."""
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ConfigError(f"chunk size: expected a whole number of parameter sets >= 1, got {chunk_size!r}")
     config = config or RunConfig()
     rows, params, configs = expand_grid(strategy, grid, values, config)
     panel, window = fit_window(panel, params[0], start, end)
     first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
-    tasks, index = _tasks(params, configs, first, max(1, int(chunk_size)))
+    tasks, index = _tasks(params, configs, first, int(chunk_size))
     results = (executor or LocalExecutor()).map(evaluate_chunk, panel, tasks)
     stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
     for idx, res in zip(index, results, strict=True):

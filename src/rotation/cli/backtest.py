@@ -14,6 +14,7 @@ import time
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from rotation.backtest.run import BacktestResult, RunConfig, backtest, stats_row
 from rotation.backtest.stats import STAT_NAMES
@@ -44,10 +45,10 @@ PairOpt = Annotated[str | None, typer.Option("--pair", help="Traded pair A:B (pa
 SignalOpt = Annotated[str | None, typer.Option("--signal", help="Signal pair A:B (pair-switch), e.g. RUT:NDX.")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value (repeatable).")]
 ExecOpt = Annotated[str, typer.Option("--execution", help="Act on a signal at the next bar's open or close.")]
-CommOpt = Annotated[float, typer.Option("--commission", help="Commission, fraction of traded value (0.0005 = 5 bps).")]
-SlipOpt = Annotated[float, typer.Option("--slippage", help="Slippage, fraction of price against the trade.")]
-StopOpt = Annotated[float | None, typer.Option("--stop", help="Stop loss, fraction below the entry (engine stop).")]
-TrailOpt = Annotated[float | None, typer.Option("--trail", help="Trailing stop, fraction below the best high.")]
+CommOpt = Annotated[float, typer.Option("--commission", min=0.0, help="Commission, fraction of traded value (0.0005 = 5 bps).")]
+SlipOpt = Annotated[float, typer.Option("--slippage", min=0.0, help="Slippage, fraction of price against the trade.")]
+StopOpt = Annotated[float | None, typer.Option("--stop", min=0.0, max=1.0, help="Stop loss, fraction below the entry (engine stop).")]
+TrailOpt = Annotated[float | None, typer.Option("--trail", min=0.0, max=1.0, help="Trailing stop, fraction below the best high.")]
 
 STAT_LABELS = {
     "total_return": "total return", "cagr": "CAGR", "volatility": "volatility", "sharpe": "Sharpe",
@@ -116,7 +117,7 @@ def _describe(params: Any) -> str:
 
 def _render_run(res: BacktestResult, last: int) -> None:
     stats = stats_row(res.stats)
-    console.print(f"[bold]{res.strategy}[/] {_describe(res.params)}")
+    console.print(f"[bold]{escape(res.strategy)}[/] {escape(_describe(res.params))}", markup=True)
     console.print(f"window {res.window.describe()}")
     console.print(f"execution at the next {res.config.execution}, "
                   f"cost {res.config.cost * 1e4:g} bps a side"
@@ -146,7 +147,7 @@ def run_cmd(
     slippage: SlipOpt = 0.0,
     stop: StopOpt = None,
     trail: TrailOpt = None,
-    trades: Annotated[int, typer.Option("--trades", help="Show the last N trades (0: none).")] = 10,
+    trades: Annotated[int, typer.Option("--trades", min=0, help="Show the last N trades (0: none).")] = 10,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -154,7 +155,7 @@ def run_cmd(
     values = _values(strategy, universe, pair, signal, param)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
     with read_store(store) as st:
-        res = backtest(st, strategy, values, config, parse_date(start, "--start"), parse_date(end, "--end"))
+        res = backtest(st, strategy, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
     if json_out:
         print_json({
             "strategy": res.strategy, "params": res.params, "config": res.config, "start": res.start,
@@ -168,8 +169,8 @@ def run_cmd(
 
 
 def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: str) -> None:
-    console.print(f"[bold]{res.strategy}[/] sweep: {res.table.height:,} parameter sets, "
-                  f"{res.start} .. {res.end}, {seconds:.2f} s ({where})")
+    console.print(f"[bold]{escape(res.strategy)}[/] sweep: {res.table.height:,} parameter sets, "
+                  f"{res.start} .. {res.end}, {seconds:.2f} s ({escape(where)})", markup=True)
     if res.window is not None:
         console.print(f"window {res.window.describe()}")
     frame = res.top(top or res.table.height, by)
@@ -197,9 +198,9 @@ def sweep_cmd(
     stop: StopOpt = None,
     trail: TrailOpt = None,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786).")] = None,
-    local_cluster: Annotated[int | None, typer.Option("--local-cluster", help="Start a local Dask cluster of N workers.")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets per task.")] = 128,
-    top: Annotated[int, typer.Option("--top", help="Show the N best sets (0: all).")] = 10,
+    local_cluster: Annotated[int | None, typer.Option("--local-cluster", min=1, help="Start a local Dask cluster of N workers.")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Parameter sets per task.")] = 128,
+    top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
@@ -214,7 +215,7 @@ def sweep_cmd(
     values = _values(strategy, universe, pair, signal, param)
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
-    s, e = parse_date(start, "--start"), parse_date(end, "--end")
+    s, e = parse_date(start, "--from"), parse_date(end, "--to")
     t0 = time.perf_counter()
     with read_store(store) as st:
         if dask or local_cluster:

@@ -13,7 +13,7 @@ from rotation.errors import ConfigError
 
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to bind (default: this machine only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8765,
     universe: Annotated[
         list[str] | None, typer.Option("--universe", "-u", help="Default universes of the page (repeat).")
     ] = None,

@@ -31,7 +31,7 @@ import polars as pl
 
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA, PRICE_COLUMNS
 from rotation.data.symbols import normalize_symbol
-from rotation.errors import StoreBusyError, StoreCorruptError, StoreError, UnknownSymbolError
+from rotation.errors import DataError, StoreBusyError, StoreCorruptError, StoreError, UnknownSymbolError
 
 SCHEMA_VERSION = 1
 
@@ -416,6 +416,8 @@ class Store:
         end: date | None = None,
     ) -> pl.DataFrame:
         """Bars of one or more symbols (aliases accepted), long, sorted by symbol and date."""
+        if start is not None and end is not None and start > end:
+            raise DataError(f"the range starts {start} after it ends {end}: expected start <= end")
         names = [symbols] if isinstance(symbols, str) else list(symbols)
         wanted = [normalize_symbol(s) for s in names]
         placeholders = ", ".join("?" for _ in wanted) or "NULL"
