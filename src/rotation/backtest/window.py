@@ -152,8 +152,11 @@ def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: d
     end_sym = min(needs, key=lambda s: spans[s][1])
     last = spans[end_sym][1]
     end_reason = f"{end_sym}'s last bar"
-    if end is not None and last == panel.n - 1:
-        end_reason = "--to"
+    if end is not None:
+        days = np.array(panel.dates, dtype="datetime64[D]")
+        cut = int(np.searchsorted(days, np.datetime64(end, "D"), side="right")) - 1
+        if cut <= last:
+            last, end_reason = cut, "--to"
     if first > last:
         raise DataError(f"no data on or after {panel.dates[first]} for {end_sym} (its last bar is "
                         f"{panel.dates[last]})")

@@ -199,3 +199,16 @@ def day_positioning(
             flows = tuple(contract_flows(frame, c, start, release, closes[c.key]) for c in specs
                           if not frame.filter(pl.col("contract") == c.key).is_empty())
     return DayPositioning(day, as_of, covering, release, known, stored, tuple(c.key for c in specs), flows)
+
+
+@dataclass(frozen=True)
+class PositioningSummary:
+    """What the dashboard's overview shows of "who is buying": positioning and sentiment at ``as_of``."""
+
+    positioning: PositioningView
+    sentiment: SentimentReport
+
+
+def summary(st: Store, as_of: date | None = None) -> PositioningSummary:
+    """RTY, NQ and ES positioning and the sentiment series, each as known at ``as_of``."""
+    return PositioningSummary(positioning_view(st, None, as_of), sentiment_view(st, as_of))
