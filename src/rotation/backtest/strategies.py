@@ -163,8 +163,6 @@ class Momentum:
         _check_rebalance(self.rebalance)
         if not self.symbols:
             raise ConfigError("symbols: a momentum rotation needs at least one symbol")
-        if self.top > len(self.symbols):
-            raise ConfigError(f"top: expected at most the {len(self.symbols)} symbols to choose from, got {self.top}")
 
     @property
     def traded(self) -> tuple[str, ...]:
