@@ -25,7 +25,7 @@ def report(real_store: Path) -> Report:
 
 def test_every_section_is_built_in_order(report: Report) -> None:
     assert [s.key for s in report.sections] == [key for _, key, _, _ in SECTIONS]
-    assert [s.number for s in report.sections] == list(range(1, 10))
+    assert [s.number for s in report.sections] == list(range(1, 11))
     for s in report.sections:
         assert s.status in ("ok", "empty"), (s.key, s.status, s.missing)
     assert report.as_of == AS_OF
@@ -157,11 +157,13 @@ def test_a_store_with_few_symbols_still_gives_every_section(tmp_path: Path) -> N
     with Store(tmp_path / "small.duckdb") as st:
         import_frame(st, frame, "test")
         rep = build_report(st, None, universes=("core",))
-    assert len(rep.sections) == 9
+    assert len(rep.sections) == 10
     by_key = {s.key: s for s in rep.sections}
     assert by_key["daily_chart"].status == "missing"  # no NVDA, no ^RUT
     assert by_key["headline"].status == "missing"  # no standard pair has both legs
     assert by_key["health"].status == "ok"
+    assert by_key["positioning"].status == "missing"  # no CFTC data in this store
+    assert "rotation data update --positioning" in by_key["positioning"].missing[0]
     assert rep.as_of == frame["date"].max()
 
 

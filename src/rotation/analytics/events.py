@@ -237,6 +237,11 @@ def pair_events(
     lag = window_lag(window)
     if not pairs:
         raise DataError("no pairs given")
+    same = [a for a, b in pairs if a == b]
+    if same:
+        raise DataError(f"pair {same[0]}:{same[0]}: expected two different sides A:B")
+    if z_window < 2:
+        raise DataError(f"z-score window: expected at least 2 sessions, got {z_window}")
     a_names = [a for a, _ in pairs]
     b_names = [b for _, b in pairs]
     dates, _, a_mat = wide_matrix(closes, a_names)
@@ -300,6 +305,8 @@ def top_events(
     column is always counted among the days of the row's own direction, which
     ``toward`` names.
     """
+    if n < 1:
+        raise DataError(f"top: expected at least 1 event to list, got {n}")
     frame = events if since is None else events.filter(pl.col("date") >= since)
     frame = frame.with_columns(
         pl.when(pl.col("spread") > 0).then(pl.col("a"))
@@ -416,6 +423,8 @@ def scan_pairs(
     before the newest date are kept (their own last day) and marked ``stale``.
     Sorted notable first, then by expanding percentile descending.
     """
+    if not 0.0 < notable <= 1.0:
+        raise DataError(f"notable: expected a percentile as a fraction in (0, 1], e.g. 0.95, got {notable:g}")
     frame = events if as_of is None else events.filter(pl.col("date") <= as_of)
     latest = frame.sort("pair", "date").group_by("pair", maintain_order=True).last()
     newest = latest["date"].max() if not latest.is_empty() else None

@@ -23,6 +23,7 @@ from rotation.data.constituents import constituent_handlers
 from rotation.data.files import BAR_SUFFIXES, BarFile, read_bar_file
 from rotation.data.fundamentals import import_handlers as fundamentals_handlers
 from rotation.data.handlers import ImportHandler, ImportOptions
+from rotation.data.positioning_files import positioning_handlers
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA
 from rotation.data.splits import SplitFile, split_handlers, stored_splits, write_splits
 from rotation.data.store import Store, UpsertCounts
@@ -195,10 +196,10 @@ BAR_HANDLER = ImportHandler("bars", _claims_bars, _load_bars, _write_bars, _writ
 # Tried in order; more specific kinds (constituents, fundamentals, splits) go before bars.
 HANDLERS: list[ImportHandler] = [
     *constituent_handlers(ImportHandler), *fundamentals_handlers(ImportHandler),
-    *split_handlers(ImportHandler), BAR_HANDLER,
+    *positioning_handlers(ImportHandler), *split_handlers(ImportHandler), BAR_HANDLER,
 ]
 
-_IGNORED_NAMES = {"sources.md", "readme.md", "license", ".gitkeep"}
+_IGNORED_NAMES = {"sources.md", "readme.md", "license", ".gitkeep", "sha256sums"}
 
 
 def expand_paths(paths: Sequence[Path | str]) -> list[tuple[Path, bool]]:

@@ -69,7 +69,7 @@ class PairEvents:
 
     def top(self, n: int = 10, since: date | None = None, toward: str | None = None) -> pl.DataFrame:
         """The ``n`` widest spreads on or after ``since``: either direction, or only toward ``a`` / ``b``."""
-        side = None if toward is None else toward_side(self.a, self.b, toward)
+        side = toward_side(self.a, self.b, toward) if toward is not None else None
         return top_events(self.events, n, since, side)
 
     def on(self, st: Store, day: date) -> RotationEvent:

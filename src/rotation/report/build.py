@@ -26,6 +26,7 @@ from rotation.data.universes import Pair, Universe, load_universe, standard_pair
 from rotation.errors import DataError, StoreError
 from rotation.report import context as C
 from rotation.report import sections as S
+from rotation.report import who_is_buying as W
 from rotation.report.inputs import DEFAULT_UNIVERSES, ReportData, ReportOptions, TradeItem
 from rotation.report.model import Report, Section
 
@@ -106,6 +107,18 @@ def _load_valuation(store: Store, symbols: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def _load_positioning(store: Store, as_of: date) -> dict[str, Any]:
+    """CFTC rows of RTY NQ ES and the sentiment series released by ``as_of`` (issue 11), or ``{}``."""
+    from rotation.data.positioning import has_positioning, has_sentiment, positioning_frame, sentiment_frame
+
+    out: dict[str, Any] = {}
+    if has_positioning(store):
+        out["frame"] = positioning_frame(store, ["RTY", "NQ", "ES"], as_of=as_of)
+    if has_sentiment(store):
+        out["sentiment"] = sentiment_frame(store, as_of=as_of)
+    return out
+
+
 def _load_constituents(store: Store, as_of: date) -> dict[str, Any]:
     """Constituent panels (closes + membership mask) by universe, or ``{}`` when the store has none."""
     try:
@@ -163,6 +176,7 @@ def load_report_data(
         journal=journal,
         trades=trades,
         valuation=_load_valuation(store, [s for s in load_universe(VALUATION_UNIVERSE).symbols if s in have]),
+        positioning=_load_positioning(store, as_of),
         store_path=str(store.path),
         extra={"trade_warnings": tuple(trade_warnings)},
     )
@@ -181,6 +195,7 @@ SECTIONS: tuple[tuple[int, str, str, SectionBuilder], ...] = (
     (7, "trades", "Trades: positions, stops and fills", C.trades_section),
     (8, "health", "Data health", C.health_section),
     (9, "valuation", "Valuation: the leaders against their earnings", C.valuation_section),
+    (10, "positioning", "Who is buying: futures positioning and sentiment", W.positioning_section),
 )
 
 
