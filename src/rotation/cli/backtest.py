@@ -260,8 +260,8 @@ def sweep_cmd(
 
 def _render_walkforward(wf: WalkForward) -> None:
     kind = "anchored" if wf.anchored else "rolling"
-    console.print(f"[bold]{wf.strategy}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} sessions, "
-                  f"best by {wf.by}): {len(wf.splits)} splits")
+    console.print(f"[bold]{escape(wf.strategy)}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} "
+                  f"sessions, best by {wf.by}): {len(wf.splits)} splits", markup=True)
     console.print(f"window {wf.window.describe()}")
     rows = [[i, f"{s.train_start} .. {s.train_end}", f"{s.test_start} .. {s.test_end}",
              ", ".join(f"{k}={v}" for k, v in s.values.items()), _fmt_stat(wf.by, s.train_metric),
@@ -270,8 +270,9 @@ def _render_walkforward(wf: WalkForward) -> None:
                                         f"{wf.by} test"], rows))
     oos, ins = stats_row(wf.oos_stats), stats_row(wf.is_stats)
     best = ", ".join(f"{k}={v}" for k, v in wf.is_values.items())
-    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}",
-                             ["statistic", "out of sample (stitched tests)", f"in sample (best in hindsight: {best})"],
+    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}: out of sample = the stitched "
+                             f"tests; in sample = the best set in hindsight ({best})",
+                             ["statistic", "out of sample", "in sample"],
                              [[STAT_LABELS[k], _fmt_stat(k, oos[k]), _fmt_stat(k, ins[k])] for k in STAT_NAMES]))
 
 
