@@ -308,7 +308,7 @@ def _sleeve(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, co
 
 
 @njit(cache=True, nogil=True)
-def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out):  # pragma: no cover - numba
+def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out, turnover_out):  # pragma: no cover - numba
     """Statistics of the summed sleeves (``k`` of them, 1.0 each) into ``out``; clears the buffers."""
     n = pos.shape[0]
     run = 0.0
@@ -333,6 +333,8 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out)
             s += val / prev - 1.0
             if traded[t] > 0.0:
                 turn += traded[t] / k / prev
+                if keep:
+                    turnover_out[t] = traded[t] / k / prev
         if val > peak:
             peak = val
         dd = val / peak - 1.0
@@ -382,7 +384,7 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out)
 @njit(cache=True, nogil=True, parallel=True)
 def _sweep(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, cost, years, rf, chunks,
            stats, col_ret, col_trades, rec, offsets, t_in, t_out, t_pin, t_pout, t_ret, t_code,
-           curve, exposure):  # pragma: no cover - numba
+           curve, exposure, turnover):  # pragma: no cover - numba
     """Every (set, symbol) sleeve; sets split into ``chunks`` parallel blocks (one buffer each)."""
     k, n = c.shape
     nsets = sl.shape[0]
@@ -406,7 +408,7 @@ def _sweep(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, cos
                 opened += a
                 closed += cl
                 wins += w
-            _book_stats(cash, pos, traded, k, side, years, rf, stats[p], curve[p], exposure[p])
+            _book_stats(cash, pos, traded, k, side, years, rf, stats[p], curve[p], exposure[p], turnover[p])
             stats[p, 9] = opened
             stats[p, 10] = wins / closed if closed > 0 else math.nan
 
@@ -459,6 +461,7 @@ class SignalSweep:
     trade_exit_code: np.ndarray
     equity: np.ndarray
     exposure: np.ndarray
+    turnover: np.ndarray
 
     def stat(self, name: str) -> np.ndarray:
         return self.stats[:, STAT_NAMES.index(name)]
@@ -513,20 +516,20 @@ def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, 
     no_curve = np.zeros((s, 0))
     if not record:
         _sweep(*args, stats, col_ret, col_trades, False, empty_i, empty_i, empty_i, empty_f, empty_f,
-               empty_f, empty_i, no_curve, no_curve)
+               empty_f, empty_i, no_curve, no_curve, no_curve)
         return SignalSweep(stats, col_ret, col_trades, empty_i, empty_i, empty_i, empty_i, empty_f, empty_f,
-                           empty_f, empty_i, no_curve, no_curve)
+                           empty_f, empty_i, no_curve, no_curve, no_curve)
     # Count first (no records), then write each sleeve's trades at its offset.
     _sweep(*args, stats, col_ret, col_trades, False, empty_i, empty_i, empty_i, empty_f, empty_f,
-           empty_f, empty_i, no_curve, no_curve)
+           empty_f, empty_i, no_curve, no_curve, no_curve)
     counts = col_trades.reshape(-1)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     m = int(counts.sum())
     t_in, t_out, t_code = (np.zeros(m, dtype=np.int64) for _ in range(3))
     t_pin, t_pout, t_ret = np.zeros(m), np.zeros(m), np.zeros(m)
-    curve, expo = np.zeros((s, n)), np.zeros((s, n))
+    curve, expo, turn = np.zeros((s, n)), np.zeros((s, n)), np.zeros((s, n))
     _sweep(*args, stats, col_ret, col_trades, True, offsets, t_in, t_out, t_pin, t_pout, t_ret, t_code,
-           curve, expo)
+           curve, expo, turn)
     owner = np.repeat(np.arange(s * k), counts)
     return SignalSweep(stats, col_ret, col_trades, owner // k, owner % k, t_in, t_out, t_pin, t_pout, t_ret,
-                       t_code, curve, expo)
+                       t_code, curve, expo, turn)
