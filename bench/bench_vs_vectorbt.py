@@ -80,7 +80,7 @@ def vbt_module() -> tuple[object, str]:
 def signal_grid(sets_wanted: int) -> tuple[str, float, float]:
     vbt, engine = vbt_module()
     panel = load_panel(SYMBOLS, date(2024, 12, 31))
-    win = breakout.window(panel, SYMBOLS)
+    win = breakout.bars(panel, SYMBOLS)
     n, k = win.prices.shape
     ent = breakout.entries(win, 20, "long")
     stops, targets = np.linspace(0.01, 0.20, 20), np.linspace(0.02, 0.50, 25)
@@ -162,9 +162,9 @@ def pair_grid(sets_wanted: int) -> tuple[str, float, float]:
     grid = {"fast": sorted({str(f) for f, _ in pairs}, key=int), "slow": sorted({str(x) for _, x in pairs}, key=int)}
     values = {"a": "IWM", "b": "QQQ", "sa": "^RUT", "sb": "^NDX"}
     config = RunConfig()
-    sweep(panel, "pair-switch", {"fast": ["2"], "slow": ["20"]}, values=values, config=config, start=start)
+    sweep(panel, "pair-switch", {"fast": ["2"], "slow": ["20"]}, values=values, config=config, start=start, overfit=False)
     t0 = time.perf_counter()
-    ours = sweep(panel, "pair-switch", grid, values=values, config=config, start=start)
+    ours = sweep(panel, "pair-switch", grid, values=values, config=config, start=start, overfit=False)
     ours_s = time.perf_counter() - t0
     params = [PairSwitch(fast=int(f), slow=int(x)) for f in grid["fast"] for x in grid["slow"]]
     first = start_row(panel, start)

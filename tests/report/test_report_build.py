@@ -136,7 +136,7 @@ def test_no_look_ahead_in_the_loaded_data(real_store: Path) -> None:
 def test_report_json_is_plain_data(report: Report) -> None:
     import json
 
-    from rotation.cli.common import to_jsonable
+    from rotation.jsonable import to_jsonable
 
     text = json.dumps(to_jsonable(report_dict(report)), allow_nan=False)
     assert '"2024-07-11"' in text

@@ -6,8 +6,10 @@ into entry signals and runs them through :func:`rotation.backtest.signals.sweep_
 
 * **Prices.** Dividend-adjusted ``open/high/low/close`` (each bar times
   ``adj_close / close``, as the book), on the sessions where **every** traded
-  symbol has a bar: the window starts when the last of them starts and ends at
-  the earliest last bar (rows where one of them is missing are left out).
+  symbol has a bar: the window (:func:`rotation.backtest.window.fit_window`)
+  starts when the last of them starts and ends at the earliest last bar; a
+  session inside it where one of them has no bar is skipped for all of them
+  (not carried: a sleeve needs a real bar to check its stops on).
 * **Signal.** Long: the adjusted close is the highest of the last ``lookback``
   closes (today's included); short: the lowest.  Decided at the close, filled
   at the next open; history before ``start`` warms the signal up.
@@ -33,10 +35,21 @@ import numpy as np
 import polars as pl
 
 from rotation.backtest import signals
+from rotation.backtest.guard import SweepGuard, pbo_subsample
+from rotation.backtest.overfit import (
+    PBO_BLOCKS,
+    DeflatedSharpe,
+    deflated_sharpe,
+    expected_max_sharpe,
+    moments,
+    pbo_cscv,
+    probabilistic_sharpe,
+)
 from rotation.backtest.run import BacktestResult, RunConfig, load_panel
-from rotation.backtest.stats import STAT_NAMES, drawdown, years_between
+from rotation.backtest.stats import PERIODS, STAT_NAMES, daily_returns, drawdown, years_between
 from rotation.backtest.strategies import Breakout, Panel, coerce_value, make_params
 from rotation.backtest.sweep import SweepResult
+from rotation.backtest.window import Window, fit_window
 from rotation.data.store import Store
 from rotation.errors import ConfigError, DataError
 from rotation.trading.plan import FILL_REASONS
@@ -52,22 +65,26 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class Window:
-    """The traded window: dates, adjusted prices ``[k, n]`` and the full-history closes for signals."""
+class Bars:
+    """The traded window: dates, adjusted prices ``[k, n]``, the full-history closes for the
+    signals, and the run's :class:`rotation.backtest.window.Window`."""
 
     dates: tuple[date, ...]
     symbols: tuple[str, ...]
     prices: signals.SignalPrices
     history: np.ndarray  # adjusted closes [row, symbol] from the first common row, for the signals
     first: int  # row of ``history`` where the window starts
+    window: Window | None = None
 
     @property
     def years(self) -> float:
         return years_between(self.dates)
 
 
-def window(panel: Panel, symbols: Sequence[str], start: date | None = None) -> Window:
-    """Adjusted bars of ``symbols`` on the sessions where all of them have one, from ``start``."""
+def bars(panel: Panel, symbols: Sequence[str], start: date | None = None, end: date | None = None) -> Bars:
+    """Adjusted bars of ``symbols`` on the sessions where all of them have one, ``start .. end``."""
+    panel, win = fit_window(panel, Breakout(symbols=tuple(symbols)), start, end)
+    start = win.start
     idx = [panel.column(s) for s in symbols]
     close = panel.close[:, idx]
     adj = panel.adj_close[:, idx]
@@ -89,10 +106,13 @@ def window(panel: Panel, symbols: Sequence[str], start: date | None = None) -> W
         raise DataError(f"a backtest needs at least two sessions in the window, got {len(dates) - first}")
     cut = [np.ascontiguousarray(m[rows][first:]) for m in mats]
     prices = signals.SignalPrices.from_bars(*cut)
-    return Window(tuple(dates[first:]), tuple(symbols), prices, np.ascontiguousarray(adj[rows]), first)
+    skipped = win.sessions - (len(dates) - first)
+    win = dataclasses.replace(win, sessions=len(dates) - first, end_reason=win.end_reason + (
+        f"; {skipped} session(s) where a symbol had no bar skipped" if skipped else ""))
+    return Bars(tuple(dates[first:]), tuple(symbols), prices, np.ascontiguousarray(adj[rows]), first, win)
 
 
-def entries(win: Window, lookback: int, side: str) -> np.ndarray:
+def entries(win: Bars, lookback: int, side: str) -> np.ndarray:
     """Entry signals ``[bar, symbol]`` over the window: a close at a ``lookback``-session high (low)."""
     close = win.history
     n = close.shape[0]
@@ -129,11 +149,11 @@ def _reason(code: int) -> str:
 
 
 def run_breakout(panel: Panel, params: Breakout, config: RunConfig | None = None,
-                 start: date | None = None) -> BacktestResult:
+                 start: date | None = None, end: date | None = None) -> BacktestResult:
     """One breakout run: statistics, equity curve and every trade (see the module docstring)."""
     config = config or RunConfig()
     params, cost = _config(params, config)
-    win = window(panel, params.symbols, start)
+    win = bars(panel, params.symbols, start, end)
     side = 1 if params.side == "long" else -1
     res = signals.sweep_signals(win.prices, entries(win, params.lookback, params.side), _sets(params), side=side,
                                 cost=cost, conventions=signals.Conventions.named(params.conventions),
@@ -158,7 +178,9 @@ def run_breakout(panel: Panel, params: Breakout, config: RunConfig | None = None
         "bars": np.where(closed, exit_bar - res.trade_entry_bar[order], len(dates) - 1 - res.trade_entry_bar[order]),
         "exit_reason": pl.Series([_reason(int(c)) for c in res.trade_exit_code[order]], dtype=pl.Utf8),
     }).with_columns(pl.col("exit_price").fill_nan(None))
-    return BacktestResult(params.name, params, config, dates[0], dates[-1], win.symbols, stats, equity, trades)
+    assert win.window is not None
+    return BacktestResult(params.name, params, config, dates[0], dates[-1], win.symbols, stats, equity, trades,
+                          win.window)
 
 
 def backtest_breakout(store: Store, values: dict[str, Any] | None = None, config: RunConfig | None = None,
@@ -166,7 +188,7 @@ def backtest_breakout(store: Store, values: dict[str, Any] | None = None, config
     """:func:`run_breakout` over bars loaded from ``store``."""
     params = make_params("breakout", values)
     assert isinstance(params, Breakout)
-    return run_breakout(load_panel(store, params.needs, start, end), params, config, start)
+    return run_breakout(load_panel(store, params.needs, start, end), params, config, start, end)
 
 
 # -- sweeps -------------------------------------------------------------------------------
@@ -192,7 +214,7 @@ class SweepPlan:
 
     base: Breakout
     config: RunConfig
-    win: Window
+    win: Bars
     grid: dict[str, list[Any]]
     sets: int
     bar_steps: int
@@ -221,7 +243,8 @@ class SweepPlan:
 
 
 def plan_sweep(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
-               config: RunConfig | None = None, start: date | None = None, top: int = 10) -> SweepPlan:
+               config: RunConfig | None = None, start: date | None = None, end: date | None = None,
+               top: int = 10) -> SweepPlan:
     """The sweep of ``grid`` over ``panel`` from ``start``, planned (nothing runs)."""
     config = config or RunConfig()
     base = make_params("breakout", dict(values or {}))
@@ -229,7 +252,7 @@ def plan_sweep(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mappi
     _config(base, config)
     vals = _grid_values(grid, base)
     sets = int(np.prod([len(v) for v in vals.values()])) if vals else 1
-    win = window(panel, base.symbols, start)
+    win = bars(panel, base.symbols, start, end)
     n, k = win.prices.shape
     chunk = min(sets, CHUNK_SETS)
     kept = sets if sets <= KEEP_ALL else max(top, 100)
@@ -305,8 +328,9 @@ def _top(ids: np.ndarray, stats: np.ndarray, col: int, keep: int) -> tuple[np.nd
 
 
 def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Progress | None = None,
-             force: bool = False, chunk_sets: int = CHUNK_SETS) -> StreamedSweep:
-    """Run a planned sweep chunk by chunk (``progress(done, total)`` after each)."""
+             force: bool = False, chunk_sets: int = CHUNK_SETS, overfit: bool = True) -> StreamedSweep:
+    """Run a planned sweep chunk by chunk (``progress(done, total)`` after each); ``overfit``:
+    add the deflated Sharpe ratio and PBO (:func:`_guard`)."""
     if by not in STAT_NAMES:
         raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
     plan.check(force)
@@ -319,10 +343,12 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
     complete = plan.sets <= KEEP_ALL
     keep = max(top, 100)
     col = STAT_NAMES.index(by)
-    moments = _Moments()
+    tally = _Moments()
     all_stats = np.full((plan.sets if complete else 0, len(STAT_NAMES)), np.nan)
     best_ids, best_stats = np.zeros(0, dtype=np.int64), np.zeros((0, len(STAT_NAMES)))
     n_stop = int(np.prod([shape[i] for i in stop_pos])) if stop_pos else 1
+    sh = STAT_NAMES.index("sharpe")
+    best_sharpe, best_set = -np.inf, 0
     done = 0
     for sig_idx in np.ndindex(*(shape[i] for i in sig_pos)):
         p = dataclasses.replace(base, **{keys[i]: plan.grid[keys[i]][j] for i, j in zip(sig_pos, sig_idx, strict=True)})
@@ -348,7 +374,11 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
             for i, a in zip(stop_pos, sub, strict=True):
                 index[i] = np.asarray(a)
             ids = np.ravel_multi_index(tuple(index), shape) if keys else np.zeros(1, dtype=np.int64)
-            moments.add(res.stats)
+            tally.add(res.stats)
+            col_sh = np.where(np.isfinite(res.stats[:, sh]), res.stats[:, sh], -np.inf)
+            at = int(np.argmax(col_sh))
+            if col_sh[at] > best_sharpe or (col_sh[at] == best_sharpe and ids[at] < best_set):
+                best_sharpe, best_set = float(col_sh[at]), int(ids[at])
             if complete:
                 all_stats[ids] = res.stats
             else:
@@ -360,10 +390,70 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
     if complete:
         best_ids, best_stats = np.arange(plan.sets), all_stats
     table = _table(plan, keys, shape, best_ids, best_stats)
+    summary = tally.summary()
+    guard = (_guard(plan, keys, shape, best_set, all_stats[:, sh] if complete else None, summary["sharpe"])
+             if overfit else None)
     return StreamedSweep("breakout", base, plan.config, plan.win.dates[0], plan.win.dates[-1],
-                         {k: tuple(v) for k, v in plan.grid.items()}, table, sets=plan.sets, complete=complete,
-                         by=by, summary=moments.summary(), bar_steps=plan.bar_steps,
+                         {k: tuple(v) for k, v in plan.grid.items()}, table, plan.win.window, guard,
+                         sets=plan.sets, complete=complete,
+                         by=by, summary=summary, bar_steps=plan.bar_steps,
                          seconds=time.perf_counter() - t0)
+
+
+def _variants(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.ndarray
+              ) -> list[tuple[Breakout, np.ndarray, signals.StopSets]]:
+    """The sets ``ids`` (grid indices) grouped by signal: (params, ids, their stop sets)."""
+    base, _ = _config(plan.base, plan.config)
+    idx = np.unravel_index(ids, shape) if keys else ()
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for row in range(len(ids)):
+        groups.setdefault(tuple(int(idx[i][row]) for i, k in enumerate(keys) if k in SIGNAL_KEYS), []).append(row)
+    out = []
+    for sig, rows in groups.items():
+        sig_keys = [k for k in keys if k in SIGNAL_KEYS]
+        p = dataclasses.replace(base, **{k: plan.grid[k][j] for k, j in zip(sig_keys, sig, strict=True)})
+        cols: dict[str, Any] = {k: np.full(len(rows), np.nan if getattr(p, k) is None else getattr(p, k), dtype=float)
+                                for k in STOP_KEYS}
+        for i, k in enumerate(keys):
+            if k in STOP_KEYS:
+                vals = np.array([np.nan if v is None else v for v in plan.grid[k]], dtype=float)
+                cols[k] = vals[idx[i][rows]]
+        out.append((p, ids[rows], signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], cols["hold"])))
+    return out
+
+
+def _guard(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], best: int, sharpes: np.ndarray | None,
+           summary: dict[str, float]) -> SweepGuard:
+    """DSR of the best set by Sharpe and PBO (CSCV) over a subsample, as for the book's sweeps
+    (:mod:`rotation.backtest.guard`); a streamed sweep's DSR uses the Sharpe moments of all sets."""
+    ids = pbo_subsample(plan.sets, best)
+    _, cost = _config(plan.base, plan.config)
+    rets = np.full((len(plan.win.dates) - 1, len(ids)), np.nan)
+    rf = (1.0 + plan.config.risk_free) ** (1.0 / PERIODS) - 1.0
+    for p, sub, sets in _variants(plan, keys, shape, ids):
+        res = signals.sweep_signals(plan.win.prices, entries(plan.win, p.lookback, p.side), sets,
+                                    side=1 if p.side == "long" else -1, cost=cost,
+                                    conventions=signals.Conventions.named(p.conventions), record=True)
+        rets[:, np.searchsorted(ids, sub)] = (daily_returns(res.equity) - rf).T
+    best_r = rets[:, int(np.searchsorted(ids, best))]
+    if sharpes is not None:
+        dsr = deflated_sharpe(best_r, sharpes / math.sqrt(PERIODS))
+    else:
+        sr, skew, kurt, t = moments(best_r)
+        var = summary["std"] ** 2 / PERIODS if summary["count"] > 1 else 0.0
+        sr0 = expected_max_sharpe(int(summary["count"]), var)
+        dsr = DeflatedSharpe(sr, sr0, var, int(summary["count"]), t, skew, kurt,
+                             probabilistic_sharpe(sr, sr0, t, skew, kurt))
+    note = (f"all {plan.sets:,} sets" if len(ids) == plan.sets
+            else f"a subsample of {len(ids):,} of {plan.sets:,} sets, evenly spaced in grid order, with the best")
+    pbo = None
+    if len(ids) < 2:
+        note = "needs at least two parameter sets"
+    elif rets.shape[0] < 2 * PBO_BLOCKS:
+        note = f"needs at least {2 * PBO_BLOCKS} sessions in the window, got {rets.shape[0] + 1}"
+    else:
+        pbo = pbo_cscv(rets, PBO_BLOCKS)
+    return SweepGuard(best, dsr, pbo, len(ids), note)
 
 
 def _table(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.ndarray,
@@ -383,8 +473,9 @@ def _table(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.nda
 
 
 def sweep_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
-                   config: RunConfig | None = None, start: date | None = None, top: int = 10, by: str = "sharpe",
-                   progress: Progress | None = None, force: bool = False) -> StreamedSweep:
+                   config: RunConfig | None = None, start: date | None = None, end: date | None = None,
+                   top: int = 10, by: str = "sharpe", progress: Progress | None = None,
+                   force: bool = False) -> StreamedSweep:
     """:func:`plan_sweep` then :func:`run_plan`."""
-    plan = plan_sweep(panel, grid, values=values, config=config, start=start, top=top)
+    plan = plan_sweep(panel, grid, values=values, config=config, start=start, end=end, top=top)
     return run_plan(plan, top=top, by=by, progress=progress, force=force)

@@ -11,8 +11,9 @@ a single run of the same parameters give the same numbers:
 5. :func:`rotation.backtest.stats.compute_stats`.
 
 The window ``[start, end]``: the book starts in cash (equity 1.0) at the close
-of the first session on or after ``start``; the first trades happen on the next
-bar.  Signals use all stored history before ``start`` (a 200-day average is
+of the first session on or after ``start`` where every symbol the strategy
+needs has data, and ends at the earliest last bar (:mod:`rotation.backtest.window`);
+the first trades happen on the next bar.  Signals use all stored history before ``start`` (a 200-day average is
 ready on day one), never anything after the bar they are decided on.
 """
 
@@ -30,6 +31,7 @@ import polars as pl
 from rotation.backtest import portfolio
 from rotation.backtest.stats import STAT_NAMES, compute_stats, drawdown
 from rotation.backtest.strategies import Panel, Strategy, make_params, target_weights
+from rotation.backtest.window import Window, carried_rows, defer_on_gaps, fit_window
 from rotation.data.store import Store
 from rotation.errors import ConfigError, DataError
 from rotation.trading.plan import FILL_REASONS
@@ -71,7 +73,8 @@ class RunConfig:
 class BacktestResult:
     """One run: ``equity`` frame (``date, equity, drawdown, exposure, turnover`` and one
     weight column per traded symbol, the target in force that bar), ``trades`` frame,
-    ``stats`` (fractions; see :mod:`rotation.backtest.stats`)."""
+    ``stats`` (fractions; see :mod:`rotation.backtest.stats`), ``window`` (the real window,
+    why it starts and ends where it does, carried gaps; :mod:`rotation.backtest.window`)."""
 
     strategy: str
     params: Strategy
@@ -82,6 +85,7 @@ class BacktestResult:
     stats: dict[str, float]
     equity: pl.DataFrame = field(repr=False)
     trades: pl.DataFrame = field(repr=False)
+    window: Window = field(repr=False)
 
 
 def load_panel(store: Store, symbols: Sequence[str], start: date | None = None, end: date | None = None) -> Panel:
@@ -117,10 +121,14 @@ def start_row(panel: Panel, start: date | None) -> int:
 
 
 def window_targets(panel: Panel, params: Sequence[Strategy], first: int) -> tuple[list[str], np.ndarray, portfolio.Prices]:
-    """Steps 1-2: traded symbols, lagged targets ``[p, bar, symbol]`` over rows ``first..``, prices."""
+    """Steps 1-2: traded symbols, lagged targets ``[p, bar, symbol]`` over rows ``first..``, prices.
+
+    ``panel`` is fitted to the window (:func:`rotation.backtest.window.fit_window`); on a bar
+    where a traded symbol's price is carried over a gap the targets of the bar before stay."""
     cols, weights = target_weights(panel, params)
     targets = np.zeros((weights.shape[0], panel.n - first, weights.shape[2]))
     targets[:, 1:, :] = weights[:, first : panel.n - 1, :]  # act on the next bar; cash at the first close
+    targets = defer_on_gaps(targets, carried_rows(panel, cols, first))
     prices = portfolio.adjusted_prices(panel, cols)
     prices = portfolio.Prices(*(np.ascontiguousarray(a[first:]) for a in
                                 (prices.open, prices.high, prices.low, prices.close)))
@@ -167,10 +175,12 @@ def _reason(code: int) -> str:
 
 
 def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None,
-                 start: date | None = None) -> BacktestResult:
-    """Run ``params`` over ``panel`` from ``start`` (see the module docstring)."""
+                 start: date | None = None, end: date | None = None) -> BacktestResult:
+    """Run ``params`` over ``panel`` from ``start`` to ``end``, inside the window where its
+    symbols have data (see the module docstring and :mod:`rotation.backtest.window`)."""
     config = config or RunConfig()
-    first = start_row(panel, start)
+    panel, window = fit_window(panel, params, start, end)
+    first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
     cols, targets, book = simulate(panel, params, config, first)
@@ -184,6 +194,7 @@ def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None
         "drawdown": drawdown(book.equity)[0],
         "exposure": book.exposure,
         "turnover": book.turnover,
+        "carried": carried_rows(panel, cols, first),
         **{f"w_{s}": targets[:, j] for j, s in enumerate(cols)},
     })
     cost = config.cost
@@ -202,7 +213,8 @@ def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None
         "bars": np.where(closed, exit_bar - book.trade_entry_bar, len(dates) - 1 - book.trade_entry_bar),
         "exit_reason": pl.Series([_reason(int(c)) for c in book.trade_exit_code], dtype=pl.Utf8),
     }).with_columns(pl.col("exit_price", "return").fill_nan(None))
-    return BacktestResult(params.name, params, config, dates[0], dates[-1], tuple(cols), stats, equity, trades)
+    return BacktestResult(params.name, params, config, dates[0], dates[-1], tuple(cols), stats, equity, trades,
+                          window)
 
 
 def backtest(store: Store, strategy: str, values: dict[str, Any] | None = None, config: RunConfig | None = None,
@@ -210,7 +222,7 @@ def backtest(store: Store, strategy: str, values: dict[str, Any] | None = None, 
     """Build strategy ``strategy`` from ``values``, load its bars from ``store`` and run it."""
     params = make_params(strategy, values)
     panel = load_panel(store, params.needs, start, end)
-    return run_backtest(panel, params, config, start)
+    return run_backtest(panel, params, config, start, end)
 
 
 def stats_row(stats: dict[str, float]) -> dict[str, float | None]:

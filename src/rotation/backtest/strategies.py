@@ -115,6 +115,12 @@ class PairSwitch:
     def __post_init__(self) -> None:
         _check_window("fast", self.fast)
         _check_window("slow", self.slow)
+        if self.fast >= self.slow:
+            raise ConfigError(f"fast: expected fewer sessions than slow ({self.slow}), got {self.fast}")
+        if self.a == self.b:
+            raise ConfigError(f"a and b: expected two different symbols to switch between, got {self.a} twice")
+        if self.sa == self.sb:
+            raise ConfigError(f"sa and sb: expected two different symbols for the signal ratio, got {self.sa} twice")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -130,6 +136,7 @@ class Momentum:
     """Hold the ``top`` symbols by ``lookback``-session momentum, rebalanced ``rebalance``."""
 
     name: ClassVar[str] = "momentum"
+    universe: ClassVar[bool] = True  # members join the ranking on their first bar
     symbols: tuple[str, ...] = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
     lookback: int = 126
     skip: int = 0
@@ -145,6 +152,8 @@ class Momentum:
         _check_rebalance(self.rebalance)
         if not self.symbols:
             raise ConfigError("symbols: a momentum rotation needs at least one symbol")
+        if self.top > len(self.symbols):
+            raise ConfigError(f"top: expected at most the {len(self.symbols)} symbols to choose from, got {self.top}")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -160,6 +169,7 @@ class RrgQuadrant:
     """Hold every symbol in ``quadrants`` of the daily RRG against ``benchmark``, equal weight."""
 
     name: ClassVar[str] = "rrg"
+    universe: ClassVar[bool] = True
     symbols: tuple[str, ...] = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
     benchmark: str = "SPY"
     window: int = 63
@@ -330,7 +340,8 @@ def _momentum(panel: Panel, params: Sequence[Momentum]) -> tuple[list[str], np.n
     cols = list(params[0].symbols)
     if any(tuple(p.symbols) != tuple(cols) for p in params):
         raise ConfigError("a momentum sweep must keep the same symbols")
-    prices = panel.adj_close[:, [panel.column(s) for s in cols]]
+    # a gap day ranks on the carried close; a symbol ranks only once it has a price
+    prices = ffill(panel.adj_close[:, [panel.column(s) for s in cols]], FFILL_LIMIT)
     k = len(cols)
     moms: dict[tuple[int, int], np.ndarray] = {}
     masks: dict[str, np.ndarray] = {}

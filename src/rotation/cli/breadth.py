@@ -1,6 +1,6 @@
 """``rotation breadth``: participation, cap vs equal weight, volume and concentration.
 
-* ``rotation breadth --universe sp500 [--as-of D] [--start D --end D]``: breadth of a universe.
+* ``rotation breadth --universe sp500 [--as-of D] [--from D --to D]``: breadth of a universe.
 * ``rotation breadth weights``: equal weight vs cap weight (RSP/SPY, constituents vs the index).
 * ``rotation breadth volume``: volume vs its 50-day average, megacap dollar volume vs the funds.
 * ``rotation breadth concentration``: share of an index's move made by its largest holdings.
@@ -13,22 +13,16 @@ Constituent sets are survivor-biased; every output that uses them says so.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 import polars as pl
 import typer
 
 from rotation.analytics.breadth import (
-    SIDE_SOURCES,
     VOLUME_WINDOW,
-    Confirmation,
-    breadth,
     breadth_on,
-    cap_vs_equal,
-    confirmation,
     dollar_volume_share,
-    equal_weight_returns,
     index_move_explained,
     relative_volume,
 )
@@ -47,19 +41,18 @@ from rotation.cli.common import (
     read_store,
 )
 from rotation.data.constituents import SURVIVOR_NOTE, load_holdings, load_panel, universes
-from rotation.data.schema import BAR_SCHEMA
-from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
 from rotation.data.universes import load_universe
 from rotation.errors import ConfigError, DataError
+from rotation.query.breadth import (
+    cap_vs_equal_weight,
+    confirm_pair,
+    session_on_or_before,
+    universe_breadth,
+)
+from rotation.query.prices import split_pair
 
 UniverseOpt = Annotated[str, typer.Option("--universe", help="Constituent set: sp500 or russell2000 (or one you imported).")]
-
-# Cap-weighted fund, equal-weighted fund and index that stand for each universe.
-WEIGHT_FUNDS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
-    "sp500": ("SPY", "RSP", ("^GSPC",)),
-    "russell2000": ("IWM", None, ("^RUT",)),
-}
 
 breadth_app = typer.Typer(
     name="breadth",
@@ -73,19 +66,7 @@ def _bias_line(notes: Sequence[str]) -> str:
     return "Note: " + "; ".join(notes)
 
 
-def _as_of(frame: pl.DataFrame, as_of: date | None) -> date:
-    """The last row on or before ``as_of`` (a weekend means the Friday before), as for
-    ``rrg`` and ``leaders``; default the last row.  Before the first row is a clear error."""
-    if frame.is_empty():
-        raise DataError("no dates in range")
-    if as_of is None:
-        return frame["date"][-1]
-    upto = frame.filter(pl.col("date") <= as_of)
-    if upto.is_empty():
-        raise DataError(
-            f"--as-of {as_of}: before the constituent matrix's first date ({frame['date'][0]} .. {frame['date'][-1]})"
-        )
-    return upto["date"][-1]
+_as_of = session_on_or_before
 
 
 # -- rotation breadth ------------------------------------------------------------
@@ -130,16 +111,16 @@ def breadth_cmd(
 ) -> None:
     """Breadth of a universe: advancers/decliners, A/D line, share above MAs, highs/lows, McClellan.
 
-    Without --start/--end: one date (--as-of, default the latest). With them: the daily series
+    Without --from/--to: one date (--as-of, default the latest). With them: the daily series
     too, and --as-of defaults to the last date of the range.
     """
     if ctx.invoked_subcommand is not None:
         return
     day = parse_date(as_of, "--as-of")
-    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     with read_store(store) as st:
-        panel = load_panel(st, universe)
-    frame = breadth(panel.closes, panel.members)
+        panel = universe_breadth(st, universe)
+    frame = panel.frame
     series = None
     if first is not None or last is not None:
         series = frame.filter(
@@ -184,16 +165,10 @@ def weights_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Equal weight vs cap weight: RSP/SPY spreads and the constituents' equal-weighted return vs the index."""
-    cap_d, equal_d, indices = WEIGHT_FUNDS.get(universe, ("SPY", None, ()))
-    cap_fund = normalize_symbol(cap or cap_d)
-    equal_fund = normalize_symbol(equal) if equal else equal_d
-    symbols = [cap_fund, *([equal_fund] if equal_fund else []), *indices]
     with read_store(store) as st:
-        panel = load_panel(st, universe)
-        levels = st.closes(symbols)
-    ew = equal_weight_returns(panel.closes, panel.members)
-    day = _as_of(ew, parse_date(as_of, "--as-of"))
-    result = cap_vs_equal(ew, levels, day, cap_fund=cap_fund, equal_fund=equal_fund)
+        weights = cap_vs_equal_weight(st, universe, parse_date(as_of, "--as-of"), cap, equal)
+    panel, day, result = weights, weights.as_of, weights.result
+    cap_fund, equal_fund = weights.cap_fund, weights.equal_fund
     if json_out:
         print_json({"universe": universe, "survivor_biased": True, "notes": panel.notes, "result": result})
         return
@@ -218,8 +193,8 @@ def volume_cmd(
     symbols: Annotated[str, typer.Option("--symbols", help="Comma-separated funds to check.")] = "IWM,SPY,QQQ",
     basket: Annotated[str, typer.Option("--basket", help="Universe preset whose dollar volume is compared.")] = "megacaps",
     as_of: AsOfOpt = None,
-    days: Annotated[int, typer.Option("--days", help="How many sessions to list, ending --as-of.")] = 1,
-    window: Annotated[int, typer.Option("--window", help="Sessions in the volume average.")] = VOLUME_WINDOW,
+    days: Annotated[int, typer.Option("--days", min=1, help="How many sessions to list, ending --as-of.")] = 1,
+    window: Annotated[int, typer.Option("--window", min=1, help="Sessions in the volume average.")] = VOLUME_WINDOW,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -265,7 +240,7 @@ def volume_cmd(
 def concentration_cmd(
     universe: UniverseOpt = "russell2000",
     as_of: AsOfOpt = None,
-    top: Annotated[int, typer.Option("--top", help="How many of the largest holdings.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many of the largest holdings.")] = 10,
     fund: Annotated[str | None, typer.Option("--fund", help="Whose holdings (default: the universe's only fund).")] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
@@ -297,29 +272,6 @@ def concentration_cmd(
 
 # -- rotation breadth confirm -------------------------------------------------------------
 
-def confirm_pair(st: Store, day: date, a: str, b: str) -> Confirmation:
-    """Load what :func:`rotation.analytics.breadth.confirmation` needs around ``day`` and call it.
-
-    For other commands (e.g. ``rotation events --on``) too: one call, a few reads.
-    """
-    a, b = normalize_symbol(a), normalize_symbol(b)
-    have = {u.universe for u in universes(st)}
-    needed = {SIDE_SOURCES.get(s, (None, None))[0] for s in (a, b)} & have
-    by_universe = {}
-    for u in sorted(x for x in needed if x):
-        panel = load_panel(st, u, day - timedelta(days=10), day)
-        by_universe[u] = breadth(panel.closes, panel.members, ma_windows=(), high_low_window=1)
-    vol_symbols = {SIDE_SOURCES.get(s, (None, None if s.startswith("^") else s))[1] for s in (a, b)}
-    stored = set(st.symbols())
-    wanted = sorted({s for s in vol_symbols if s} & stored)
-    start = day - timedelta(days=int(VOLUME_WINDOW * 1.6) + 10)
-    bars = st.bars(wanted, start, day) if wanted else pl.DataFrame(schema=BAR_SCHEMA)
-    # A side that is not a stored symbol (e.g. an @basket) gets no return, not an error.
-    priced = [s for s in (a, b) if s in stored]
-    closes = st.closes(priced, start=start, end=day) if priced else pl.DataFrame({"date": []}, schema={"date": pl.Date})
-    return confirmation(day, a, b, closes=closes, volumes=relative_volume(bars), breadth_by_universe=by_universe)
-
-
 @breadth_app.command("confirm")
 def confirm_cmd(
     pair: Annotated[str, typer.Option("--pair", help="A:B, e.g. ^RUT:^NDX.")],
@@ -328,9 +280,7 @@ def confirm_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """How broad a pair's move was on one day: share of members up, fund volume vs its average."""
-    if pair.count(":") != 1:
-        raise ConfigError(f"--pair: expected A:B (e.g. ^RUT:^NDX), got {pair!r}")
-    a, b = pair.split(":")
+    a, b = split_pair(pair, "--pair")
     day = parse_date(on, "--on")
     assert day is not None
     with read_store(store) as st:

@@ -7,14 +7,12 @@ stderr so that ``--json`` output can be piped.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
 import math
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +23,7 @@ from rich.table import Table
 
 from rotation.data.store import Store
 from rotation.errors import ConfigError
+from rotation.jsonable import to_jsonable
 
 
 def _width() -> int | None:
@@ -34,8 +33,10 @@ def _width() -> int | None:
     return 160
 
 
-console = Console(highlight=False, soft_wrap=False, width=_width())
-err_console = Console(stderr=True, highlight=False, width=_width())
+# markup=False: text is printed as it is ("[[tranche]]" stays), whatever a message or a
+# value contains; the few styled lines pass markup=True and escape what they interpolate.
+console = Console(highlight=False, soft_wrap=False, width=_width(), markup=False)
+err_console = Console(stderr=True, highlight=False, width=_width(), markup=False)
 
 StoreOpt = Annotated[
     Path | None,
@@ -47,8 +48,10 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-StartOpt = Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")]
-EndOpt = Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")]
+# One vocabulary for dates (docs/cli.md): --from/--to bound a range, --as-of is the point
+# in time, --on one day.  --start/--end (and --since) are the same options under older names.
+StartOpt = Annotated[str | None, typer.Option("--from", "--start", help="First date (YYYY-MM-DD).")]
+EndOpt = Annotated[str | None, typer.Option("--to", "--end", help="Last date (YYYY-MM-DD).")]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="Compute as of this date (YYYY-MM-DD); default: latest.")
 ]
@@ -72,31 +75,6 @@ def parse_date(text: str | None, option: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Dataclasses, dates, frames, paths and NaN made JSON-ready (NaN -> null)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, pl.DataFrame):
-        return [to_jsonable(r) for r in obj.iter_rows(named=True)]
-    if isinstance(obj, pl.Series):
-        return [to_jsonable(v) for v in obj.to_list()]
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, (datetime, date)):
-        return obj.isoformat()
-    if isinstance(obj, float):
-        return None if math.isnan(obj) or math.isinf(obj) else obj
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return to_jsonable(obj.item())
-    return obj
 
 
 def print_json(obj: Any) -> None:

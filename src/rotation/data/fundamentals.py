@@ -30,15 +30,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
+from rotation.data.handlers import ImportHandler, ImportOptions
 from rotation.data.store import Store, UpsertCounts
 from rotation.errors import DataError
-
-if TYPE_CHECKING:  # the importer imports this module to register the handlers below
-    from rotation.data.importer import ImportHandler, ImportOptions
 
 # Shipped ticker -> CIK map (SEC's company_tickers.json has the rest; the fetcher uses it).
 TICKER_CIKS: dict[str, int] = {
@@ -441,8 +439,6 @@ def _load_key_facts(path: Path, options: ImportOptions) -> TableFile:
 def import_handlers(handler: type[ImportHandler] | None = None) -> list[ImportHandler]:
     """The fundamentals import handlers, for ``importer.HANDLERS`` (before the bars handler)."""
     if handler is None:
-        from rotation.data.importer import ImportHandler
-
         handler = ImportHandler
 
     return [

@@ -30,7 +30,7 @@ from rotation.report.sections import (
 )
 
 if TYPE_CHECKING:
-    from rotation.report.build import ReportData, ReportOptions
+    from rotation.report.inputs import ReportData, ReportOptions
 
 
 # -- 8. data health --------------------------------------------------------------------------------

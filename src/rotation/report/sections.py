@@ -25,7 +25,7 @@ from rotation.report import charts
 from rotation.report.model import Column, FigureRef, Section, Spark, Table
 
 if TYPE_CHECKING:
-    from rotation.report.build import ReportData, ReportOptions
+    from rotation.report.inputs import ReportData, ReportOptions
 
 
 class MissingAnalytics(Exception):
