@@ -475,7 +475,7 @@ def _table(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.nda
 def sweep_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
                    config: RunConfig | None = None, start: date | None = None, end: date | None = None,
                    top: int = 10, by: str = "sharpe", progress: Progress | None = None,
-                   force: bool = False) -> StreamedSweep:
+                   force: bool = False, overfit: bool = True) -> StreamedSweep:
     """:func:`plan_sweep` then :func:`run_plan`."""
     plan = plan_sweep(panel, grid, values=values, config=config, start=start, end=end, top=top)
-    return run_plan(plan, top=top, by=by, progress=progress, force=force)
+    return run_plan(plan, top=top, by=by, progress=progress, force=force, overfit=overfit)
