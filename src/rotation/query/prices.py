@@ -136,4 +136,7 @@ def universe_prices(st: Store, universe: str, benchmark: str | None = None, end:
 
 
 def _wide(bars: pl.DataFrame, field: str, names: list[str]) -> pl.DataFrame:
-    return bars.pivot(on="symbol", index="date", values=field).sort("date").select(["date", *names])
+    """One column per name; a member without bars up to the date (listed later) is all null."""
+    wide = bars.pivot(on="symbol", index="date", values=field).sort("date")
+    wide = wide.with_columns(pl.lit(None, pl.Float64).alias(n) for n in names if n not in wide.columns)
+    return wide.select(["date", *names])
