@@ -139,7 +139,7 @@ def universe_prices(st: Store, universe: str, benchmark: str | None = None, end:
 
 
 def _wide(bars: pl.DataFrame, field: str, names: list[str]) -> pl.DataFrame:
-    """One column per name; a name without a bar in the range is an all-null column (not yet listed)."""
+    """One column per name; a member without bars up to the date (listed later) is all null."""
     wide = bars.pivot(on="symbol", index="date", values=field).sort("date")
-    return wide.select(["date", *[pl.col(n) if n in wide.columns else pl.lit(None, pl.Float64).alias(n)
-                                  for n in names]])
+    wide = wide.with_columns(pl.lit(None, pl.Float64).alias(n) for n in names if n not in wide.columns)
+    return wide.select(["date", *names])
