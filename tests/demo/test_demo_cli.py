@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from rotation.cli.main import app
 from rotation.data.sample import demo_store_path, is_demo_store
+from rotation.report.build import SECTIONS
 from rotation.report.png import check_page, find_chromium
 
 
@@ -87,8 +88,8 @@ def test_demo_report_draws_every_chart_in_chromium(demo: DemoRun) -> None:
     assert {"fig-daily_chart", "fig-ratios", "fig-rrg_sectors", "fig-rrg_styles", "fig-breadth",
             "fig-leadership_sectors"} <= ids
     sections = {s["id"]: s for s in check.sections}
-    assert list(sections) == ["headline", "leadership", "daily_chart", "ratios", "rrg", "breadth", "trades",
-                              "health", "valuation"]
+    assert list(sections) == [key for _, key, _, _ in SECTIONS]  # every section, positioning included
+    assert "positioning" in sections
     for s in sections.values():
         assert int(s["text"]) > 100, s
     for p in check.plots:
