@@ -35,6 +35,8 @@ from fractions import Fraction
 import numpy as np
 import polars as pl
 
+from rotation.analytics.split_basis import SPLIT_SCHEMA, combine_splits, pe_split_jumps
+
 # metric -> (concepts in order of preference, unit)
 METRICS: dict[str, tuple[tuple[str, ...], str]] = {
     "revenue": (
@@ -67,8 +69,6 @@ CONCEPTS_USED: tuple[str, ...] = tuple(
 MIN_SPLIT_SUPPORT = 3
 QUARTER_DAYS = (80, 100)
 YEAR_DAYS = (350, 380)
-SPLIT_SCHEMA = {"ticker": pl.Utf8, "ratio": pl.Float64, "last_old_filed": pl.Date,
-                "first_new_filed": pl.Date, "support": pl.Int64, "source": pl.Utf8}
 
 
 # -- splits ---------------------------------------------------------------
@@ -567,8 +567,6 @@ def valuation_report(
     ``split_events`` (``symbol, date, ratio``: the store's split records) join the splits
     detected in the filings (see :func:`rotation.analytics.split_basis.combine_splits`).
     """
-    from rotation.analytics.split_basis import combine_splits, pe_split_jumps
-
     splits = combine_splits(detect_splits(facts), split_events)
     history = ttm_history(facts, splits)
     series = valuation_series(bars, facts, splits, history)
