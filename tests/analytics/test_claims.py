@@ -16,6 +16,7 @@ from rotation.analytics.claims import (
     evaluate_claims,
     parse_claims,
 )
+from rotation.data.positioning import positioning_frame, sentiment_frame
 from rotation.data.store import Store
 from rotation.errors import AnchorError, ConfigError
 
@@ -38,6 +39,13 @@ def example() -> ClaimsFile:
 
 
 @pytest.fixture(scope="module")
+def example_data(real_store: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The positioning (RTY) and sentiment frames the example's who-is-buying claims need."""
+    with Store(real_store, read_only=True) as s:
+        return positioning_frame(s, ["RTY"]), sentiment_frame(s)
+
+
+@pytest.fixture(scope="module")
 def example_bars(real_store: Path, example: ClaimsFile) -> dict[str, pl.DataFrame]:
     with Store(real_store, read_only=True) as s:
         return {sym: s.bars(sym) for sym in claim_symbols(example)}
@@ -53,7 +61,8 @@ def _bars() -> dict[str, pl.DataFrame]:
 
 def test_example_parses(example: ClaimsFile) -> None:
     assert example.title.startswith("Rotation Within")
-    assert [c.kind for c in example.claims] == ["day", "day", "move", "move", "compare", "move"]
+    assert [c.kind for c in example.claims] == [
+        "day", "day", "move", "move", "compare", "move", "positioning", "positioning", "sentiment"]
     assert claim_symbols(example) == ["^RUT", "^NDX", "NVDA"]
     ath = example.claims[2]
     assert ath.key == "nvda-from-ath"
@@ -166,9 +175,16 @@ def test_symbol_without_bars() -> None:
         evaluate_claim(cf.claims[0], _bars(), "t.toml")
 
 
-def test_example_passes_on_real_data(example: ClaimsFile, example_bars: dict[str, pl.DataFrame]) -> None:
-    results = evaluate_claims(example, example_bars)
-    assert len(results) == 7 and all(r.ok for r in results)
+def test_example_on_real_data(
+    example: ClaimsFile, example_bars: dict[str, pl.DataFrame], example_data: tuple[pl.DataFrame, pl.DataFrame]
+) -> None:
+    results = evaluate_claims(example, example_bars, *example_data)
+    assert len(results) == 11
+    # the price figures all hold; the data rejects "big money is not buying small caps"
+    assert [(r.key, r.figure) for r in results if not r.ok] == [
+        ("big-money-small-caps", "RTY asset managers net change"),
+        ("big-money-small-caps", "RTY leveraged funds net change"),
+    ]
     by = {(r.key, r.figure): r for r in results}
     assert round(by[("rut-2024-07-11", "^RUT")].computed * 100, 2) == 3.57
     assert round(by[("ndx-2024-07-11", "^NDX")].computed * 100, 2) == -2.24
@@ -178,10 +194,20 @@ def test_example_passes_on_real_data(example: ClaimsFile, example_bars: dict[str
         "2024-06-20", "high", 140.76)
     assert round(by[("rut-same-window", "^RUT")].computed * 100, 2) == 12.03
     assert round(by[("nvda-apr-jun", "NVDA")].computed * 100, 2) == 84.72
+    am = by[("big-money-small-caps", "RTY asset managers net change")]
+    assert (am.computed, am.unit, am.stated_text) == (44_102, "contracts", "not up")
+    assert "reports 2024-07-09 (released 2024-07-12) -> 2024-07-16 (released 2024-07-19)" in am.detail
+    assert by[("big-money-small-caps", "RTY leveraged funds net change")].computed == 33_818
+    small = by[("small-money-small-caps", "RTY non-reportables net change")]
+    assert small.ok and small.computed == 3_127
+    aaii = by[("aaii-bullish-2024-07-11", "AAII bullish")]
+    assert aaii.ok and round(aaii.computed * 100, 1) == 49.2
 
 
-def test_a_tight_tolerance_turns_the_intraday_claim_into_a_mismatch(example_bars: dict[str, pl.DataFrame]) -> None:
+def test_a_tight_tolerance_turns_the_intraday_claim_into_a_mismatch(
+    example_bars: dict[str, pl.DataFrame], example_data: tuple[pl.DataFrame, pl.DataFrame]
+) -> None:
     text = EXAMPLE.read_text(encoding="utf-8").replace("tolerance = 0.5\n", "tolerance = 0.05\n", 1)
-    results = evaluate_claims(parse_claims(text, "tight.toml"), example_bars)
-    bad = [r for r in results if not r.ok]
+    results = evaluate_claims(parse_claims(text, "tight.toml"), example_bars, *example_data)
+    bad = [r for r in results if not r.ok and r.basis == "price"]
     assert [(r.key, r.figure) for r in bad] == [("nvda-from-ath", "NVDA")]

@@ -99,15 +99,23 @@ def test_pivots(cli, real_store: Path) -> None:
     assert "tentative" in text and "140.76" in text
 
 
-def test_claims_example_passes(cli, real_store: Path) -> None:
+def test_claims_example_rejects_big_money_not_buying(cli, real_store: Path) -> None:
     result = cli("claims", str(EXAMPLE), "--store", str(real_store), "--json")
-    out = _json(result)
-    assert (out["checked"], out["mismatches"]) == (7, 0)
+    assert result.exit_code == 1, result.output
+    out = json.loads(result.stdout)
+    assert (out["checked"], out["mismatches"]) == (11, 2)
     ath = next(r for r in out["results"] if r["key"] == "nvda-from-ath")
     assert round(ath["computed"] * 100, 2) == -19.68 and ath["ok"] is True
     assert ath["anchors"][0]["field"] == "high" and ath["anchors"][0]["date"] == "2024-06-20"
-    text = cli("claims", str(EXAMPLE), "--store", str(real_store)).stdout
-    assert "MISMATCH" not in text and "7 figure(s) checked, 0 mismatch(es)" in text
+    bad = [r for r in out["results"] if not r["ok"]]
+    assert [(r["key"], r["computed"]) for r in bad] == [("big-money-small-caps", 44_102),
+                                                        ("big-money-small-caps", 33_818)]
+    assert all(r["ok"] for r in out["results"] if r["basis"] == "price")
+    result = cli("claims", str(EXAMPLE), "--store", str(real_store))
+    assert result.exit_code == 1
+    text = result.stdout
+    assert text.count("MISMATCH") == 2 and "11 figure(s) checked, 2 mismatch(es)" in text
+    assert "+44,102" in text and "+33,818" in text and "net +20,198 -> +64,300" in text
 
 
 def test_claims_mismatch_exits_1(cli, real_store: Path, tmp_path: Path) -> None:

@@ -38,6 +38,10 @@ points**: ``stated = -19.80`` means -19.80%, ``tolerance = 0.5`` accepts
     tolerance = 0.5                # one for all, or one per symbol
     stated_spread = -31.8          # optional: first minus second, in points
 
+Claims about who is buying (``kind = "positioning"``: a trader group's net change on a
+futures contract; ``kind = "sentiment"``: an AAII, NAAIM or put/call reading) are described
+in :mod:`rotation.analytics.claims_positioning`.
+
 ``kind`` may be left out: ``symbols`` means compare, ``date`` without
 ``from``/``to`` means day, else move.  Unknown keys are errors (a misspelt ``tolerence`` must not pass
 silently).  Symbols are matched as written against the bars given to
@@ -58,11 +62,13 @@ from typing import Any, Literal
 import polars as pl
 
 from rotation.analytics.anchors import Anchor, ResolvedAnchor, Roll, parse_anchor
+from rotation.analytics.claims_positioning import DataClaim, evaluate_data_claim, parse_data_claim
 from rotation.analytics.measure import PRICE_BASIS, TOTAL_RETURN_BASIS, Measurement, measure
 from rotation.data.textio import parse_toml
 from rotation.errors import AnchorError, ConfigError
 
 ClaimKind = Literal["move", "day", "compare"]
+_DATA_KINDS = ("positioning", "sentiment")
 DEFAULT_TOLERANCE = 0.0005  # 0.05 percentage points, as a fraction
 
 _TOP_KEYS = {"title", "source", "defaults", "claims"}
@@ -98,7 +104,11 @@ class ClaimsFile:
     path: str
     title: str
     source: str
-    claims: tuple[Claim, ...]
+    claims: tuple[Claim | DataClaim, ...]
+
+    def kinds(self) -> set[str]:
+        """The claim kinds in the file (the CLI loads positioning/sentiment data only when needed)."""
+        return {c.kind for c in self.claims}
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,9 @@ class ClaimResult:
 
     ``figure`` names what was checked (a symbol, or ``spread A - B``);
     ``anchors`` are the resolved from/to anchors (both symbols' for a spread).
+    Positioning and sentiment claims have no anchors: ``unit`` says what the figures count
+    (``percent``: fractions; ``contracts``; ``value``: the series' unit), ``stated_text`` is
+    the stated figure as words (``not up``) and ``detail`` names the reports or readings used.
     """
 
     key: str
@@ -119,6 +132,9 @@ class ClaimResult:
     ok: bool
     anchors: tuple[ResolvedAnchor, ...]
     basis: str
+    unit: str = "percent"
+    stated_text: str = ""
+    detail: str = ""
 
 
 class _Ctx:
@@ -180,11 +196,16 @@ def _bool(ctx: _Ctx, key: str, value: Any) -> bool:
     return value
 
 
-def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Claim:
+def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Claim | DataClaim:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: claims[{n}]: expected a table ([[claims]])")
     label = f"claim #{n}" + (f" ({raw['id']!r})" if isinstance(raw.get("id"), str) else "")
     ctx = _Ctx(path, label)
+    if raw.get("kind") in _DATA_KINDS:
+        text = raw.get("sentence")
+        if not isinstance(text, str) or not text.strip():
+            raise ctx.fail("sentence", "the claim's sentence as text", text)
+        return parse_data_claim(raw, str(raw.get("id") or f"#{n}"), text.strip(), ctx.fail, defaults)
     unknown = sorted(set(raw) - _CLAIM_KEYS)
     if unknown:
         raise ctx.fail(unknown[0], "one of " + ", ".join(sorted(_CLAIM_KEYS)))
@@ -198,7 +219,7 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
     inferred = "compare" if "symbols" in raw else "day" if "date" in raw and not {"from", "to"} & set(raw) else "move"
     kind_raw = raw.get("kind") or inferred
     if kind_raw not in ("move", "day", "compare"):
-        raise ctx.fail("kind", "'move', 'day' or 'compare'", kind_raw)
+        raise ctx.fail("kind", "'move', 'day', 'compare', 'positioning' or 'sentiment'", kind_raw)
     kind: ClaimKind = "compare" if kind_raw == "compare" else "day" if kind_raw == "day" else "move"
 
     if kind == "compare":
@@ -304,7 +325,7 @@ def parse_claims(text: str, path: str | Path = "<claims>") -> ClaimsFile:
     return ClaimsFile(path=p, title=str(doc.get("title", "")), source=str(doc.get("source", "")), claims=claims)
 
 
-def claim_symbols(claims: ClaimsFile | Sequence[Claim]) -> list[str]:
+def claim_symbols(claims: ClaimsFile | Sequence[Claim | DataClaim]) -> list[str]:
     """Every symbol the claims name, as written, first appearance first."""
     items = claims.claims if isinstance(claims, ClaimsFile) else claims
     return list(dict.fromkeys(s for c in items for s in c.symbols))
@@ -348,9 +369,26 @@ def evaluate_claim(claim: Claim, bars: Mapping[str, pl.DataFrame], path: str = "
     return results
 
 
-def evaluate_claims(claims: ClaimsFile, bars: Mapping[str, pl.DataFrame]) -> list[ClaimResult]:
-    """Recompute every claim; ``bars`` maps each symbol as written in the file to its bars."""
+def evaluate_claims(
+    claims: ClaimsFile,
+    bars: Mapping[str, pl.DataFrame],
+    positioning: pl.DataFrame | None = None,
+    sentiment: pl.DataFrame | None = None,
+) -> list[ClaimResult]:
+    """Recompute every claim; ``bars`` maps each symbol as written in the file to its bars.
+
+    ``positioning`` and ``sentiment`` are the data layer's frames
+    (:func:`rotation.data.positioning.positioning_frame` / ``sentiment_frame``), needed only
+    by claims of those kinds.
+    """
     out: list[ClaimResult] = []
     for claim in claims.claims:
-        out.extend(evaluate_claim(claim, bars, claims.path))
+        if isinstance(claim, DataClaim):
+            for f in evaluate_data_claim(claim, positioning, sentiment, claims.path):
+                out.append(ClaimResult(
+                    claim.key, claim.sentence, f.figure, f.stated, f.computed, f.computed - f.stated,
+                    claim.tolerance, f.ok, (), claim.kind, f.unit, f.stated_text, f.detail,
+                ))
+        else:
+            out.extend(evaluate_claim(claim, bars, claims.path))
     return out

@@ -1,6 +1,10 @@
-"""``rotation backtest run | sweep``: backtest a rotation strategy, or sweep its parameters.
+"""``rotation backtest run | sweep | walkforward``: backtest a rotation strategy, sweep its
+parameters, or walk a sweep forward (choose on train, trade on test).
 
-Strategies: ``pair-switch``, ``momentum``, ``rrg`` (see ``docs/backtest.md``).
+Strategies: ``pair-switch``, ``momentum``, ``rrg`` (target weights through the book) and
+``breakout`` (signal + stops, :mod:`rotation.backtest.breakout`; its sweep streams, shows
+a progress bar and an estimate, and refuses a grid beyond the documented limit unless
+``--force``); see ``docs/backtest.md``.
 Parameters come from ``--param key=value`` (strategy fields; tuples joined
 with ``+``: ``quadrants=leading+improving``), ``--universe`` (the symbols of a
 universe preset, and its benchmark for ``rrg``), ``--pair A:B`` and
@@ -11,6 +15,7 @@ defaults to the traded pair when only ``--pair`` is given).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +25,7 @@ from rotation.backtest.run import BacktestResult, RunConfig, backtest, stats_row
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import STRATEGIES, strategy_class
 from rotation.backtest.sweep import SweepResult, parse_grid, sweep_store
+from rotation.backtest.walkforward import WalkForward, walk_forward_store
 from rotation.cli.common import (
     EndOpt,
     JsonOpt,
@@ -126,11 +132,12 @@ def _render_run(res: BacktestResult, last: int) -> None:
     console.print(make_table("statistics", ["statistic", "value"],
                              [[STAT_LABELS[k], _fmt_stat(k, stats[k])] for k in STAT_NAMES]))
     if last > 0 and res.trades.height:
-        rows = [[r["symbol"], r["entry_date"], fmt_num(r["entry_price"]), r["exit_date"] or "open",
+        rows = [[r["symbol"], r["side"], r["entry_date"], fmt_num(r["entry_price"]), r["exit_date"] or "open",
                  fmt_num(r["exit_price"]), fmt_pct(r["return"]), r["bars"], r["exit_reason"]]
                 for r in res.trades.tail(last).iter_rows(named=True)]
         console.print(make_table(f"last {len(rows)} of {res.trades.height} trades (adjusted prices)",
-                                 ["symbol", "entry", "price", "exit", "price", "return", "bars", "reason"], rows))
+                                 ["symbol", "side", "entry", "price", "exit", "price", "return", "bars", "reason"],
+                                 rows))
 
 
 @backtest_app.command("run")
@@ -148,14 +155,28 @@ def run_cmd(
     stop: StopOpt = None,
     trail: TrailOpt = None,
     trades: Annotated[int, typer.Option("--trades", min=0, help="Show the last N trades (0: none).")] = 10,
+    out: Annotated[Path | None, typer.Option("--out", help="Write a tearsheet (self-contained HTML) here.")] = None,
+    benchmark: Annotated[str, typer.Option("--benchmark", help="Tearsheet benchmark: buy and hold of this symbol.")] = "SPY",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run one strategy: statistics, trades and (with --json) the equity curve."""
+    """Run one strategy: statistics, trades, (with --json) the equity curve, (with --out) a tearsheet."""
     values = _values(strategy, universe, pair, signal, param)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    if out is not None and out.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"--out: expected an .html file, got {out}")
     with read_store(store) as st:
-        res = backtest(st, strategy, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
+        if strategy == "breakout":
+            from rotation.backtest.breakout import backtest_breakout
+
+            res = backtest_breakout(st, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
+        else:
+            res = backtest(st, strategy, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
+        if out is not None:
+            from rotation.report.tearsheet import write_tearsheet
+
+            path = write_tearsheet(st, res, out, benchmark)
+            err_console.print(f"tearsheet written to {path}", highlight=False)
     if json_out:
         print_json({
             "strategy": res.strategy, "params": res.params, "config": res.config, "start": res.start,
@@ -169,7 +190,7 @@ def run_cmd(
 
 
 def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: str) -> None:
-    console.print(f"[bold]{escape(res.strategy)}[/] sweep: {res.table.height:,} parameter sets, "
+    console.print(f"[bold]{escape(res.strategy)}[/] sweep: {getattr(res, 'sets', res.table.height):,} parameter sets, "
                   f"{res.start} .. {res.end}, {seconds:.2f} s ({escape(where)})", markup=True)
     if res.window is not None:
         console.print(f"window {res.window.describe()}")
@@ -180,6 +201,8 @@ def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: st
     for r in frame.iter_rows(named=True):
         rows.append([r["set"], *(r[k] for k in swept), *(_fmt_stat(k, r[k]) for k in STAT_NAMES)])
     console.print(make_table(f"top {len(rows)} by {by}", [SHORT_LABELS.get(c, c) for c in cols], rows))
+    if res.guard is not None:
+        console.print(res.guard.describe(), highlight=False)
 
 
 @backtest_app.command("sweep")
@@ -202,6 +225,7 @@ def sweep_cmd(
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Parameter sets per task.")] = 128,
     top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
+    force: Annotated[bool, typer.Option("--force", help="Run a breakout grid beyond the bar-step limit.")] = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -216,6 +240,11 @@ def sweep_cmd(
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
     s, e = parse_date(start, "--from"), parse_date(end, "--to")
+    if strategy == "breakout":
+        if dask or local_cluster:
+            raise ConfigError("--dask/--local-cluster: a breakout sweep runs in this process (all cores)")
+        _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out)
+        return
     t0 = time.perf_counter()
     with read_store(store) as st:
         if dask or local_cluster:
@@ -235,11 +264,112 @@ def sweep_cmd(
         print_json({
             "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
             "window": res.window.as_dict() if res.window else None,
+            "overfit": res.guard.as_dict() if res.guard else None,
             "grid": res.grid, "sets": res.table.height, "by": by, "executor": where,
             "rows": res.top(top or res.table.height, by),
         })
     else:
         _render_sweep(res, top, by, seconds, where)
+
+
+def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, Any], config: RunConfig,
+                    start: Any, end: Any, top: int, by: str, force: bool, json_out: bool) -> None:
+    """Plan (estimate, limit), then stream the sweep with a progress bar on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rotation.backtest.breakout import plan_sweep, run_plan
+    from rotation.backtest.run import load_panel
+    from rotation.backtest.strategies import make_params
+
+    with read_store(store) as st:
+        panel = load_panel(st, make_params("breakout", values).needs, start, end)
+    plan = plan_sweep(panel, specs, values=values, config=config, start=start, end=end, top=top)
+    plan.check(force)
+    plan = plan.pilot()
+    n, k = plan.win.prices.shape
+    err_console.print(f"breakout sweep: {plan.sets:,} sets x {k} symbols x {n:,} bars = {plan.bar_steps:,} "
+                      f"bar-steps; estimated {plan.seconds:,.1f} s at {plan.rate / 1e6:,.0f}M bar-steps/s "
+                      f"(pilot), memory about {plan.memory / 2**20:,.0f} MiB", highlight=False)
+    with Progress(TextColumn("sets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, transient=True, disable=json_out or not err_console.is_terminal) as bar:
+        task = bar.add_task("sweep", total=plan.sets)
+        res = run_plan(plan, top=top, by=by, force=force,
+                       progress=lambda done, total: bar.update(task, completed=done))
+    if json_out:
+        print_json({
+            "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
+            "window": res.window.as_dict() if res.window else None,
+            "overfit": res.guard.as_dict() if res.guard else None,
+            "grid": res.grid, "sets": res.sets, "complete": res.complete, "by": by, "executor": "local",
+            "bar_steps": res.bar_steps, "seconds": res.seconds, "summary": res.summary,
+            "rows": res.top(top or res.table.height, by),
+        })
+        return
+    _render_sweep(res, top, by, res.seconds, f"local, {res.bar_steps / max(res.seconds, 1e-9) / 1e6:,.0f}M bar-steps/s")
+    if not res.complete:
+        console.print(f"{res.sets:,} sets: the table keeps the best {res.table.height:,} by {by}")
+    sh = res.summary["sharpe"]
+    console.print(f"Sharpe over all {res.sets:,} sets: mean {fmt_num(sh['mean'])}, std {fmt_num(sh['std'])}, "
+                  f"min {fmt_num(sh['min'])}, max {fmt_num(sh['max'])}")
+
+
+def _render_walkforward(wf: WalkForward) -> None:
+    kind = "anchored" if wf.anchored else "rolling"
+    console.print(f"[bold]{escape(wf.strategy)}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} "
+                  f"sessions, best by {wf.by}): {len(wf.splits)} splits", markup=True)
+    console.print(f"window {wf.window.describe()}")
+    rows = [[i, f"{s.train_start} .. {s.train_end}", f"{s.test_start} .. {s.test_end}",
+             ", ".join(f"{k}={v}" for k, v in s.values.items()), _fmt_stat(wf.by, s.train_metric),
+             _fmt_stat(wf.by, s.test_metric)] for i, s in enumerate(wf.splits)]
+    console.print(make_table("splits", ["split", "train", "test", "chosen on train", f"{wf.by} train",
+                                        f"{wf.by} test"], rows))
+    oos, ins = stats_row(wf.oos_stats), stats_row(wf.is_stats)
+    best = ", ".join(f"{k}={v}" for k, v in wf.is_values.items())
+    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}: out of sample = the stitched "
+                             f"tests; in sample = the best set in hindsight ({best})",
+                             ["statistic", "out of sample", "in sample"],
+                             [[STAT_LABELS[k], _fmt_stat(k, oos[k]), _fmt_stat(k, ins[k])] for k in STAT_NAMES]))
+
+
+@backtest_app.command("walkforward")
+def walkforward_cmd(
+    strategy: StrategyArg,
+    grid: Annotated[list[str], typer.Option("--grid", "-g", help="key=v1,v2,... or key=start:stop:step (repeatable).")],
+    train: Annotated[int, typer.Option("--train", help="Training window, sessions.")] = 756,
+    test: Annotated[int, typer.Option("--test", help="Test window (and step), sessions.")] = 252,
+    anchored: Annotated[bool, typer.Option("--anchored", help="Training windows all start at the window's start.")] = False,
+    by: Annotated[str, typer.Option("--by", help=f"Choose on train by: {', '.join(STAT_NAMES)}.")] = "sharpe",
+    universe: UniverseOpt = None,
+    pair: PairOpt = None,
+    signal: SignalOpt = None,
+    param: ParamOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    execution: ExecOpt = "open",
+    commission: CommOpt = 0.0,
+    slippage: SlipOpt = 0.0,
+    stop: StopOpt = None,
+    trail: TrailOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Walk-forward: choose the best set on each training window, trade it on the next test window."""
+    values = _values(strategy, universe, pair, signal, param)
+    specs = parse_grid(grid)
+    config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    with read_store(store) as st:
+        wf = walk_forward_store(st, strategy, specs, train=train, test=test, anchored=anchored, by=by,
+                                values=values, config=config, start=parse_date(start, "--from"),
+                                end=parse_date(end, "--to"))
+    if json_out:
+        print_json({
+            "strategy": wf.strategy, "by": wf.by, "anchored": wf.anchored, "train": wf.train, "test": wf.test,
+            "window": wf.window.as_dict(), "splits": wf.splits,
+            "out_of_sample": stats_row(wf.oos_stats), "in_sample": stats_row(wf.is_stats),
+            "in_sample_values": wf.is_values, "equity": wf.equity,
+        })
+    else:
+        _render_walkforward(wf)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,6 +25,7 @@ from rotation.cli.common import (
     write_store,
 )
 from rotation.data.importer import ImportOptions, import_paths
+from rotation.data.splits import stored_splits
 from rotation.data.symbols import normalize_symbol
 from rotation.data.validate import check_bars
 
@@ -91,14 +92,21 @@ def import_cmd(
 
 @data_app.command("list")
 def list_cmd(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
-    """Every symbol in the store: first and last date, rows, source."""
+    """Every symbol in the store: first and last date, rows, source; then positioning and sentiment data."""
+    from rotation.data.positioning import positioning_summary
+
     with read_store(store) as st:
         summary = st.summary()
+        datasets = positioning_summary(st)
     if json_out:
         print_json(summary)
         return
     rows = [[r["symbol"], r["first_date"], r["last_date"], r["rows"], r["source"]] for r in summary.iter_rows(named=True)]
     console.print(make_table(f"{len(rows)} symbols", ["symbol", "first", "last", "rows", "source"], rows))
+    if not datasets.is_empty():
+        rows = [[r["dataset"], r["markets"], r["first_date"], r["last_date"], r["last_release"], r["rows"]]
+                for r in datasets.iter_rows(named=True)]
+        console.print(make_table("Positioning and sentiment", ["data", "markets", "first", "last", "last released", "rows"], rows))
 
 
 @data_app.command("show")
@@ -133,13 +141,15 @@ def check_cmd(
 ) -> None:
     """Validate stored bars; exit 1 when anything is found.
 
-    Rules: non_positive_price, ohlc_inconsistent, duplicate_date (hard);
-    missing_session, non_session_bar, split_like_jump, stale_bar,
-    missing_adj_close (warnings).
+    Rules: non_positive_price, non_finite_price, absurd_price,
+    ohlc_inconsistent, duplicate_date, future_date, bad_volume, price_jump
+    (hard: an import refuses them); missing_session, non_session_bar,
+    split_like_jump, stale_bar, missing_adj_close (warnings).
     """
     with read_store(store) as st:
         frame = st.bars(symbols if symbols else st.symbols())
-    findings = check_bars(frame)
+        splits = stored_splits(st, frame["symbol"].unique().to_list())
+    findings = check_bars(frame, splits=splits)
     if rule:
         findings = [f for f in findings if f.rule in set(rule)]
     if json_out:
@@ -170,6 +180,9 @@ def update_cmd(
         typer.Option("--user-agent", envvar="ROTATION_SEC_USER_AGENT",
                      help="'Name email' that SEC requires in the User-Agent (with --fundamentals)."),
     ] = None,
+    positioning: Annotated[
+        bool, typer.Option("--positioning", help="Fetch the CFTC's TFF files (current and missing years) instead of bars.")
+    ] = False,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -178,7 +191,10 @@ def update_cmd(
     An empty store with nothing named fetches the default universes (core,
     sectors, styles, megacaps).  Each symbol is one transaction; a failed symbol
     is reported (exit 1) while the others are stored.  With --fundamentals, the
-    symbols' SEC companyfacts are fetched (rate-limited) and stored in one transaction.
+    symbols' SEC companyfacts (default: the megacaps) are fetched (rate-limited) and
+    stored in one transaction.
+    With --positioning, the CFTC's Traders in Financial Futures zips of the current
+    year and of every year missing from the store are fetched, one transaction per year.
     """
     from rotation.data.providers import get_provider
     from rotation.data.universes import load_universe
@@ -188,7 +204,11 @@ def update_cmd(
     for name in universe or []:
         names.extend(load_universe(name).symbols)
     if fundamentals:
-        _update_fundamentals(store, names, sec_user_agent, json_out)
+        # Nothing named: the megacaps, the universe the report's valuation section reads.
+        _update_fundamentals(store, names or list(load_universe("megacaps").symbols), sec_user_agent, json_out)
+        return
+    if positioning:
+        _update_positioning(store, json_out)
         return
     source = get_provider(provider)
     with write_store(store) as st:
@@ -258,6 +278,28 @@ def verify_cmd(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
                           f"{', '.join(check.damaged)}; rebuild the store by importing your files into a "
                           "new one: `rotation data import DIR --store NEW.duckdb`", soft_wrap=True)
     if not check.ok:
+        raise typer.Exit(1)
+
+
+def _update_positioning(store: Path | None, json_out: bool) -> None:
+    from rotation.data.providers.cftc import YearUpdate, update_positioning
+
+    def on_year(result: YearUpdate) -> None:
+        if not result.ok:
+            err_console.print(f"[red]failed[/] {result.year}: {result.error}", markup=True)
+
+    with write_store(store) as st:
+        report = update_positioning(st, on_year=on_year)
+    if json_out:
+        print_json(report)
+    else:
+        rows = [
+            [r.year, *((r.counts.added, r.counts.changed, r.counts.unchanged) if r.counts else ("-", "-", "-")),
+             r.error or "ok"]
+            for r in report.results
+        ]
+        console.print(make_table("CFTC Traders in Financial Futures", ["year", "added", "changed", "unchanged", "status"], rows))
+    if report.failed:
         raise typer.Exit(1)
 
 

@@ -13,7 +13,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from rotation import __version__
-from rotation.cli import breadth, data, measure, report, trade, valuation, web
+from rotation.cli import breadth, data, demo, measure, positioning, report, trade, valuation, web
 from rotation.cli.common import err_console
 from rotation.errors import RotationError
 
@@ -25,6 +25,7 @@ _LAZY: dict[str, str] = {
     "rrg": "relative",
     "events": "relative",
     "backtest": "backtest",
+    "alerts": "alerts",
 }
 
 
@@ -114,7 +115,7 @@ def _root(
     """Detect, measure, chart and trade rotation within the U.S. stock market."""
 
 
-for _module in (data, measure, breadth, trade, valuation, report, web):
+for _module in (demo, data, measure, breadth, positioning, trade, valuation, report, web):
     _module.register(app)
 
 

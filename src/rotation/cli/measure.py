@@ -8,12 +8,14 @@ is documented in :mod:`rotation.analytics.anchors` and docs/measure.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import polars as pl
 import typer
 
 from rotation.analytics.anchors import ResolvedAnchor, Roll
-from rotation.analytics.claims import ClaimResult, claim_symbols, evaluate_claims, parse_claims
+from rotation.analytics.claims import ClaimResult, ClaimsFile, claim_symbols, evaluate_claims, parse_claims
+from rotation.analytics.claims_positioning import DIRECTIONS, DataClaim
 from rotation.analytics.measure import TOTAL_RETURN_BASIS, Comparison, Measurement, compare, drawdown, measure
 from rotation.analytics.pivots import parse_threshold, pivot_frame, zigzag
 from rotation.cli.common import (
@@ -30,6 +32,7 @@ from rotation.cli.common import (
     print_json,
     read_store,
 )
+from rotation.data.positioning import positioning_frame, sentiment_frame
 from rotation.data.symbols import normalize_symbol
 from rotation.data.textio import read_text
 from rotation.errors import ConfigError
@@ -213,9 +216,29 @@ def pivots_cmd(
 def _claim_row(r: ClaimResult) -> list[str]:
     anchors = "; ".join(
         f"{a.date.isoformat()} {a.field} {fmt_num(a.price)}" for a in r.anchors
-    )
-    return [r.key, r.sentence, r.figure, fmt_pct(r.stated), fmt_pct(r.computed),
-            f"{r.difference * 100:+.2f}", f"{r.tolerance * 100:.2f}", "OK" if r.ok else "MISMATCH", anchors]
+    ) or r.detail
+    result = "OK" if r.ok else "MISMATCH"
+    if r.unit == "contracts":
+        return [r.key, r.sentence, r.figure, r.stated_text, f"{r.computed:+,.0f}",
+                "-" if r.stated_text in DIRECTIONS else f"{r.difference:+,.0f}",
+                "-" if r.stated_text in DIRECTIONS else f"{r.tolerance:,.0f}", result, anchors]
+    if r.unit == "value":
+        return [r.key, r.sentence, r.figure, r.stated_text, fmt_num(r.computed),
+                "-" if r.stated_text in DIRECTIONS else fmt_num(r.difference),
+                "-" if r.stated_text in DIRECTIONS else fmt_num(r.tolerance), result, anchors]
+    stated = r.stated_text if r.stated_text in DIRECTIONS else fmt_pct(r.stated)
+    return [r.key, r.sentence, r.figure, stated, fmt_pct(r.computed),
+            f"{r.difference * 100:+.2f}", f"{r.tolerance * 100:.2f}", result, anchors]
+
+
+def _claims_positioning(st: Any, claims: ClaimsFile) -> pl.DataFrame:
+    """The positioning rows the file's positioning claims name (each report they use)."""
+    wanted = [c for c in claims.claims if isinstance(c, DataClaim) and c.kind == "positioning"]
+    frames = [
+        positioning_frame(st, sorted({c.subject for c in wanted if c.report == rep}), report=rep)
+        for rep in sorted({c.report for c in wanted})
+    ]
+    return pl.concat(frames, how="diagonal_relaxed")
 
 
 def claims_cmd(
@@ -225,9 +248,12 @@ def claims_cmd(
 ) -> None:
     """Recompute every claim in a TOML file; exit 1 when any is outside its tolerance."""
     claims = parse_claims(read_text(file, ConfigError, "claims file"), file)
+    kinds = claims.kinds()
     with read_store(store) as st:
         bars = {s: st.bars(s) for s in claim_symbols(claims)}
-    results = evaluate_claims(claims, bars)
+        pos = _claims_positioning(st, claims) if "positioning" in kinds else None
+        sent = sentiment_frame(st) if "sentiment" in kinds else None
+    results = evaluate_claims(claims, bars, pos, sent)
     bad = [r for r in results if not r.ok]
     if json_out:
         print_json({"file": str(file), "title": claims.title, "checked": len(results), "mismatches": len(bad),
@@ -235,7 +261,8 @@ def claims_cmd(
     else:
         console.print(make_table(
             claims.title or str(file),
-            ["id", "claim", "figure", "stated", "computed", "diff (pts)", "tol (pts)", "result", "anchors (from; to)"],
+            ["id", "claim", "figure", "stated", "computed", "diff (pts)", "tol (pts)", "result",
+             "anchors (from; to) or reports"],
             [_claim_row(r) for r in results],
         ))
         console.print(f"{len(results)} figure(s) checked, {len(bad)} mismatch(es)")

@@ -35,6 +35,7 @@ from rotation.cli.common import (
 )
 from rotation.errors import ConfigError
 from rotation.query.pair import pair_history, pair_ratio
+from rotation.query.positioning import contracts_for, day_positioning
 from rotation.query.prices import split_pair
 from rotation.query.rotation import scan_universe, universe_leaders, universe_rrg
 
@@ -218,13 +219,18 @@ def events_cmd(
         history = pair_history(st, a_tok, b_tok, window, parse_date(as_of, "--as-of"))
         if on is not None:
             event = history.on(st, parse_date(on, "--on") or date.min)
+            block = day_positioning(st, event.date, contracts_for([history.a, history.b]) or None,
+                                    parse_date(as_of, "--as-of"))
     _notes(history.notes)
     a, b, events = history.a, history.b, history.events
     if on is not None:
         if json_out:
-            print_json({"event": event, "classic": event.classic, "explain": explain(event)})
+            print_json({"event": event, "classic": event.classic, "explain": explain(event), "positioning": block,
+                        "positioning_text": block.sentence() if block else None})
         else:
             console.print(explain(event), soft_wrap=True)
+            if block is not None:
+                console.print(block.sentence(), soft_wrap=True)
         return
     side = toward_side(a, b, toward) if toward is not None else None
     listed = history.top(top, parse_date(since, "--from"), side)
@@ -237,7 +243,7 @@ def events_cmd(
     title += f" ({history.kind}: {history.label})" if history.kind else ""
     title += f" since {since}" if since else f" since {events['date'].min()!s}"
     console.print(_events_table(title, listed, a, b))
-    console.print(_events_table("Latest day", top_events(latest), a, b))
+    console.print(_events_table("Latest day", latest, a, b))
     console.print("rank: among the days money moved the same way (the 'toward' column), up to that day")
 
 

@@ -460,8 +460,10 @@ class Store:
         long = self.bars(symbols, start, end)
         wanted = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
         wide = long.pivot(on="symbol", index="date", values=field).sort("date")
-        return wide.select(["date", *[pl.col(s) if s in wide.columns else pl.lit(None, pl.Float64).alias(s)
-                                      for s in wanted]])
+        dtype = pl.Int64 if field == "volume" else pl.Float64
+        # a symbol with no bar in the range (or an empty range) is an all-null column, not a missing one
+        wide = wide.with_columns(pl.lit(None, dtype).alias(s) for s in wanted if s not in wide.columns)
+        return wide.select(["date", *wanted])
 
     def export_parquet(self, folder: Path | str) -> int:
         """Write all bars to ``folder/symbol=<SYM>/*.parquet``; returns the row count."""

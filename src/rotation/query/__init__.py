@@ -10,5 +10,7 @@ of being printed: the CLI prints them to stderr, the dashboard shows them.
 * :mod:`rotation.query.pair`: ratio line, events, ranks in either direction;
 * :mod:`rotation.query.rotation`: RRG of a universe, quadrant transitions, pair scans;
 * :mod:`rotation.query.breadth`: breadth of a constituent set, confirmation of a pair's day;
+* :mod:`rotation.query.positioning`: CFTC positioning, flows, sentiment, a day's positioning block;
+* :mod:`rotation.query.positioning`: CFTC positioning, flows, sentiment, a day's positioning block;
 * :mod:`rotation.query.trades`: saved plans and journal entries with their stop distances.
 """

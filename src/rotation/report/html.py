@@ -46,7 +46,7 @@ td.neg { color: #b02a37; } td.pos { color: #1a7f37; }
 footer { font-size: 12px; color: #666; padding: 10px 24px; }
 """
 
-_NUMERIC = ("pct", "pct0", "num", "int", "rank")
+_NUMERIC = ("pct", "pct0", "num", "int", "sint", "usd", "rank")
 
 
 @lru_cache(maxsize=1)
@@ -116,19 +116,21 @@ def section_html(section: Section) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: Report, *, plotly_src: str | None = None, controls: str = "") -> str:
+def render_html(report: Report, *, plotly_src: str | None = None, controls: str = "",
+                title: str | None = None, meta: str | None = None) -> str:
     """The whole report as one HTML document (about 5 MB: plotly.js is inside).
 
     The dashboard passes ``plotly_src`` (a URL serving plotly.js once, cached by
-    the browser) instead of embedding it, and ``controls`` (HTML put under the header).
+    the browser) instead of embedding it, and ``controls`` (HTML put under the header);
+    ``title`` and ``meta`` replace the report's heading and its line under it (the tearsheet).
     """
-    title = f"Rotation report, as of {report.as_of.isoformat()}"
+    title = title or f"Rotation report, as of {report.as_of.isoformat()}"
     nav = "".join(
         f'<a href="#{_esc(s.key)}">{s.number}. {_esc(s.title)}</a>' for s in report.sections
     )
     notes = "".join(f"<div>{_esc(n)}</div>" for n in report.notes)
     body = "\n".join(section_html(s) for s in report.sections)
-    meta = (
+    meta = _esc(meta) if meta is not None else (
         f"generated {report.generated_at.isoformat(timespec='seconds')} UTC · store {_esc(report.store)} · "
         f"universes {_esc(', '.join(report.universes))}"
     )

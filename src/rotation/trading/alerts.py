@@ -203,13 +203,30 @@ def write_json(report: WatchReport, path: Path) -> None:
 
 def post_webhook(report: WatchReport, url: str, *, timeout: float = 10.0) -> int:
     """POST the payload as JSON; returns the HTTP status, raises on failure."""
+    return post_payload(url, report_payload(report), timeout=timeout)
+
+
+def post_payload(url: str, document: dict[str, Any], *, timeout: float = 10.0) -> int:
+    """POST any JSON document (the webhook of ``watch`` and ``rotation alerts``); the HTTP status."""
     try:
-        resp = httpx.post(url, json=report_payload(report), timeout=timeout)
+        resp = httpx.post(url, json=document, timeout=timeout)
     except httpx.HTTPError as exc:
         raise RotationError(f"--webhook {url}: request failed: {exc}") from None
     if resp.status_code >= 400:
         raise RotationError(f"--webhook {url}: server answered HTTP {resp.status_code}")
     return resp.status_code
+
+
+def evaluate(store: Any, plan: Plan, as_of: date | None = None) -> tuple[Replay | None, str | None]:
+    """Replay ``plan`` from ``store``: ``(replay, None)``, or ``(None, why)`` when it cannot be
+    evaluated (unknown symbol, no bar on its entry date, a stop on the wrong side...)."""
+    from rotation.trading.replay import plan_bars
+
+    try:
+        bars = plan_bars(store, plan, as_of)
+        return replay(plan, bars, as_of), None
+    except RotationError as exc:
+        return None, str(exc)
 
 
 def watch_sources(
@@ -218,18 +235,38 @@ def watch_sources(
     """Watch plan files and/or ``journal`` (every open journal entry) from ``store``.
 
     No sources means the journal and every saved plan (:func:`rotation.trading.plan.saved_plans`).
+    A journal entry or saved plan that cannot be evaluated is skipped with a warning naming
+    it, so one bad entry never switches off the other alerts; a plan file named in
+    ``sources`` that fails is an error.
     """
     from rotation.trading.journal import entry_plan, list_entries
     from rotation.trading.plan import load_plan, saved_plans
     from rotation.trading.replay import plan_bars
 
     items: list[tuple[Plan, pl.DataFrame, bool]] = []
+    skipped: list[str] = []
+    explicit = bool(sources)
     for src in sources or ["journal", *map(str, saved_plans())]:
         if src == "journal":
             for entry in list_entries(store, "open"):
                 plan = entry_plan(entry)
+                rep, problem = evaluate(store, plan, as_of)
+                if rep is None:
+                    skipped.append(f"skipped journal entry {entry.id} ({entry.side} {entry.symbol}): {problem}")
+                    continue
                 items.append((plan, plan_bars(store, plan, as_of), True))
-        else:
+        elif explicit:
             plan = load_plan(src)
             items.append((plan, plan_bars(store, plan, as_of), False))
-    return watch(items, within=within, as_of=as_of)
+        else:
+            try:
+                plan = load_plan(src)
+                bars = plan_bars(store, plan, as_of)
+                replay(plan, bars, as_of)
+            except RotationError as exc:
+                skipped.append(f"skipped saved plan {src}: {exc}")
+                continue
+            items.append((plan, bars, False))
+    report = watch(items, within=within, as_of=as_of)
+    return WatchReport(report.generated_at, report.as_of, report.within, report.alerts,
+                       (*skipped, *report.warnings))
