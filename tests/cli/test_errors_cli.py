@@ -246,6 +246,11 @@ def test_unwritable_outputs_exit_2_and_write_nothing(cli: Cli, real_store: Path,
         folder.chmod(0o755)
 
 
+def test_tearsheet_to_an_unwritable_path(cli: Cli, real_store: Path) -> None:
+    _one_line(cli("backtest", "run", "pair-switch", "--from", "2020-01-01", "--out", "/proc/x.html",
+                  "--store", str(real_store)), "/proc/x.html", "cannot write tearsheet")
+
+
 def test_report_to_an_unwritable_path(cli: Cli, real_store: Path) -> None:
     _one_line(cli("report", "--as-of", "2024-07-26", "--out", "/proc/x.html", "--store", str(real_store)),
               "/proc/x.html", "cannot write report")
