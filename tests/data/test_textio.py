@@ -127,14 +127,11 @@ SCALARS = st.one_of(
     st.booleans(),
     st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1)),
 )
-VALUES = st.recursive(
-    SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.dictionaries(st.sampled_from(KEYS), inner, max_size=5),
-    ),
-    max_leaves=20,
-)
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=5))
+
+
+VALUES = st.recursive(SCALARS, _nested, max_leaves=20)
 DOCS = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=8)
 
 
