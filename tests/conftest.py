@@ -54,6 +54,18 @@ def real_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return path
 
 
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store filled from the embedded sample (2023-01-03..2024-12-31), as ``rotation demo`` does.
+
+    Needs nothing outside the package: the core real-data tests run on it when
+    ``../shared/data`` is absent.  Open it read-only.
+    """
+    from rotation.data.sample import fill_store
+
+    return fill_store(tmp_path_factory.mktemp("sample") / "demo.duckdb").store
+
+
 @pytest.fixture
 def store_copy(real_store: Path, tmp_path: Path) -> Path:
     """A private, writable copy of :func:`real_store`."""

@@ -41,3 +41,11 @@ class PlanError(ConfigError):
 
 class UnknownSymbolError(DataError):
     """A symbol has no bars in the store."""
+
+
+class StoreCorruptError(StoreError):
+    """The store file is damaged (a checksum or a block does not read back)."""
+
+
+class OutputError(RotationError):
+    """A result file (report, chart, JSON payload, export) cannot be written."""

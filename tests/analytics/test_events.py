@@ -19,6 +19,7 @@ from rotation.analytics.events import (
     rotation_events,
     scan_pairs,
     top_events,
+    toward_side,
     trailing_zscore,
     with_breadth,
 )
@@ -169,3 +170,18 @@ def test_scan_flags_the_rotation_day(real_store: Path) -> None:
     assert by_pair["IWM:QQQ"]["rank"] == 3
     assert not by_pair["XLP:SPY"]["notable"]  # +0.49 points, an ordinary day
     assert {r["date"] for r in scan.iter_rows(named=True)} == {date(2024, 7, 11)}
+
+
+def test_top_events_toward_keeps_one_direction_and_names_it() -> None:
+    a = [100.0, 103.0, 101.0, 104.0, 100.0, 101.0]
+    b = [100.0, 100.0, 100.0, 100.0, 100.0, 100.0]
+    wide = _pair_frame(a, b)
+    ev = rotation_events(wide, "A", "B")
+    both = top_events(ev, 10)
+    assert set(both["toward"].to_list()) == {"A", "B"}
+    to_a = top_events(ev, 10, toward=toward_side("A", "B", "a"))
+    assert to_a.height == 3 and (to_a["spread"] > 0).all() and to_a["toward"].to_list() == ["A"] * 3
+    to_b = top_events(ev, 1, toward="B")
+    assert to_b["spread"][0] == pytest.approx(100 / 104 - 1)
+    with pytest.raises(DataError, match="A or B"):
+        toward_side("A", "B", "C")

@@ -272,3 +272,33 @@ def test_results_are_frozen(real: pl.DataFrame) -> None:
     with pytest.raises(AttributeError):
         m.pct_change = 0.0  # type: ignore[misc]
     assert m.end.date - m.start.date == timedelta(days=m.calendar_days)
+
+
+# -- one definition of the all-time high: the first bar at the maximum ---------------------------
+
+
+def test_drawdown_ath_date_is_the_first_bar_at_a_tied_maximum(real: pl.DataFrame) -> None:
+    """NVDA's high of 0.99175 was made on 2007-10-18 and tied on 2007-10-23."""
+    nvda = _one(real, "NVDA")
+    d = drawdown(nvda, date(2009, 3, 9))
+    assert (d.ath_date, d.ath) == (date(2007, 10, 18), 0.99175)
+    tied = nvda.filter(pl.col("date").is_between(date(2007, 10, 18), date(2009, 3, 9)) & (pl.col("high") == d.ath))
+    assert tied.height >= 2  # a real tie, so the test can tell first from last
+    m = measure(nvda, "ath", "2009-03-09")
+    assert m.start.date == d.ath_date
+
+
+def test_drawdown_and_ath_anchor_agree_on_every_month_end(real: pl.DataFrame) -> None:
+    for sym in ("NVDA", "^RUT", "IWM"):
+        frame = _one(real, sym)
+        ends = frame.group_by_dynamic("date", every="1mo").agg(pl.col("date").last().alias("d"))["d"]
+        for day in ends.gather_every(7):
+            assert drawdown(frame, day).ath_date == measure(frame, "ath", day.isoformat()).start.date, (sym, day)
+
+
+def test_ties_keep_the_first_date_in_synthetic_bars() -> None:
+    frame = make_bars("T", [10, 12, 11, 12, 12, 9])
+    series = drawdown_series(frame)
+    first = frame["date"][1]
+    assert series["ath_date"].to_list()[1:] == [first] * 5
+    assert drawdown(frame).ath_date == first

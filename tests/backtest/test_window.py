@@ -168,7 +168,10 @@ def test_window_starts_late_ends_early_and_drops_signal_only_rows() -> None:
     assert res.trades["entry_date"].max() <= panel.dates[49]
     # --start before A's data starts at A's first bar; after, at --start
     assert fit_window(panel, params, panel.dates[3])[1].start == panel.dates[10]
-    assert fit_window(panel, params, panel.dates[12])[1].start_reason == "--start"
+    assert fit_window(panel, params, panel.dates[12])[1].start_reason == "--from"
+    cut, w = fit_window(panel, params, None, panel.dates[40])  # --to inside the data cuts the rows there
+    assert (w.end, w.end_reason, cut.dates[-1]) == (panel.dates[40], "--to", panel.dates[40])
+    assert run_backtest(panel, params, end=panel.dates[40]).equity["date"][-1] == panel.dates[40]
 
 
 def test_a_short_gap_is_carried_flagged_and_not_traded_a_long_one_is_an_error() -> None:

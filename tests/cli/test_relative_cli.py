@@ -147,3 +147,24 @@ def test_events_scan_on_a_day_is_the_scan_as_of_that_day(cli, real_store: Path) 
     assert "2024-07-11" in on.stdout
     both = cli("events", "--universe", "pairs", "--on", "2024-07-11", "--as-of", "2024-07-12", "--store", str(real_store))
     assert both.exit_code == 2
+
+
+def test_events_top_toward_one_side(cli, real_store: Path) -> None:
+    """`--toward RUT`: the widest days in the Russell's favour; both directions mixed hide 2024-07-11."""
+    store = str(real_store)
+    out = _json(cli("events", "--pair", "RUT:NDX", "--top", "5", "--toward", "RUT", "--store", store, "--json"))
+    assert out["toward"] == "^RUT"
+    assert [r["date"] for r in out["top"][:2]] == ["2002-07-25", "2024-07-11"]
+    assert all(r["toward"] == "^RUT" and r["spread"] > 0 for r in out["top"])
+    spreads = [r["spread"] for r in out["top"]]
+    assert spreads == sorted(spreads, reverse=True)
+    mixed = _json(cli("events", "--pair", "RUT:NDX", "--top", "10", "--store", store, "--json"))
+    assert "2024-07-11" not in [r["date"] for r in mixed["top"]]
+    assert {r["toward"] for r in mixed["top"]} == {"^RUT", "^NDX"}  # each row says its direction
+    ndx = _json(cli("events", "--pair", "RUT:NDX", "--top", "3", "--toward", "^NDX", "--store", store, "--json"))
+    assert all(r["spread"] < 0 and r["toward"] == "^NDX" for r in ndx["top"])
+    assert ndx["top"][0]["date"] == "2001-01-03"
+    text = cli("events", "--pair", "RUT:NDX", "--top", "5", "--toward", "RUT", "--store", store)
+    assert text.exit_code == 0 and "toward ^RUT" in text.stdout and "toward" in text.stdout.splitlines()[2]
+    bad = cli("events", "--pair", "RUT:NDX", "--toward", "SPY", "--store", store)
+    assert bad.exit_code == 2 and "^RUT or ^NDX" in bad.output

@@ -304,3 +304,16 @@ def test_data_list_shows_positioning(cli, real_store: Path, shared_data: Path) -
     assert result.exit_code == 0
     assert "Positioning and sentiment" in result.output
     assert "positioning:tff" in result.output and "sentiment:naaim_exposure" in result.output
+
+
+def test_both_forms_of_one_year_in_one_import(shared_data: Path, tmp_path: Path) -> None:
+    """Two files with the same reports (Excel and text form): written one after the other, equal rows unchanged."""
+    folder = _pos(shared_data)
+    xls = folder / "cftc_tff" / "fut_fin_xls_2026.zip"
+    txt = _tff_txt_zip(xls, tmp_path / "fut_fin_txt_2026.zip")
+    with Store(tmp_path / "s.duckdb") as st:
+        report = import_paths(st, [xls, txt])
+        stored = positioning_frame(st)
+    first, second = (f.total for f in report.files)
+    assert first.added == 741 * 5 and (second.added, second.changed, second.unchanged) == (0, 0, 741 * 5)
+    assert stored.height == 741 * 5 and set(stored["source"]) == {"file:fut_fin_xls_2026.zip"}

@@ -85,10 +85,10 @@ def test_page_renders_in_chromium(base_url: str) -> None:
 
     if find_chromium() is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    page = httpx.get(f"{base_url}/", params={"as_of": "2024-07-26"}, timeout=120)
+    page = httpx.get(f"{base_url}/report", params={"as_of": "2024-07-26"}, timeout=120)
     assert page.status_code == 200 and 'src="/static/plotly.js"' in page.text
     assert len(page.content) < 2_000_000  # plotly.js is served separately, not inlined
-    run = run_chromium(f"{base_url}/?as_of=2024-07-26", "--virtual-time-budget=15000", "--dump-dom", timeout=120)
+    run = run_chromium(f"{base_url}/report?as_of=2024-07-26", "--virtual-time-budget=15000", "--dump-dom", timeout=120)
     dom = run.stdout
     assert "Rotation report, as of 2024-07-26" in dom
     assert dom.count('class="main-svg"') >= 6  # plotly drew the figures

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -65,6 +64,7 @@ import polars as pl
 from rotation.analytics.anchors import Anchor, ResolvedAnchor, Roll, parse_anchor
 from rotation.analytics.claims_positioning import DataClaim, evaluate_data_claim, parse_data_claim
 from rotation.analytics.measure import PRICE_BASIS, TOTAL_RETURN_BASIS, Measurement, measure
+from rotation.data.textio import parse_toml
 from rotation.errors import AnchorError, ConfigError
 
 ClaimKind = Literal["move", "day", "compare"]
@@ -209,6 +209,8 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
     unknown = sorted(set(raw) - _CLAIM_KEYS)
     if unknown:
         raise ctx.fail(unknown[0], "one of " + ", ".join(sorted(_CLAIM_KEYS)))
+    if "id" in raw and not (isinstance(raw["id"], str) and raw["id"].strip()):
+        raise ctx.fail("id", "a non-empty text id", raw["id"])
     key = str(raw.get("id") or f"#{n}")
     sentence = raw.get("sentence")
     if not isinstance(sentence, str) or not sentence.strip():
@@ -291,10 +293,7 @@ def _parse_claim(path: str, n: int, raw: Any, defaults: Mapping[str, Any]) -> Cl
 def parse_claims(text: str, path: str | Path = "<claims>") -> ClaimsFile:
     """Parse claims TOML ``text``; ``path`` names the file in every :class:`ConfigError`."""
     p = str(path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    doc = parse_toml(text, p, ConfigError)
     unknown = sorted(set(doc) - _TOP_KEYS)
     if unknown:
         raise ConfigError(f"{p}: unknown top-level key '{unknown[0]}': expected title, source, [defaults], [[claims]]")
@@ -314,6 +313,12 @@ def parse_claims(text: str, path: str | Path = "<claims>") -> ClaimsFile:
     if not isinstance(raw_claims, list) or not raw_claims:
         raise ConfigError(f"{p}: key 'claims': expected one or more [[claims]] tables")
     claims = tuple(_parse_claim(p, i, c, defaults) for i, c in enumerate(raw_claims, start=1))
+    first: dict[str, int] = {}
+    for i, c in enumerate(claims, start=1):
+        if c.key in first:
+            raise ConfigError(f"{p}: claim #{i}, key 'id': expected an id not used before, "
+                              f"got {c.key!r} (also claim #{first[c.key]})")
+        first[c.key] = i
     for k in ("title", "source"):
         if k in doc and not isinstance(doc[k], str):
             raise ConfigError(f"{p}: key '{k}': expected text, got {doc[k]!r}")

@@ -237,6 +237,11 @@ def pair_events(
     lag = window_lag(window)
     if not pairs:
         raise DataError("no pairs given")
+    same = [a for a, b in pairs if a == b]
+    if same:
+        raise DataError(f"pair {same[0]}:{same[0]}: expected two different sides A:B")
+    if z_window < 2:
+        raise DataError(f"z-score window: expected at least 2 sessions, got {z_window}")
     a_names = [a for a, _ in pairs]
     b_names = [b for _, b in pairs]
     dates, _, a_mat = wide_matrix(closes, a_names)
@@ -278,9 +283,38 @@ def rotation_events(
     return pair_events(closes, [(a, b)], window, z_window)
 
 
-def top_events(events: pl.DataFrame, n: int = 10, since: date | None = None) -> pl.DataFrame:
-    """The ``n`` widest spreads (either direction) on or after ``since``, widest first."""
+def toward_side(a: str, b: str, toward: str) -> str:
+    """The side of the pair A:B that ``toward`` names (a symbol or alias, e.g. ``RUT`` for ``^RUT``)."""
+    from rotation.data.symbols import normalize_symbol
+
+    want = normalize_symbol(toward.strip())
+    for side in (a, b):
+        if want == side or toward.strip().upper() == side.upper():
+            return side
+    raise DataError(f"--toward {toward!r}: expected one side of the pair, {a} or {b}")
+
+
+def top_events(
+    events: pl.DataFrame, n: int = 10, since: date | None = None, toward: str | None = None
+) -> pl.DataFrame:
+    """The ``n`` widest spreads on or after ``since``, widest first, with a ``toward`` column.
+
+    ``toward=None`` ranks both directions together by the spread's size;
+    ``toward`` = one side of a one-pair frame keeps only the days money moved
+    toward it (a positive spread for A, a negative one for B).  The ``rank``
+    column is always counted among the days of the row's own direction, which
+    ``toward`` names.
+    """
+    if n < 1:
+        raise DataError(f"top: expected at least 1 event to list, got {n}")
     frame = events if since is None else events.filter(pl.col("date") >= since)
+    frame = frame.with_columns(
+        pl.when(pl.col("spread") > 0).then(pl.col("a"))
+        .when(pl.col("spread") < 0).then(pl.col("b"))
+        .otherwise(None).alias("toward")
+    )
+    if toward is not None:
+        frame = frame.filter(pl.col("toward") == toward)
     return frame.sort(pl.col("spread").abs(), descending=True).head(n)
 
 
@@ -389,6 +423,8 @@ def scan_pairs(
     before the newest date are kept (their own last day) and marked ``stale``.
     Sorted notable first, then by expanding percentile descending.
     """
+    if not 0.0 < notable <= 1.0:
+        raise DataError(f"notable: expected a percentile as a fraction in (0, 1], e.g. 0.95, got {notable:g}")
     frame = events if as_of is None else events.filter(pl.col("date") <= as_of)
     latest = frame.sort("pair", "date").group_by("pair", maintain_order=True).last()
     newest = latest["date"].max() if not latest.is_empty() else None

@@ -187,7 +187,8 @@ def drawdown_series(bars: pl.DataFrame) -> pl.DataFrame:
 
     Columns ``symbol, date, close, ath, ath_date, drawdown``.  Vectorized over
     symbols; each row uses only bars up to its own date (no look-ahead), and
-    ``drawdown`` is never positive.  The running high uses ``max(high, close)``
+    ``drawdown`` is never positive.  ``ath_date`` is the first bar at the
+    maximum: a later bar that only ties it does not move the date.  The running high uses ``max(high, close)``
     so a bar with a missing or defective high still counts its close.
     """
     if bars.is_empty():
@@ -202,7 +203,13 @@ def drawdown_series(bars: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("_top").cum_max().over("symbol").alias("ath"))
         .with_columns(pl.col("ath").forward_fill().over("symbol"))
         .with_columns(
-            pl.when(pl.col("_top") == pl.col("ath")).then(pl.col("date")).otherwise(None)
+            # The *first* bar at the maximum (a later tie keeps the earlier date), as the
+            # ``ath`` anchor of ``measure --from ath`` resolves it.
+            pl.when(
+                (pl.col("_top") == pl.col("ath"))
+                & (pl.col("ath").shift(1).over("symbol").is_null()
+                   | (pl.col("_top") > pl.col("ath").shift(1).over("symbol")))
+            ).then(pl.col("date")).otherwise(None)
             .forward_fill().over("symbol").alias("ath_date"),
             (pl.col("close") / pl.col("ath") - 1.0).clip(upper_bound=0.0).alias("drawdown"),
         )

@@ -60,6 +60,15 @@ class RrgParams:
     smooth: int = 5
     momentum: int = 10
 
+    def __post_init__(self) -> None:
+        if self.freq not in DEFAULT_WINDOWS:
+            raise DataError(f"unknown RRG frequency {self.freq!r}: expected daily or weekly")
+        if self.window < 3 or self.smooth < 1 or self.momentum < 1:
+            raise DataError(
+                f"RRG windows must be window >= 3, smooth >= 1, momentum >= 1; got {self.window}, "
+                f"{self.smooth}, {self.momentum}"
+            )
+
     @classmethod
     def for_freq(
         cls, freq: str = "daily", window: int | None = None, smooth: int | None = None, momentum: int | None = None
@@ -68,13 +77,9 @@ class RrgParams:
         if freq not in DEFAULT_WINDOWS:
             raise DataError(f"unknown RRG frequency {freq!r}: expected daily or weekly")
         n, s, m = DEFAULT_WINDOWS[freq]
-        params = cls(freq=freq, window=window or n, smooth=smooth or s, momentum=momentum or m)  # type: ignore[arg-type]
-        if params.window < 3 or params.smooth < 1 or params.momentum < 1:
-            raise DataError(
-                f"RRG windows must be window >= 3, smooth >= 1, momentum >= 1; got {params.window}, "
-                f"{params.smooth}, {params.momentum}"
-            )
-        return params
+        # `is None`, not `or`: an explicit 0 is refused below, never replaced by the default.
+        return cls(freq=freq, window=n if window is None else window,  # type: ignore[arg-type]
+                   smooth=s if smooth is None else smooth, momentum=m if momentum is None else momentum)
 
     @property
     def warmup(self) -> int:
@@ -209,6 +214,8 @@ def rrg_snapshot(history: pl.DataFrame, as_of: date | None = None, tail: int = 1
     ``history`` is the output of :func:`rrg`.  Symbols without a point yet are
     left out.  Sorted by quadrant (leading first), then RS-Ratio descending.
     """
+    if tail < 1:
+        raise DataError(f"RRG tail: expected at least 1 point per symbol, got {tail}")
     frame = history.drop_nulls(["rs_ratio", "rs_momentum"])
     if as_of is not None:
         frame = frame.filter(pl.col("date") <= as_of)
@@ -218,7 +225,7 @@ def rrg_snapshot(history: pl.DataFrame, as_of: date | None = None, tail: int = 1
     # A symbol whose data stopped long ago is not "on the graph" today.
     newest = last["last"].max()
     frame = frame.join(last.filter(pl.col("last") == newest), on="symbol", how="semi")
-    tails = frame.sort("symbol", "date").group_by("symbol", maintain_order=True).tail(max(tail, 1))
+    tails = frame.sort("symbol", "date").group_by("symbol", maintain_order=True).tail(tail)
     points: list[RrgPoint] = []
     for sym, grp in tails.group_by("symbol", maintain_order=True):
         rows = grp.rows(named=True)

@@ -115,6 +115,12 @@ class PairSwitch:
     def __post_init__(self) -> None:
         _check_window("fast", self.fast)
         _check_window("slow", self.slow)
+        if self.fast >= self.slow:
+            raise ConfigError(f"fast: expected fewer sessions than slow ({self.slow}), got {self.fast}")
+        if self.a == self.b:
+            raise ConfigError(f"a and b: expected two different symbols to switch between, got {self.a} twice")
+        if self.sa == self.sb:
+            raise ConfigError(f"sa and sb: expected two different symbols for the signal ratio, got {self.sa} twice")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -146,6 +152,8 @@ class Momentum:
         _check_rebalance(self.rebalance)
         if not self.symbols:
             raise ConfigError("symbols: a momentum rotation needs at least one symbol")
+        if self.top > len(self.symbols):
+            raise ConfigError(f"top: expected at most the {len(self.symbols)} symbols to choose from, got {self.top}")
 
     @property
     def traded(self) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from rotation.backtest.guard import SweepGuard, assess_sweep
 from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate_many
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import Panel, Strategy, coerce_value, make_params
@@ -70,6 +71,7 @@ class SweepResult:
     grid: dict[str, tuple[Any, ...]]
     table: pl.DataFrame
     window: Window | None = None
+    guard: SweepGuard | None = None  # deflated Sharpe ratio and PBO (rotation.backtest.guard)
 
     def top(self, n: int = 10, by: str = "sharpe") -> pl.DataFrame:
         """The ``n`` best rows by ``by`` (descending; NaN last; ties keep grid order)."""
@@ -156,8 +158,12 @@ def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mappin
         strat_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k not in RUN_KEYS}
         run_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k in RUN_KEYS}
         rows.append(row)
-        params.append(dataclasses.replace(base, **strat_vals) if strat_vals else base)
-        configs.append(dataclasses.replace(config, **run_vals) if run_vals else config)
+        try:
+            params.append(dataclasses.replace(base, **strat_vals) if strat_vals else base)
+            configs.append(dataclasses.replace(config, **run_vals) if run_vals else config)
+        except ConfigError as exc:
+            named = ", ".join(f"{k}={v}" for k, v in row.items())
+            raise ConfigError(f"--grid: the set {named} is invalid: {exc}") from None
     return rows, params, configs
 
 
@@ -194,16 +200,20 @@ def _column(values: list[Any]) -> pl.Series:
 
 def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
           values: Mapping[str, Any] | None = None, config: RunConfig | None = None, start: date | None = None,
-          end: date | None = None, executor: Executor | None = None, chunk_size: int = CHUNK_SIZE) -> SweepResult:
+          end: date | None = None, executor: Executor | None = None, chunk_size: int = CHUNK_SIZE,
+          overfit: bool = True) -> SweepResult:
     """Evaluate every parameter set of ``grid`` over ``panel`` from ``start`` to ``end`` (inside
-    the window where the strategy's symbols have data, :func:`rotation.backtest.window.fit_window`)."""
+    the window where the strategy's symbols have data, :func:`rotation.backtest.window.fit_window`);
+    ``overfit``: add the deflated Sharpe ratio and PBO of the grid (:mod:`rotation.backtest.guard`)."""
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ConfigError(f"chunk size: expected a whole number of parameter sets >= 1, got {chunk_size!r}")
     config = config or RunConfig()
     rows, params, configs = expand_grid(strategy, grid, values, config)
     panel, window = fit_window(panel, params[0], start, end)
     first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
-    tasks, index = _tasks(params, configs, first, max(1, int(chunk_size)))
+    tasks, index = _tasks(params, configs, first, int(chunk_size))
     results = (executor or LocalExecutor()).map(evaluate_chunk, panel, tasks)
     stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
     for idx, res in zip(index, results, strict=True):
@@ -217,16 +227,17 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
         pl.Series("trades", stats["trades"]).cast(pl.Int64),
     ).select("set", *grid, *STAT_NAMES)
     base = make_params(strategy, dict(values or {}))
+    guard = assess_sweep(panel, first, params, configs, stats["sharpe"]) if overfit else None
     return SweepResult(strategy, base, config, panel.dates[first], panel.dates[-1],
-                       {k: tuple(v) for k, v in grid.items()}, table, window)
+                       {k: tuple(v) for k, v in grid.items()}, table, window, guard)
 
 
 def sweep_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], *,
                 values: Mapping[str, Any] | None = None, config: RunConfig | None = None,
                 start: date | None = None, end: date | None = None, executor: Executor | None = None,
-                chunk_size: int = CHUNK_SIZE) -> SweepResult:
+                chunk_size: int = CHUNK_SIZE, overfit: bool = True) -> SweepResult:
     """:func:`sweep` over bars loaded from ``store`` (the symbols the strategy needs)."""
     base = make_params(strategy, dict(values or {}))
     panel = load_panel(store, base.needs, start, end)
     return sweep(panel, strategy, grid, values=values, config=config, start=start, end=end, executor=executor,
-                 chunk_size=chunk_size)
+                 chunk_size=chunk_size, overfit=overfit)

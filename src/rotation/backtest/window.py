@@ -5,7 +5,7 @@ the data of a traded fund (an index that keeps going after its ETF's file
 stops) or start before it.  :func:`fit_window` cuts a panel down to the rows a
 strategy may trade and be valued on, and says why:
 
-* **Start**: the first session on or after ``--start`` where every required
+* **Start**: the first session on or after ``--from`` where every required
   symbol has started.  Required: all symbols of a pair strategy (traded and
   signal); for a universe strategy (momentum, rrg) its benchmark and the first
   member to start.  Members that start later join the ranking on their first
@@ -148,12 +148,15 @@ def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: d
         if row >= panel.n:
             raise DataError(f"no data on or after {start.isoformat()} (last date {panel.dates[-1]})")
         if row > first:
-            first, start_reason = row, "--start"
+            first, start_reason = row, "--from"
     end_sym = min(needs, key=lambda s: spans[s][1])
     last = spans[end_sym][1]
     end_reason = f"{end_sym}'s last bar"
-    if end is not None and last == panel.n - 1:
-        end_reason = "--end"
+    if end is not None:
+        days = np.array(panel.dates, dtype="datetime64[D]")
+        cut = int(np.searchsorted(days, np.datetime64(end, "D"), side="right")) - 1
+        if cut <= last:
+            last, end_reason = cut, "--to"
     if first > last:
         raise DataError(f"no data on or after {panel.dates[first]} for {end_sym} (its last bar is "
                         f"{panel.dates[last]})")

@@ -1,4 +1,5 @@
-"""``rotation backtest run | sweep``: backtest a rotation strategy, or sweep its parameters.
+"""``rotation backtest run | sweep | walkforward``: backtest a rotation strategy, sweep its
+parameters, or walk a sweep forward (choose on train, trade on test).
 
 Strategies: ``pair-switch``, ``momentum``, ``rrg`` (see ``docs/backtest.md``).
 Parameters come from ``--param key=value`` (strategy fields; tuples joined
@@ -11,14 +12,17 @@ defaults to the traded pair when only ``--pair`` is given).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from rotation.backtest.run import BacktestResult, RunConfig, backtest, stats_row
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import STRATEGIES, strategy_class
 from rotation.backtest.sweep import SweepResult, parse_grid, sweep_store
+from rotation.backtest.walkforward import WalkForward, walk_forward_store
 from rotation.cli.common import (
     EndOpt,
     JsonOpt,
@@ -44,10 +48,10 @@ PairOpt = Annotated[str | None, typer.Option("--pair", help="Traded pair A:B (pa
 SignalOpt = Annotated[str | None, typer.Option("--signal", help="Signal pair A:B (pair-switch), e.g. RUT:NDX.")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value (repeatable).")]
 ExecOpt = Annotated[str, typer.Option("--execution", help="Act on a signal at the next bar's open or close.")]
-CommOpt = Annotated[float, typer.Option("--commission", help="Commission, fraction of traded value (0.0005 = 5 bps).")]
-SlipOpt = Annotated[float, typer.Option("--slippage", help="Slippage, fraction of price against the trade.")]
-StopOpt = Annotated[float | None, typer.Option("--stop", help="Stop loss, fraction below the entry (engine stop).")]
-TrailOpt = Annotated[float | None, typer.Option("--trail", help="Trailing stop, fraction below the best high.")]
+CommOpt = Annotated[float, typer.Option("--commission", min=0.0, help="Commission, fraction of traded value (0.0005 = 5 bps).")]
+SlipOpt = Annotated[float, typer.Option("--slippage", min=0.0, help="Slippage, fraction of price against the trade.")]
+StopOpt = Annotated[float | None, typer.Option("--stop", min=0.0, max=1.0, help="Stop loss, fraction below the entry (engine stop).")]
+TrailOpt = Annotated[float | None, typer.Option("--trail", min=0.0, max=1.0, help="Trailing stop, fraction below the best high.")]
 
 STAT_LABELS = {
     "total_return": "total return", "cagr": "CAGR", "volatility": "volatility", "sharpe": "Sharpe",
@@ -116,7 +120,7 @@ def _describe(params: Any) -> str:
 
 def _render_run(res: BacktestResult, last: int) -> None:
     stats = stats_row(res.stats)
-    console.print(f"[bold]{res.strategy}[/] {_describe(res.params)}")
+    console.print(f"[bold]{escape(res.strategy)}[/] {escape(_describe(res.params))}", markup=True)
     console.print(f"window {res.window.describe()}")
     console.print(f"execution at the next {res.config.execution}, "
                   f"cost {res.config.cost * 1e4:g} bps a side"
@@ -146,15 +150,24 @@ def run_cmd(
     slippage: SlipOpt = 0.0,
     stop: StopOpt = None,
     trail: TrailOpt = None,
-    trades: Annotated[int, typer.Option("--trades", help="Show the last N trades (0: none).")] = 10,
+    trades: Annotated[int, typer.Option("--trades", min=0, help="Show the last N trades (0: none).")] = 10,
+    out: Annotated[Path | None, typer.Option("--out", help="Write a tearsheet (self-contained HTML) here.")] = None,
+    benchmark: Annotated[str, typer.Option("--benchmark", help="Tearsheet benchmark: buy and hold of this symbol.")] = "SPY",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run one strategy: statistics, trades and (with --json) the equity curve."""
+    """Run one strategy: statistics, trades, (with --json) the equity curve, (with --out) a tearsheet."""
     values = _values(strategy, universe, pair, signal, param)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    if out is not None and out.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"--out: expected an .html file, got {out}")
     with read_store(store) as st:
-        res = backtest(st, strategy, values, config, parse_date(start, "--start"), parse_date(end, "--end"))
+        res = backtest(st, strategy, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
+        if out is not None:
+            from rotation.report.tearsheet import write_tearsheet
+
+            path = write_tearsheet(st, res, out, benchmark)
+            err_console.print(f"tearsheet written to {path}", highlight=False)
     if json_out:
         print_json({
             "strategy": res.strategy, "params": res.params, "config": res.config, "start": res.start,
@@ -168,8 +181,8 @@ def run_cmd(
 
 
 def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: str) -> None:
-    console.print(f"[bold]{res.strategy}[/] sweep: {res.table.height:,} parameter sets, "
-                  f"{res.start} .. {res.end}, {seconds:.2f} s ({where})")
+    console.print(f"[bold]{escape(res.strategy)}[/] sweep: {res.table.height:,} parameter sets, "
+                  f"{res.start} .. {res.end}, {seconds:.2f} s ({escape(where)})", markup=True)
     if res.window is not None:
         console.print(f"window {res.window.describe()}")
     frame = res.top(top or res.table.height, by)
@@ -179,6 +192,8 @@ def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: st
     for r in frame.iter_rows(named=True):
         rows.append([r["set"], *(r[k] for k in swept), *(_fmt_stat(k, r[k]) for k in STAT_NAMES)])
     console.print(make_table(f"top {len(rows)} by {by}", [SHORT_LABELS.get(c, c) for c in cols], rows))
+    if res.guard is not None:
+        console.print(res.guard.describe(), highlight=False)
 
 
 @backtest_app.command("sweep")
@@ -197,9 +212,9 @@ def sweep_cmd(
     stop: StopOpt = None,
     trail: TrailOpt = None,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786).")] = None,
-    local_cluster: Annotated[int | None, typer.Option("--local-cluster", help="Start a local Dask cluster of N workers.")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets per task.")] = 128,
-    top: Annotated[int, typer.Option("--top", help="Show the N best sets (0: all).")] = 10,
+    local_cluster: Annotated[int | None, typer.Option("--local-cluster", min=1, help="Start a local Dask cluster of N workers.")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Parameter sets per task.")] = 128,
+    top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
@@ -214,7 +229,7 @@ def sweep_cmd(
     values = _values(strategy, universe, pair, signal, param)
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
-    s, e = parse_date(start, "--start"), parse_date(end, "--end")
+    s, e = parse_date(start, "--from"), parse_date(end, "--to")
     t0 = time.perf_counter()
     with read_store(store) as st:
         if dask or local_cluster:
@@ -234,11 +249,70 @@ def sweep_cmd(
         print_json({
             "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
             "window": res.window.as_dict() if res.window else None,
+            "overfit": res.guard.as_dict() if res.guard else None,
             "grid": res.grid, "sets": res.table.height, "by": by, "executor": where,
             "rows": res.top(top or res.table.height, by),
         })
     else:
         _render_sweep(res, top, by, seconds, where)
+
+
+def _render_walkforward(wf: WalkForward) -> None:
+    kind = "anchored" if wf.anchored else "rolling"
+    console.print(f"[bold]{wf.strategy}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} sessions, "
+                  f"best by {wf.by}): {len(wf.splits)} splits")
+    console.print(f"window {wf.window.describe()}")
+    rows = [[i, f"{s.train_start} .. {s.train_end}", f"{s.test_start} .. {s.test_end}",
+             ", ".join(f"{k}={v}" for k, v in s.values.items()), _fmt_stat(wf.by, s.train_metric),
+             _fmt_stat(wf.by, s.test_metric)] for i, s in enumerate(wf.splits)]
+    console.print(make_table("splits", ["split", "train", "test", "chosen on train", f"{wf.by} train",
+                                        f"{wf.by} test"], rows))
+    oos, ins = stats_row(wf.oos_stats), stats_row(wf.is_stats)
+    best = ", ".join(f"{k}={v}" for k, v in wf.is_values.items())
+    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}",
+                             ["statistic", "out of sample (stitched tests)", f"in sample (best in hindsight: {best})"],
+                             [[STAT_LABELS[k], _fmt_stat(k, oos[k]), _fmt_stat(k, ins[k])] for k in STAT_NAMES]))
+
+
+@backtest_app.command("walkforward")
+def walkforward_cmd(
+    strategy: StrategyArg,
+    grid: Annotated[list[str], typer.Option("--grid", "-g", help="key=v1,v2,... or key=start:stop:step (repeatable).")],
+    train: Annotated[int, typer.Option("--train", help="Training window, sessions.")] = 756,
+    test: Annotated[int, typer.Option("--test", help="Test window (and step), sessions.")] = 252,
+    anchored: Annotated[bool, typer.Option("--anchored", help="Training windows all start at the window's start.")] = False,
+    by: Annotated[str, typer.Option("--by", help=f"Choose on train by: {', '.join(STAT_NAMES)}.")] = "sharpe",
+    universe: UniverseOpt = None,
+    pair: PairOpt = None,
+    signal: SignalOpt = None,
+    param: ParamOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    execution: ExecOpt = "open",
+    commission: CommOpt = 0.0,
+    slippage: SlipOpt = 0.0,
+    stop: StopOpt = None,
+    trail: TrailOpt = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Walk-forward: choose the best set on each training window, trade it on the next test window."""
+    values = _values(strategy, universe, pair, signal, param)
+    specs = parse_grid(grid)
+    config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
+    with read_store(store) as st:
+        wf = walk_forward_store(st, strategy, specs, train=train, test=test, anchored=anchored, by=by,
+                                values=values, config=config, start=parse_date(start, "--from"),
+                                end=parse_date(end, "--to"))
+    if json_out:
+        print_json({
+            "strategy": wf.strategy, "by": wf.by, "anchored": wf.anchored, "train": wf.train, "test": wf.test,
+            "window": wf.window.as_dict(), "splits": wf.splits,
+            "out_of_sample": stats_row(wf.oos_stats), "in_sample": stats_row(wf.is_stats),
+            "in_sample_values": wf.is_values, "equity": wf.equity,
+        })
+    else:
+        _render_walkforward(wf)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,6 @@
 """``rotation breadth``: participation, cap vs equal weight, volume and concentration.
 
-* ``rotation breadth --universe sp500 [--as-of D] [--start D --end D]``: breadth of a universe.
+* ``rotation breadth --universe sp500 [--as-of D] [--from D --to D]``: breadth of a universe.
 * ``rotation breadth weights``: equal weight vs cap weight (RSP/SPY, constituents vs the index).
 * ``rotation breadth volume``: volume vs its 50-day average, megacap dollar volume vs the funds.
 * ``rotation breadth concentration``: share of an index's move made by its largest holdings.
@@ -111,13 +111,13 @@ def breadth_cmd(
 ) -> None:
     """Breadth of a universe: advancers/decliners, A/D line, share above MAs, highs/lows, McClellan.
 
-    Without --start/--end: one date (--as-of, default the latest). With them: the daily series
+    Without --from/--to: one date (--as-of, default the latest). With them: the daily series
     too, and --as-of defaults to the last date of the range.
     """
     if ctx.invoked_subcommand is not None:
         return
     day = parse_date(as_of, "--as-of")
-    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     with read_store(store) as st:
         panel = universe_breadth(st, universe)
     frame = panel.frame
@@ -193,8 +193,8 @@ def volume_cmd(
     symbols: Annotated[str, typer.Option("--symbols", help="Comma-separated funds to check.")] = "IWM,SPY,QQQ",
     basket: Annotated[str, typer.Option("--basket", help="Universe preset whose dollar volume is compared.")] = "megacaps",
     as_of: AsOfOpt = None,
-    days: Annotated[int, typer.Option("--days", help="How many sessions to list, ending --as-of.")] = 1,
-    window: Annotated[int, typer.Option("--window", help="Sessions in the volume average.")] = VOLUME_WINDOW,
+    days: Annotated[int, typer.Option("--days", min=1, help="How many sessions to list, ending --as-of.")] = 1,
+    window: Annotated[int, typer.Option("--window", min=1, help="Sessions in the volume average.")] = VOLUME_WINDOW,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -240,7 +240,7 @@ def volume_cmd(
 def concentration_cmd(
     universe: UniverseOpt = "russell2000",
     as_of: AsOfOpt = None,
-    top: Annotated[int, typer.Option("--top", help="How many of the largest holdings.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many of the largest holdings.")] = 10,
     fund: Annotated[str | None, typer.Option("--fund", help="Whose holdings (default: the universe's only fund).")] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,

@@ -33,8 +33,10 @@ def _width() -> int | None:
     return 160
 
 
-console = Console(highlight=False, soft_wrap=False, width=_width())
-err_console = Console(stderr=True, highlight=False, width=_width())
+# markup=False: text is printed as it is ("[[tranche]]" stays), whatever a message or a
+# value contains; the few styled lines pass markup=True and escape what they interpolate.
+console = Console(highlight=False, soft_wrap=False, width=_width(), markup=False)
+err_console = Console(stderr=True, highlight=False, width=_width(), markup=False)
 
 StoreOpt = Annotated[
     Path | None,
@@ -46,8 +48,10 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-StartOpt = Annotated[str | None, typer.Option("--start", help="First date (YYYY-MM-DD).")]
-EndOpt = Annotated[str | None, typer.Option("--end", help="Last date (YYYY-MM-DD).")]
+# One vocabulary for dates (docs/cli.md): --from/--to bound a range, --as-of is the point
+# in time, --on one day.  --start/--end (and --since) are the same options under older names.
+StartOpt = Annotated[str | None, typer.Option("--from", "--start", help="First date (YYYY-MM-DD).")]
+EndOpt = Annotated[str | None, typer.Option("--to", "--end", help="Last date (YYYY-MM-DD).")]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="Compute as of this date (YYYY-MM-DD); default: latest.")
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from rotation.cli.common import (
@@ -24,6 +25,7 @@ from rotation.cli.common import (
     write_store,
 )
 from rotation.data.importer import ImportOptions, import_paths
+from rotation.data.splits import stored_splits
 from rotation.data.symbols import normalize_symbol
 from rotation.data.validate import check_bars
 
@@ -112,13 +114,13 @@ def show_cmd(
     symbol: Annotated[str, typer.Argument(help="Symbol (aliases such as RUT work).")],
     start: StartOpt = None,
     end: EndOpt = None,
-    tail: Annotated[int, typer.Option("--tail", help="Rows to show when no range is given.")] = 20,
+    tail: Annotated[int, typer.Option("--tail", min=1, help="Rows to show when no range is given.")] = 20,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """The bars of one symbol (the last --tail rows unless --start/--end)."""
+    """The bars of one symbol (the last --tail rows unless --from/--to)."""
     with read_store(store) as st:
-        frame = st.bars(symbol, parse_date(start, "--start"), parse_date(end, "--end"))
+        frame = st.bars(symbol, parse_date(start, "--from"), parse_date(end, "--to"))
     if start is None and end is None:
         frame = frame.tail(tail)
     if json_out:
@@ -139,13 +141,15 @@ def check_cmd(
 ) -> None:
     """Validate stored bars; exit 1 when anything is found.
 
-    Rules: non_positive_price, ohlc_inconsistent, duplicate_date (hard);
-    missing_session, non_session_bar, split_like_jump, stale_bar,
-    missing_adj_close (warnings).
+    Rules: non_positive_price, non_finite_price, absurd_price,
+    ohlc_inconsistent, duplicate_date, future_date, bad_volume, price_jump
+    (hard: an import refuses them); missing_session, non_session_bar,
+    split_like_jump, stale_bar, missing_adj_close (warnings).
     """
     with read_store(store) as st:
         frame = st.bars(symbols if symbols else st.symbols())
-    findings = check_bars(frame)
+        splits = stored_splits(st, frame["symbol"].unique().to_list())
+    findings = check_bars(frame, splits=splits)
     if rule:
         findings = [f for f in findings if f.rule in set(rule)]
     if json_out:
@@ -187,7 +191,8 @@ def update_cmd(
     An empty store with nothing named fetches the default universes (core,
     sectors, styles, megacaps).  Each symbol is one transaction; a failed symbol
     is reported (exit 1) while the others are stored.  With --fundamentals, the
-    symbols' SEC companyfacts are fetched (rate-limited) and stored in one transaction.
+    symbols' SEC companyfacts (default: the megacaps) are fetched (rate-limited) and
+    stored in one transaction.
     With --positioning, the CFTC's Traders in Financial Futures zips of the current
     year and of every year missing from the store are fetched, one transaction per year.
     """
@@ -199,7 +204,8 @@ def update_cmd(
     for name in universe or []:
         names.extend(load_universe(name).symbols)
     if fundamentals:
-        _update_fundamentals(store, names, sec_user_agent, json_out)
+        # Nothing named: the megacaps, the universe the report's valuation section reads.
+        _update_fundamentals(store, names or list(load_universe("megacaps").symbols), sec_user_agent, json_out)
         return
     if positioning:
         _update_positioning(store, json_out)
@@ -220,9 +226,10 @@ def update_cmd(
             def on_symbol(result: SymbolUpdate) -> None:
                 progress.update(task, advance=1, description=f"{result.symbol}")
                 if not result.ok:
-                    err_console.print(f"[red]failed[/] {result.symbol}: {result.error}", markup=True)
+                    err_console.print(f"[red]failed[/] {escape(result.symbol)}: {escape(str(result.error))}",
+                                      markup=True)
 
-            report = update_symbols(st, source, names, end=parse_date(end, "--end"), on_symbol=on_symbol)
+            report = update_symbols(st, source, names, end=parse_date(end, "--to"), on_symbol=on_symbol)
     if json_out:
         print_json(report)
     else:
@@ -250,6 +257,28 @@ def _update_fundamentals(store: Path | None, names: list[str], user_agent: str |
         return
     rows = [[key, c.added, c.changed, c.unchanged] for key, c in counts.items()]
     console.print(make_table("SEC companyfacts", ["table", "added", "changed", "unchanged"], rows))
+
+
+@data_app.command("verify")
+def verify_cmd(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Read every table of the store; exit 1 when any does not read back (the file is damaged)."""
+    from rotation.data.verify import verify_store
+
+    check = verify_store(store)
+    if json_out:
+        print_json({"store": check.path, "ok": check.ok, "damaged": check.damaged, "tables": check.tables})
+    else:
+        rows = [[t.table, "-" if t.rows is None else f"{t.rows:,}", "ok" if t.ok else f"DAMAGED: {t.error}"]
+                for t in check.tables]
+        console.print(make_table(f"store {check.path}", ["table", "rows", "status"], rows))
+        if check.ok:
+            console.print(f"all {len(check.tables)} tables read back")
+        else:
+            console.print(f"{len(check.damaged)} of {len(check.tables)} table(s) do not read back: "
+                          f"{', '.join(check.damaged)}; rebuild the store by importing your files into a "
+                          "new one: `rotation data import DIR --store NEW.duckdb`", soft_wrap=True)
+    if not check.ok:
+        raise typer.Exit(1)
 
 
 def _update_positioning(store: Path | None, json_out: bool) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import os
 from functools import cache
 from typing import Any
 
 import typer
+from rich.markup import escape
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from rotation import __version__
-from rotation.cli import breadth, data, measure, positioning, report, trade, valuation, web
+from rotation.cli import breadth, data, demo, measure, positioning, report, trade, valuation, web
 from rotation.cli.common import err_console
 from rotation.errors import RotationError
 
@@ -22,6 +25,7 @@ _LAZY: dict[str, str] = {
     "rrg": "relative",
     "events": "relative",
     "backtest": "backtest",
+    "alerts": "alerts",
 }
 
 
@@ -33,9 +37,21 @@ def _lazy_group(module: str) -> Any:
     return typer.main.get_group(sub)
 
 
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` as one line on stderr (literally: no markup); exit code 2."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _usage_line(exc: UsageError) -> str:
+    """A usage error as one line (not click's usage block), pointing at the command's help."""
+    where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+    return " ".join(exc.format_message().split()) + where
+
+
 class _RotationGroup(TyperGroup):
-    """Loads the heavy command modules on demand; maps every :class:`RotationError`
-    to one clear line on stderr and exit code 2."""
+    """Loads the heavy command modules on demand; maps every :class:`RotationError`,
+    and every usage error, to one clear line on stderr and exit code 2."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in _LAZY if n not in self.commands)]
@@ -46,12 +62,32 @@ class _RotationGroup(TyperGroup):
             cmd = _lazy_group(_LAZY[cmd_name]).commands.get(cmd_name)
         return cmd
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:  # `rotation --bogus`: the root's own options
+            raise fail(_usage_line(exc)) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RotationError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            raise fail(str(exc)) from None
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:  # bad option values, unknown commands
+            raise fail(_usage_line(exc)) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            # The safety net only: a bug, named by its type; the fixes belong at the source.
+            if os.environ.get("ROTATION_DEBUG"):
+                raise
+            text = " ".join(str(exc).split()) or "no message"
+            raise fail(f"unexpected {type(exc).__name__}: {text} (a bug in rotation; "
+                       "ROTATION_DEBUG=1 shows the traceback)") from None
 
 
 app = typer.Typer(
@@ -79,7 +115,7 @@ def _root(
     """Detect, measure, chart and trade rotation within the U.S. stock market."""
 
 
-for _module in (data, measure, breadth, positioning, trade, valuation, report, web):
+for _module in (demo, data, measure, breadth, positioning, trade, valuation, report, web):
     _module.register(app)
 
 

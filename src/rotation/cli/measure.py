@@ -34,19 +34,21 @@ from rotation.cli.common import (
 )
 from rotation.data.positioning import positioning_frame, sentiment_frame
 from rotation.data.symbols import normalize_symbol
+from rotation.data.textio import read_text
 from rotation.errors import ConfigError
 
 FromOpt = Annotated[
     str,
     typer.Option(
         "--from",
+        "--start",
         help="Start anchor: DATE[:FIELD] (field default close), ath, low-since:DATE, high-since:DATE, "
         "-20d, -3m, -1y, ytd, pivot-low:10%. Relative forms look back from the --to date.",
     ),
 ]
 ToOpt = Annotated[
     str,
-    typer.Option("--to", help="End anchor (same forms; relative ones look back from --as-of or the last bar)."),
+    typer.Option("--to", "--end", help="End anchor (same forms; relative ones look back from --as-of or the last bar)."),
 ]
 RollOpt = Annotated[
     str | None,
@@ -196,7 +198,7 @@ def pivots_cmd(
     """Zig-zag swing highs and lows: a reversal of at least --threshold from the last extreme."""
     t = parse_threshold(threshold)
     with read_store(store) as st:
-        bars = st.bars(symbol, parse_date(start, "--start"), parse_date(end, "--end"))
+        bars = st.bars(symbol, parse_date(start, "--from"), parse_date(end, "--to"))
     pivots = zigzag(bars, t)
     if json_out:
         print_json({"symbol": normalize_symbol(symbol), "threshold": t, "pivots": pivots})
@@ -245,11 +247,7 @@ def claims_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Recompute every claim in a TOML file; exit 1 when any is outside its tolerance."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read claims file: {exc.strerror or exc}") from None
-    claims = parse_claims(text, file)
+    claims = parse_claims(read_text(file, ConfigError, "claims file"), file)
     kinds = claims.kinds()
     with read_store(store) as st:
         bars = {s: st.bars(s) for s in claim_symbols(claims)}
@@ -263,8 +261,7 @@ def claims_cmd(
     else:
         console.print(make_table(
             claims.title or str(file),
-            ["id", "claim", "figure", "stated", "computed", "diff (pts)", "tol (pts)", "result",
-             "anchors (from; to) or reports"],
+            ["id", "claim", "figure", "stated", "computed", "diff (pts)", "tol (pts)", "result", "anchors (from; to)"],
             [_claim_row(r) for r in results],
         ))
         console.print(f"{len(results)} figure(s) checked, {len(bad)} mismatch(es)")

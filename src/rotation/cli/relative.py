@@ -13,8 +13,9 @@ from typing import Annotated, Any
 
 import polars as pl
 import typer
+from rich.markup import escape
 
-from rotation.analytics.events import EVENT_WINDOWS, NOTABLE_PERCENTILE, explain
+from rotation.analytics.events import EVENT_WINDOWS, NOTABLE_PERCENTILE, explain, top_events, toward_side
 from rotation.analytics.relative import LEADER_WINDOWS
 from rotation.analytics.rrg import RrgParams
 from rotation.cli.common import (
@@ -38,7 +39,7 @@ from rotation.query.positioning import contracts_for, day_positioning
 from rotation.query.prices import split_pair
 from rotation.query.rotation import scan_universe, universe_leaders, universe_rrg
 
-SinceOpt = Annotated[str | None, typer.Option("--since", help="First date to list (YYYY-MM-DD).")]
+SinceOpt = Annotated[str | None, typer.Option("--from", "--since", help="First date to list (YYYY-MM-DD).")]
 
 
 def _notes(notes: tuple[str, ...]) -> None:
@@ -52,16 +53,16 @@ def ratio_cmd(
     b: Annotated[str, typer.Argument(help="Symbol or @universe, e.g. ^RUT.")],
     start: StartOpt = None,
     end: EndOpt = None,
-    fast: Annotated[int, typer.Option("--fast", help="Fast moving average of the ratio (sessions).")] = 50,
-    slow: Annotated[int, typer.Option("--slow", help="Slow moving average of the ratio (sessions).")] = 200,
-    slope_window: Annotated[int, typer.Option("--slope-window", help="Sessions for the ratio's slope.")] = 20,
-    rows: Annotated[int, typer.Option("--rows", help="Last rows of the line to print.")] = 10,
+    fast: Annotated[int, typer.Option("--fast", min=1, help="Fast moving average of the ratio (sessions).")] = 50,
+    slow: Annotated[int, typer.Option("--slow", min=1, help="Slow moving average of the ratio (sessions).")] = 200,
+    slope_window: Annotated[int, typer.Option("--slope-window", min=1, help="Sessions for the ratio's slope.")] = 20,
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Last rows of the line to print.")] = 10,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Ratio line A/B on adj_close (rebased to 100), its moving averages, slope and return spread."""
     with read_store(store) as st:
-        result = pair_ratio(st, a, b, parse_date(start, "--start"), parse_date(end, "--end"), fast, slow, slope_window)
+        result = pair_ratio(st, a, b, parse_date(start, "--from"), parse_date(end, "--to"), fast, slow, slope_window)
     _notes(result.notes)
     na, nb, line, summary = result.a, result.b, result.line, result.summary
     if json_out:
@@ -69,10 +70,12 @@ def ratio_cmd(
         return
     s = summary
     console.print(
-        f"[bold]{na} / {nb}[/] (adj_close) {s.start} .. {s.end}, {s.sessions:,} sessions: "
-        f"{na} {fmt_pct(s.return_a)}, {nb} {fmt_pct(s.return_b)}, spread {fmt_pct(s.spread)}; "
-        f"ratio {fmt_num(s.ratio)} (rebased to 100), {s.slope_window}-session slope {fmt_pct(s.slope)}, "
-        f"MA{s.fast} {fmt_num(s.ma_fast)}, MA{s.slow} {fmt_num(s.ma_slow)}: {s.trend}"
+        f"[bold]{escape(na)} / {escape(nb)}[/]"
+        + escape(f" (adj_close) {s.start} .. {s.end}, {s.sessions:,} sessions: "
+                 f"{na} {fmt_pct(s.return_a)}, {nb} {fmt_pct(s.return_b)}, spread {fmt_pct(s.spread)}; "
+                 f"ratio {fmt_num(s.ratio)} (rebased to 100), {s.slope_window}-session slope {fmt_pct(s.slope)}, "
+                 f"MA{s.fast} {fmt_num(s.ma_fast)}, MA{s.slow} {fmt_num(s.ma_slow)}: {s.trend}"),
+        markup=True,
     )
     tail = line.tail(rows)
     console.print(
@@ -134,10 +137,10 @@ def rrg_cmd(
     benchmark: Annotated[str | None, typer.Option("--benchmark", help="Default: the universe's.")] = None,
     as_of: AsOfOpt = None,
     freq: Annotated[str, typer.Option("--freq", help="daily or weekly (last session of each week).")] = "weekly",
-    tail: Annotated[int, typer.Option("--tail", help="Points of tail per symbol.")] = 5,
-    window: Annotated[int | None, typer.Option("--window", help="RS-Ratio z-score window (bars).")] = None,
-    smooth: Annotated[int | None, typer.Option("--smooth", help="RS-Ratio smoothing (bars).")] = None,
-    momentum: Annotated[int | None, typer.Option("--momentum", help="RS-Momentum lag (bars).")] = None,
+    tail: Annotated[int, typer.Option("--tail", min=1, help="Points of tail per symbol.")] = 5,
+    window: Annotated[int | None, typer.Option("--window", min=3, help="RS-Ratio z-score window (bars).")] = None,
+    smooth: Annotated[int | None, typer.Option("--smooth", min=1, help="RS-Ratio smoothing (bars).")] = None,
+    momentum: Annotated[int | None, typer.Option("--momentum", min=1, help="RS-Momentum lag (bars).")] = None,
     transitions: Annotated[bool, typer.Option("--transitions", help="List quadrant changes.")] = False,
     since: SinceOpt = None,
     store: StoreOpt = None,
@@ -150,7 +153,7 @@ def rrg_cmd(
         uni = universe_rrg(st, universe, benchmark, day, params, tail)
     _notes(uni.notes)
     bench, points = uni.benchmark, uni.points
-    first = parse_date(since, "--since") or (min(p.tail[0][0] for p in points) if points else None)
+    first = parse_date(since, "--from") or (min(p.tail[0][0] for p in points) if points else None)
     moves = uni.transitions(first, day) if transitions else None
     if json_out:
         out: dict[str, Any] = {"universe": uni.universe, "benchmark": bench, "params": params, "points": points}
@@ -188,10 +191,14 @@ def events_cmd(
     universe: Annotated[str | None, typer.Option("--universe", help="Scan the pairs of a universe.")] = None,
     window: Annotated[str, typer.Option("--window", help=f"Return window: {', '.join(EVENT_WINDOWS)}.")] = "1d",
     since: SinceOpt = None,
-    top: Annotated[int, typer.Option("--top", help="How many of the widest spreads to list.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many of the widest spreads to list.")] = 10,
+    toward: Annotated[
+        str | None,
+        typer.Option("--toward", help="List only the days money moved toward this side of --pair (A or B)."),
+    ] = None,
     on: Annotated[str | None, typer.Option("--on", help="Explain this day (YYYY-MM-DD).")] = None,
     as_of: AsOfOpt = None,
-    notable: Annotated[float, typer.Option("--notable", help="Percentile that makes a day notable.")] = (
+    notable: Annotated[float, typer.Option("--notable", min=0.0, max=1.0, help="Percentile that makes a day notable.")] = (
         NOTABLE_PERCENTILE
     ),
     store: StoreOpt = None,
@@ -225,25 +232,28 @@ def events_cmd(
             if block is not None:
                 console.print(block.sentence(), soft_wrap=True)
         return
-    listed = history.top(top, parse_date(since, "--since"))
+    side = toward_side(a, b, toward) if toward is not None else None
+    listed = history.top(top, parse_date(since, "--from"), side)
     latest = events.tail(1)
     if json_out:
-        print_json({"pair": f"{a}:{b}", "kind": history.kind, "window": window,
-                    "top": listed, "latest": latest})
+        print_json({"pair": f"{a}:{b}", "kind": history.kind, "window": window, "toward": side,
+                    "top": listed, "latest": top_events(latest)})
         return
-    title = f"Widest {window} spreads {a}:{b}" + (f" ({history.kind}: {history.label})" if history.kind else "")
+    title = f"Widest {window} spreads {a}:{b}" + (f" toward {side}" if side else " (both directions)")
+    title += f" ({history.kind}: {history.label})" if history.kind else ""
     title += f" since {since}" if since else f" since {events['date'].min()!s}"
     console.print(_events_table(title, listed, a, b))
     console.print(_events_table("Latest day", latest, a, b))
+    console.print("rank: among the days money moved the same way (the 'toward' column), up to that day")
 
 
 def _events_table(title: str, frame: pl.DataFrame, a: str, b: str) -> Any:
     return make_table(
         title,
-        ["date", a, b, "spread", "pattern", "rank", "of", "pctile", "rank all", "z"],
+        ["date", a, b, "spread", "pattern", "toward", "rank", "of", "pctile", "rank all", "z"],
         [
             (r["date"], fmt_pct(r["return_a"]), fmt_pct(r["return_b"]), fmt_pct(r["spread"]), r["pattern"],
-             r["rank"], r["count"], fmt_pct(r["percentile"], 1, signed=False), r["rank_all"], fmt_num(r["zscore"], 1))
+             r["toward"] or "-", r["rank"], r["count"], fmt_pct(r["percentile"], 1, signed=False), r["rank_all"], fmt_num(r["zscore"], 1))
             for r in frame.iter_rows(named=True)
         ],
     )

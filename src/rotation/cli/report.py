@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from rotation.cli.common import (
     AsOfOpt,
@@ -22,7 +23,8 @@ from rotation.cli.common import (
     read_store,
     write_store,
 )
-from rotation.errors import ConfigError
+from rotation.data.textio import write_atomic
+from rotation.errors import ConfigError, DataError
 
 FORMATS: tuple[str, ...] = ("html", "text", "json")
 
@@ -44,7 +46,8 @@ def _fetch(store: Path | None, universes: list[str], provider: str) -> None:
     with write_store(store) as st:
         result = update_symbols(st, source, symbols)
     for failed in result.failed:
-        err_console.print(f"[yellow]could not update {failed.symbol}:[/] {failed.error}", highlight=False)
+        err_console.print(f"[yellow]could not update {escape(failed.symbol)}:[/] {escape(str(failed.error))}",
+                          markup=True, highlight=False)
 
 
 def report_cmd(
@@ -97,7 +100,7 @@ def report_cmd(
         from rotation.report.terminal import WIDTH, print_report
 
         con = console if console.width <= WIDTH else type(console)(
-            width=WIDTH, highlight=False, soft_wrap=False, force_terminal=console.is_terminal
+            width=WIDTH, highlight=False, soft_wrap=False, force_terminal=console.is_terminal, markup=False
         )
         print_report(report, con)
         return
@@ -120,7 +123,7 @@ def _positioning_figure(store: Path | None, contract: str, start: str | None, en
     from rotation.report.positioning_charts import positioning_chart
 
     with read_store(store) as st:
-        got = positioning_chart_inputs(st, contract, parse_date(start, "--start"), parse_date(end, "--end"))
+        got = positioning_chart_inputs(st, contract, parse_date(start, "--from"), parse_date(end, "--to"))
     groups = [c for c in got.net.columns if c not in ("report_date", "release_date", "open_interest")]
     c = got.contract
     fig = positioning_chart(
@@ -165,14 +168,22 @@ def chart_cmd(
         raise ConfigError("give one or more SYMBOLs, or --positioning CONTRACT")
     names = [normalize_symbol(s) for s in symbols]
     other = normalize_symbol(vs) if vs else None
-    end_d = parse_date(end, "--end")
-    start_d = parse_date(start, "--start")
+    end_d = parse_date(end, "--to")
+    start_d = parse_date(start, "--from")
+    wanted = list(dict.fromkeys([*names, *([other] if other else [])]))
     with read_store(store) as st:
         if end_d is None:
-            end_d = max(st.last_dates()[s] for s in names if s in st.last_dates()) if names else None
+            last = st.last_dates()
+            known = [last[s] for s in names if s in last]
+            end_d = max(known) if known else None  # none known: st.bars names the unknown ones
         if start_d is None and end_d is not None:
             start_d = end_d - timedelta(days=365)
-        bars = st.bars(list(dict.fromkeys([*names, *([other] if other else [])])), start_d, end_d)
+        bars = st.bars(wanted, start_d, end_d)
+    empty = [s for s in wanted if s not in set(bars["symbol"].to_list())]
+    if empty:
+        raise DataError(f"chart: no bars for {', '.join(empty)} between {start_d or 'the first bar'} and "
+                        f"{end_d or 'the last bar'}; expected a range that overlaps the stored bars "
+                        "(`rotation data list` shows them)")
     fig = symbol_chart(bars, names, vs=other)
     _write_figure(FigureRef("chart", " ".join(names), fig, height=int(fig.layout.height or 520)), out)
 
@@ -185,9 +196,7 @@ def _write_figure(ref: Any, out: Path) -> None:
 
         path = figure_to_png(ref, out)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(figure_page(ref), encoding="utf-8")
-        path = out
+        path = write_atomic(out, figure_page(ref), "chart")
     console.print(f"wrote {path}", highlight=False)
 
 

@@ -22,6 +22,7 @@ from rotation.cli.common import (
     read_store,
     write_store,
 )
+from rotation.data.textio import write_atomic
 from rotation.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -212,7 +213,7 @@ def journal_export(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text, "journal export")
         err_console.print(f"wrote {output}")
 
 

@@ -116,7 +116,7 @@ def valuation_cmd(
     symbols: Annotated[list[str] | None, typer.Argument(help="Symbols with fundamentals (e.g. NVDA AAPL).")] = None,
     as_of: AsOfOpt = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Start of the decomposition window (default: a year before).")
+        str | None, typer.Option("--from", "--since", help="Start of the decomposition window (default: a year before).")
     ] = None,
     basket: Annotated[
         str | None, typer.Option("--basket", help="A universe (e.g. megacaps): its members and the aggregate.")
@@ -149,7 +149,7 @@ def valuation_cmd(
         raise ConfigError("give one or more SYMBOLs, --basket NAME, or --index")
     with read_store(store) as st:
         bars, facts = valuation_inputs(st, names, CONCEPTS_USED)
-    report = valuation_report(bars, facts, day, parse_date(since, "--since"), basket)
+    report = valuation_report(bars, facts, day, parse_date(since, "--from"), basket)
     if json_out:
         print_json(report)
     else:

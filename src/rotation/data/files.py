@@ -20,7 +20,6 @@ Every error names the file and the line (1 = header) and what was expected.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
+from rotation.data import textio
 from rotation.data.schema import BAR_SCHEMA
 from rotation.data.symbols import normalize_symbol
 from rotation.errors import DataError
@@ -99,20 +99,7 @@ def is_bar_file(path: Path) -> bool:
 
 def read_text(path: Path) -> str:
     """A text file's content (``.gz`` decompressed, UTF-8 with or without BOM); errors name the file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
-    if path.name.lower().endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path}: not a valid gzip file: {exc}") from exc
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text") from exc
+    return textio.read_text(path, DataError)
 
 
 def _ragged_line(path: Path, text: str, sep: str) -> DataError:

@@ -25,8 +25,9 @@ from rotation.data.fundamentals import import_handlers as fundamentals_handlers
 from rotation.data.handlers import ImportHandler, ImportOptions
 from rotation.data.positioning_files import positioning_handlers
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA
+from rotation.data.splits import SplitFile, split_handlers, stored_splits, write_splits
 from rotation.data.store import Store, UpsertCounts
-from rotation.data.validate import hard_findings
+from rotation.data.validate import Finding, hard_findings, jump_findings
 from rotation.errors import DataError
 
 
@@ -94,17 +95,23 @@ def _claims_bars(path: Path) -> bool:
     return has_date and has_close and has_range
 
 
+def _refusal(path: Path | str, bad: list[Finding]) -> DataError:
+    first = min(bad, key=lambda f: (f.line if f.line is not None else 0, f.rule))
+    rows = len({f.line for f in bad})
+    more = f" ({rows} bad rows in this file)" if rows > 1 else ""
+    where = f"{path}:{first.line}" if first.line is not None else f"{path}: {first.symbol}"
+    return DataError(
+        f"{where}: {first.rule}: {first.message} on {first.date} "
+        f"{first.values or ''}{more}; fix the file or pass --keep-bad to import it anyway"
+    )
+
+
 def _load_bars(path: Path, options: ImportOptions) -> BarFile:
     bar_file = read_bar_file(path, options.symbol)
-    bad = hard_findings(bar_file.frame)
+    # Jumps are judged later, against the stored neighbours and the splits known (see _check_jumps).
+    bad = hard_findings(bar_file.frame, jumps=False)
     if bad and not options.keep_bad:
-        first = bad[0]
-        rows = len({f.line for f in bad})
-        more = f" ({rows} bad rows in this file)" if rows > 1 else ""
-        raise DataError(
-            f"{path}:{first.line}: {first.rule}: {first.message} on {first.date} "
-            f"{first.values or ''}{more}; fix the file or pass --keep-bad to import it anyway"
-        )
+        raise _refusal(path, bad)
     if bad:
         bad_lines = {f.line for f in bad}
         dup_lines = {f.line for f in bad if f.rule == "duplicate_date"}
@@ -115,6 +122,52 @@ def _load_bars(path: Path, options: ImportOptions) -> BarFile:
         notes = (*bar_file.notes, f"kept {len(bad_lines)} row(s) that break hard rules (--keep-bad)")
         return BarFile(bar_file.path, frame, notes)
     return bar_file
+
+
+def _stored_around(store: Store, frame: pl.DataFrame) -> pl.DataFrame:
+    """Stored bars of ``frame``'s symbols over its date range, plus the stored bar on each side."""
+    if not store.table_exists("bars") or frame.is_empty():
+        return pl.DataFrame(schema=BAR_SCHEMA)
+    spans = frame.group_by("symbol").agg(pl.col("date").min().alias("lo"), pl.col("date").max().alias("hi"))
+    parts: list[pl.DataFrame] = []
+    cols = ", ".join(BAR_COLUMNS)
+    for sym, lo, hi in spans.iter_rows():
+        parts.append(store.query(
+            f"""SELECT {cols} FROM bars WHERE symbol = ? AND date BETWEEN
+                coalesce((SELECT max(date) FROM bars WHERE symbol = ? AND date < ?), ?)
+                AND coalesce((SELECT min(date) FROM bars WHERE symbol = ? AND date > ?), ?)""",
+            [sym, sym, lo, lo, sym, hi, hi],
+        ).select([pl.col(c).cast(t) for c, t in BAR_SCHEMA.items()]))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=BAR_SCHEMA)
+
+
+def jump_check(store: Store, frame: pl.DataFrame, splits: pl.DataFrame) -> list[Finding]:
+    """``price_jump`` findings of incoming bars judged with their stored neighbours.
+
+    The incoming rows replace stored ones on the same dates; only jumps on an
+    incoming row (or on the stored bar right after one) count.  Rows without
+    a ``line`` get ``line = 0`` so they count as incoming.
+    """
+    incoming = frame if "line" in frame.columns else frame.with_columns(pl.lit(0, pl.Int64).alias("line"))
+    incoming = incoming.select(*BAR_COLUMNS, pl.col("line").cast(pl.Int64))
+    stored = _stored_around(store, incoming).with_columns(pl.lit(None, pl.Int64).alias("line"))
+    stored = stored.join(incoming.select("symbol", "date"), on=["symbol", "date"], how="anti")
+    merged = pl.concat([stored, incoming]).sort("symbol", "date")
+    return jump_findings(merged, splits, only_lines=True)
+
+
+def _check_jumps(store: Store, loaded: list[tuple[Path, ImportHandler, Any]]) -> None:
+    """Refuse a bar file whose rows jump by orders of magnitude with no split to explain it."""
+    bar_files = [(p, payload) for p, h, payload in loaded if isinstance(payload, BarFile)]
+    if not bar_files:
+        return
+    symbols = sorted({s for _, b in bar_files for s in b.frame["symbol"].unique().to_list()})
+    batch = [payload.frame for _, _, payload in loaded if isinstance(payload, SplitFile)]
+    splits = pl.concat([stored_splits(store, symbols), *batch]).unique(["symbol", "date"], keep="last")
+    for path, bar_file in bar_files:
+        bad = jump_check(store, bar_file.frame, splits)
+        if bad:
+            raise _refusal(path, bad)
 
 
 def _write_bars(store: Store, bar_file: BarFile) -> dict[str, UpsertCounts]:
@@ -140,10 +193,10 @@ def _write_many_bars(store: Store, bar_files: list[BarFile]) -> list[dict[str, U
 
 BAR_HANDLER = ImportHandler("bars", _claims_bars, _load_bars, _write_bars, _write_many_bars)
 
-# Tried in order; more specific kinds (constituents, fundamentals) go before bars.
+# Tried in order; more specific kinds (constituents, fundamentals, splits) go before bars.
 HANDLERS: list[ImportHandler] = [
     *constituent_handlers(ImportHandler), *fundamentals_handlers(ImportHandler),
-    *positioning_handlers(ImportHandler), BAR_HANDLER,
+    *positioning_handlers(ImportHandler), *split_handlers(ImportHandler), BAR_HANDLER,
 ]
 
 _IGNORED_NAMES = {"sources.md", "readme.md", "license", ".gitkeep", "sha256sums"}
@@ -197,6 +250,8 @@ def import_paths(
         if on_file:
             on_file(path, handler.kind)
         loaded.append((path, handler, handler.load(path, options)))
+    if not options.keep_bad:
+        _check_jumps(store, loaded)
     if on_write:
         on_write(len(loaded))
     written: dict[int, dict[str, UpsertCounts]] = {}
@@ -217,13 +272,22 @@ def import_paths(
     return ImportReport(tuple(results), tuple(skipped), store.path)
 
 
-def import_frame(store: Store, frame: pl.DataFrame, source: str) -> dict[str, UpsertCounts]:
-    """Validate (hard rules) and upsert an in-memory bars frame in one transaction."""
-    bad = hard_findings(frame)
+def import_frame(
+    store: Store, frame: pl.DataFrame, source: str, splits: pl.DataFrame | None = None
+) -> dict[str, UpsertCounts]:
+    """Validate (hard rules, jumps against the stored bars) and upsert an in-memory bars frame
+    in one transaction; ``splits`` (``symbol, date, ratio``, e.g. a provider's) are stored with it."""
+    bad = hard_findings(frame, jumps=False)
+    if not bad:
+        symbols = frame["symbol"].unique().to_list()
+        known = pl.concat([stored_splits(store, symbols), *([splits] if splits is not None else [])])
+        bad = jump_check(store, frame.drop("line", strict=False), known.unique(["symbol", "date"], keep="last"))
     if bad:
         f = bad[0]
         raise DataError(f"{source}: {f.symbol} {f.date}: {f.rule}: {f.message} {f.values or ''}")
     with store.transaction():
+        if splits is not None and not splits.is_empty():
+            write_splits(store, splits, source)
         counts = store.upsert_bars(frame, source)
         total = UpsertCounts()
         for c in counts.values():

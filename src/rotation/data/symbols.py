@@ -9,13 +9,13 @@ and overrides it.
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import platformdirs
 
+from rotation.data.textio import read_toml
 from rotation.errors import ConfigError
 
 
@@ -25,10 +25,7 @@ def user_config_dir() -> Path:
 
 
 def _read_alias_file(path: Path) -> dict[str, str]:
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read alias table: {exc}") from exc
+    doc = read_toml(path, ConfigError, "alias table")
     table = doc.get("aliases")
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: expected a table [aliases] of NAME = \"SYMBOL\"")

@@ -26,12 +26,12 @@ File shape::
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from rotation.data.symbols import normalize_symbol, user_config_dir
+from rotation.data.textio import decode_text, parse_toml, read_text
 from rotation.errors import ConfigError
 
 PAIR_KINDS: tuple[str, ...] = ("size", "style", "sector", "weighting")
@@ -79,10 +79,7 @@ def _expect(cond: bool, path: str, key: str, expected: str) -> None:
 
 def parse_universe(text: str, path: str) -> Universe:
     """Parse and validate one universe file's text (``path`` is for messages)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    doc = parse_toml(text, path, ConfigError)
     head = doc.get("universe")
     _expect(isinstance(head, dict), path, "universe", "a [universe] table")
     assert isinstance(head, dict)
@@ -140,7 +137,7 @@ def _shipped_files() -> dict[str, tuple[str, str]]:
     folder = resources.files("rotation.data").joinpath("universes")
     for entry in folder.iterdir():
         if entry.name.endswith(".toml"):
-            out[entry.name[:-5]] = (entry.read_text(encoding="utf-8"), f"<shipped>/{entry.name}")
+            out[entry.name[:-5]] = (decode_text(entry.read_bytes(), entry.name, ConfigError), f"<shipped>/{entry.name}")
     return out
 
 
@@ -149,7 +146,7 @@ def _all_files() -> dict[str, tuple[str, str]]:
     folder = user_universe_dir()
     if folder.is_dir():
         for path in sorted(folder.glob("*.toml")):
-            files[path.stem] = (path.read_text(encoding="utf-8"), str(path))
+            files[path.stem] = (read_text(path, ConfigError, "universe file"), str(path))
     return files
 
 
@@ -162,7 +159,7 @@ def load_universe(name_or_path: str) -> Universe:
     """Load a universe by name (shipped or user) or from a TOML file path."""
     path = Path(name_or_path)
     if name_or_path.endswith(".toml") and path.is_file():
-        return parse_universe(path.read_text(encoding="utf-8"), str(path))
+        return parse_universe(read_text(path, ConfigError, "universe file"), str(path))
     files = _all_files()
     key = name_or_path.strip().lower()
     if key not in files:

@@ -19,7 +19,7 @@ from rotation.analytics.breadth import (
     equal_weight_returns,
     relative_volume,
 )
-from rotation.data.constituents import load_panel, universes
+from rotation.data.constituents import ConstituentPanel, load_panel, universes
 from rotation.data.schema import BAR_SCHEMA
 from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
@@ -56,13 +56,14 @@ class Breadth:
     membership: str
     frame: pl.DataFrame  # rotation.analytics.breadth.breadth columns
     notes: tuple[str, ...]
+    panel: ConstituentPanel  # the closes and membership it was computed from
     survivor_biased: bool = True
 
 
 def universe_breadth(st: Store, universe: str, start: date | None = None, end: date | None = None) -> Breadth:
     """Advancers, A/D line, share above MAs, highs/lows and McClellan of ``universe`` per day."""
     panel = load_panel(st, universe, start, end)
-    return Breadth(universe, panel.membership, breadth(panel.closes, panel.members), tuple(panel.notes))
+    return Breadth(universe, panel.membership, breadth(panel.closes, panel.members), tuple(panel.notes), panel)
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,20 @@ class Weights:
 
 
 def cap_vs_equal_weight(
-    st: Store, universe: str, as_of: date | None = None, cap: str | None = None, equal: str | None = None
+    st: Store, universe: str, as_of: date | None = None, cap: str | None = None, equal: str | None = None,
+    panel: ConstituentPanel | None = None,
 ) -> Weights:
-    """Equal weight vs cap weight: the constituents' equal-weighted return and the funds (RSP/SPY)."""
+    """Equal weight vs cap weight: the constituents' equal-weighted return and the funds (RSP/SPY).
+
+    ``panel``: constituent closes already loaded (they must reach a year before ``as_of``);
+    default the whole history in the store.
+    """
     cap_d, equal_d, indices = WEIGHT_FUNDS.get(universe, ("SPY", None, ()))
     cap_fund = normalize_symbol(cap or cap_d)
     equal_fund = normalize_symbol(equal) if equal else equal_d
     symbols = [cap_fund, *([equal_fund] if equal_fund else []), *indices]
-    panel = load_panel(st, universe)
-    levels = st.closes(symbols)
+    panel = panel or load_panel(st, universe)
+    levels = st.closes(symbols, start=panel.closes["date"][0] if panel.closes.height else None)
     ew = equal_weight_returns(panel.closes, panel.members)
     day = session_on_or_before(ew, as_of)
     result = cap_vs_equal(ew, levels, day, cap_fund=cap_fund, equal_fund=equal_fund)

@@ -7,11 +7,18 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from rotation.analytics.events import Z_WINDOW, RotationEvent, event_on, pair_events, top_events, with_breadth
+from rotation.analytics.events import (
+    Z_WINDOW,
+    RotationEvent,
+    event_on,
+    pair_events,
+    top_events,
+    toward_side,
+    with_breadth,
+)
 from rotation.analytics.relative import RatioSummary, ratio_line, ratio_summary
 from rotation.data.store import Store
 from rotation.data.universes import pair_kind
-from rotation.errors import ConfigError
 from rotation.query.breadth import event_breadth
 from rotation.query.prices import operand_closes
 
@@ -62,13 +69,8 @@ class PairEvents:
 
     def top(self, n: int = 10, since: date | None = None, toward: str | None = None) -> pl.DataFrame:
         """The ``n`` widest spreads on or after ``since``: either direction, or only toward ``a`` / ``b``."""
-        frame = self.events
-        if toward is not None:
-            side = toward if toward in (self.a, self.b) else None
-            if side is None:
-                raise ConfigError(f"toward: expected {self.a} or {self.b}, got {toward!r}")
-            frame = frame.filter(pl.col("spread") > 0 if side == self.a else pl.col("spread") < 0)
-        return top_events(frame, n, since)
+        side = toward_side(self.a, self.b, toward) if toward is not None else None
+        return top_events(self.events, n, since, side)
 
     def on(self, st: Store, day: date) -> RotationEvent:
         """The event on ``day`` with its breadth confirmation (a clear error when no spread that day)."""

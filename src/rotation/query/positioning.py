@@ -239,3 +239,16 @@ def positioning_chart_inputs(
     shown_from = net["report_date"].min()
     assert isinstance(shown_from, date)
     return ChartInputs(spec, net, index_closes(st, spec.index_symbol, last, shown_from), shown_from, last)
+
+
+@dataclass(frozen=True)
+class PositioningSummary:
+    """What the dashboard's overview shows of "who is buying": positioning and sentiment at ``as_of``."""
+
+    positioning: PositioningView
+    sentiment: SentimentReport
+
+
+def summary(st: Store, as_of: date | None = None) -> PositioningSummary:
+    """RTY, NQ and ES positioning and the sentiment series, each as known at ``as_of``."""
+    return PositioningSummary(positioning_view(st, None, as_of), sentiment_view(st, as_of))

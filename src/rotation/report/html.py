@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rotation.data.textio import write_atomic
 from rotation.report.model import FigureRef, Report, Section, Table, format_cell
 
 _CSS = """
@@ -115,19 +116,21 @@ def section_html(section: Section) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: Report, *, plotly_src: str | None = None, controls: str = "") -> str:
+def render_html(report: Report, *, plotly_src: str | None = None, controls: str = "",
+                title: str | None = None, meta: str | None = None) -> str:
     """The whole report as one HTML document (about 5 MB: plotly.js is inside).
 
     The dashboard passes ``plotly_src`` (a URL serving plotly.js once, cached by
-    the browser) instead of embedding it, and ``controls`` (HTML put under the header).
+    the browser) instead of embedding it, and ``controls`` (HTML put under the header);
+    ``title`` and ``meta`` replace the report's heading and its line under it (the tearsheet).
     """
-    title = f"Rotation report, as of {report.as_of.isoformat()}"
+    title = title or f"Rotation report, as of {report.as_of.isoformat()}"
     nav = "".join(
         f'<a href="#{_esc(s.key)}">{s.number}. {_esc(s.title)}</a>' for s in report.sections
     )
     notes = "".join(f"<div>{_esc(n)}</div>" for n in report.notes)
     body = "\n".join(section_html(s) for s in report.sections)
-    meta = (
+    meta = _esc(meta) if meta is not None else (
         f"generated {report.generated_at.isoformat(timespec='seconds')} UTC · store {_esc(report.store)} · "
         f"universes {_esc(', '.join(report.universes))}"
     )
@@ -146,10 +149,7 @@ def render_html(report: Report, *, plotly_src: str | None = None, controls: str 
 
 def write_html(report: Report, path: Path | str) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8) and return the path."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(report), encoding="utf-8")
-    return out
+    return write_atomic(path, render_html(report), "report")
 
 
 def figure_page(ref: FigureRef, *, title: str | None = None, static: bool = False) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rotation.data.textio import write_atomic
 from rotation.errors import ConfigError
 from rotation.report.html import figure_page
 from rotation.report.model import FigureRef
@@ -100,17 +101,17 @@ def html_to_png(html_path: Path | str, png_path: Path | str, *, width: int = 140
     """Screenshot a local HTML file (``width`` x ``height`` CSS pixels) into ``png_path``."""
     src = Path(html_path).resolve()
     out = Path(png_path).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.unlink()
-    run = run_chromium(
-        src.as_uri(), f"--window-size={width},{height}", f"--virtual-time-budget={budget_ms}",
-        f"--screenshot={out}",
-    )
-    if not out.exists() or out.stat().st_size == 0:
-        raise ConfigError(f"chromium wrote no screenshot for {src} (exit {run.returncode}): "
-                          f"{run.stderr.strip().splitlines()[-1:] or ''}")
-    return out
+    with tempfile.TemporaryDirectory(prefix="rotation-shot-") as tmp:
+        shot = Path(tmp) / "shot.png"
+        run = run_chromium(
+            src.as_uri(), f"--window-size={width},{height}", f"--virtual-time-budget={budget_ms}",
+            f"--screenshot={shot}",
+        )
+        if not shot.exists() or shot.stat().st_size == 0:
+            raise ConfigError(f"chromium wrote no screenshot for {src} (exit {run.returncode}): "
+                              f"{run.stderr.strip().splitlines()[-1:] or ''}")
+        # Written only once the screenshot exists: a failed run leaves the old file.
+        return write_atomic(out, shot.read_bytes(), "PNG")
 
 
 def figure_to_png(ref: FigureRef, png_path: Path | str, *, width: int = 1400) -> Path:

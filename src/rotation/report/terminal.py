@@ -108,7 +108,11 @@ def section_renderable(section: Section, *, max_rows: int | None = 12) -> Render
 
 
 def print_report(report: Report, console: Console, *, max_rows: int | None = 12) -> None:
-    """Print the report to a rich console (use ``width=120`` for a 120-column terminal)."""
+    """Print the report to a rich console (use ``width=120`` for a 120-column terminal).
+
+    Give a console with ``markup=False``: titles and cells are plain text (a section's
+    ``[stale]`` status is text, not a style tag).
+    """
     console.print(Text(f"Rotation report, as of {report.as_of.isoformat()}", style="bold"))
     console.print(Text(f"store {report.store} · universes {', '.join(report.universes)}", style="dim"))
     for section in report.sections:
@@ -121,6 +125,6 @@ def render_text(report: Report, *, width: int = WIDTH, color: bool = False, max_
     """The terminal report as a string, at most ``width`` columns per line."""
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system="standard" if color else None,
-                      force_terminal=color, highlight=False, soft_wrap=False)
+                      force_terminal=color, highlight=False, soft_wrap=False, markup=False)
     print_report(report, console, max_rows=max_rows)
     return buf.getvalue()

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 import httpx
 import polars as pl
 
+from rotation.data.textio import write_atomic
 from rotation.errors import RotationError
 from rotation.trading.plan import Plan
 from rotation.trading.replay import Replay, TrancheResult, replay
@@ -199,18 +198,18 @@ def report_payload(report: WatchReport) -> dict[str, Any]:
 
 def write_json(report: WatchReport, path: Path) -> None:
     """Write the payload atomically (a temp file renamed over ``path``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(report_payload(report), fh, indent=2, allow_nan=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(report_payload(report), indent=2, allow_nan=False) + "\n", "JSON payload")
 
 
 def post_webhook(report: WatchReport, url: str, *, timeout: float = 10.0) -> int:
     """POST the payload as JSON; returns the HTTP status, raises on failure."""
+    return post_payload(url, report_payload(report), timeout=timeout)
+
+
+def post_payload(url: str, document: dict[str, Any], *, timeout: float = 10.0) -> int:
+    """POST any JSON document (the webhook of ``watch`` and ``rotation alerts``); the HTTP status."""
     try:
-        resp = httpx.post(url, json=report_payload(report), timeout=timeout)
+        resp = httpx.post(url, json=document, timeout=timeout)
     except httpx.HTTPError as exc:
         raise RotationError(f"--webhook {url}: request failed: {exc}") from None
     if resp.status_code >= 400:

@@ -27,7 +27,6 @@ was expected.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rotation.data.symbols import normalize_symbol
+from rotation.data.textio import read_toml
 from rotation.errors import PlanError
 
 Day = date  # a field below is named ``date``
@@ -455,15 +455,7 @@ def saved_plans() -> tuple[Path, ...]:
 def load_plan(path: Path | str) -> Plan:
     """Read and validate a plan file (TOML)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read plan file: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"{path}: not valid TOML: {exc}") from None
-    return parse_plan(data, str(path))
+    return parse_plan(read_toml(path, PlanError, "plan file"), str(path))
 
 
 def tranche_quantities(plan: Plan) -> list[float]:

@@ -1,0 +1,1 @@
+"""Alerts on rotation itself: rules (TOML), evaluation, state in the store, delivery."""

@@ -1,0 +1,152 @@
+"""Walk-forward analysis: choose the best parameter set on a training window, trade it on
+the test window after it, step forward, and stitch the test windows together.
+
+Splits count sessions of the traded window (:mod:`rotation.backtest.window`):
+
+* **rolling** (default): train on ``train`` sessions, test on the next ``test``;
+  then move both forward by ``test`` (the test windows tile the history);
+* **anchored**: the training window always starts at the window's start and grows
+  by ``test`` sessions each split.
+
+On each split the grid is swept over the training window (fresh from cash at
+its start, exactly like ``rotation backtest sweep --start .. --end ..``) and the
+best set by ``by`` is traded on the test window: the book starts in cash at the
+close of the last training session, so the first test session trades on the
+signal decided there, with only data up to it.  The out-of-sample curve chains
+the test runs (each one's growth multiplied onto the last), and its statistics
+sit beside the in-sample ones: the best set of one sweep over the same sessions
+as the stitched curve, chosen in hindsight (what a user who skipped the
+walk-forward would report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from rotation.backtest.run import RunConfig, load_panel, run_backtest
+from rotation.backtest.stats import STAT_NAMES, compute_stats
+from rotation.backtest.strategies import Panel, make_params
+from rotation.backtest.sweep import Executor, SweepResult, expand_grid, sweep
+from rotation.backtest.window import Window, fit_window
+from rotation.data.store import Store
+from rotation.errors import ConfigError, DataError
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: its windows, the set chosen on train (grid index and swept values), the
+    ``by`` statistic of that set on train and on test."""
+
+    train_start: date
+    train_end: date
+    test_start: date
+    test_end: date
+    best_set: int
+    values: dict[str, Any]
+    train_metric: float
+    test_metric: float
+
+
+@dataclass(frozen=True)
+class WalkForward:
+    """The splits, the stitched out-of-sample ``equity`` (``date, equity, split``) and its
+    ``oos_stats``, and ``is_stats``/``is_values``: the best set in hindsight over the same sessions."""
+
+    strategy: str
+    by: str
+    anchored: bool
+    train: int
+    test: int
+    window: Window
+    splits: tuple[Split, ...]
+    oos_stats: dict[str, float]
+    is_stats: dict[str, float]
+    is_values: dict[str, Any]
+    equity: pl.DataFrame = field(repr=False)
+
+
+def split_rows(sessions: int, train: int, test: int, anchored: bool = False) -> list[tuple[int, int, int]]:
+    """``(train_first, train_last, test_last)`` rows (0 = the window's first session) of each split."""
+    if train < 2 or test < 1:
+        raise ConfigError(f"--train/--test: expected train >= 2 and test >= 1 sessions, got {train} and {test}")
+    if sessions < train + 1:
+        raise DataError(f"walk-forward needs more than --train {train} sessions, the window has {sessions}")
+    out = []
+    last_train = train - 1
+    while last_train < sessions - 1:
+        out.append((0 if anchored else last_train - train + 1, last_train, min(last_train + test, sessions - 1)))
+        last_train += test
+    return out
+
+
+def _best(res: SweepResult, by: str) -> tuple[int, float]:
+    row = res.top(1, by).row(0, named=True)
+    return int(row["set"]), float(row[by]) if row[by] is not None else float("nan")
+
+
+def walk_forward(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *, train: int = 756,
+                 test: int = 252, anchored: bool = False, by: str = "sharpe",
+                 values: Mapping[str, Any] | None = None, config: RunConfig | None = None,
+                 start: date | None = None, end: date | None = None,
+                 executor: Executor | None = None) -> WalkForward:
+    """Walk-forward analysis of ``grid`` over ``panel`` (see the module docstring)."""
+    if by not in STAT_NAMES:
+        raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
+    config = config or RunConfig()
+    rows, params, configs = expand_grid(strategy, grid, values, config)
+    panel, window = fit_window(panel, params[0], start, end)
+    f = window.first
+    days = panel.dates
+    span = split_rows(window.sessions, train, test, anchored)
+    splits: list[Split] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, pl.DataFrame]] = []
+    for a, b, c in span:
+        head = panel.head(f + b + 1)
+        fit = sweep(head, strategy, grid, values=values, config=config, start=days[f + a], executor=executor,
+                    overfit=False)
+        best, metric = _best(fit, by)
+        res = run_backtest(panel.head(f + c + 1), params[best], configs[best], days[f + b])
+        splits.append(Split(days[f + a], days[f + b], days[f + b + 1], days[f + c], best, rows[best], metric,
+                            res.stats[by]))
+        parts.append((res.equity["equity"].to_numpy(), res.equity["exposure"].to_numpy(),
+                      res.equity["turnover"].to_numpy(), res.trades))
+    # chain the test runs: each starts at 1.0 on the last training session, the previous test's end
+    eq, exp, turn, split_no = [1.0], [0.0], [0.0], [0]
+    opened = closed = wins = 0
+    for i, (e, x, t, trades) in enumerate(parts):
+        eq.extend((eq[-1] * e[1:]).tolist())
+        exp.extend(x[1:].tolist())
+        turn.extend(t[1:].tolist())
+        split_no.extend([i] * (e.size - 1))
+        opened += trades.height
+        done = trades.filter(pl.col("exit_date").is_not_null())
+        closed += done.height
+        wins += int((done["return"] > 0).sum())
+    oos_days = days[f + span[0][1] : f + span[-1][2] + 1]
+    stats = compute_stats(np.array(eq), oos_days, exposure=np.array(exp), turnover=np.array(turn),
+                          trades=np.array([opened]), closed=np.array([closed]), wins=np.array([wins]),
+                          risk_free=config.risk_free)
+    oos = {k: float(v[0]) for k, v in stats.items()}
+    # in sample: the best set in hindsight, from one sweep over the same sessions as the stitched curve
+    whole = sweep(panel.head(f + span[-1][2] + 1), strategy, grid, values=values, config=config,
+                  start=days[f + span[0][1]], executor=executor, overfit=False)
+    is_best, _ = _best(whole, by)
+    is_row = whole.table.row(is_best, named=True)
+    equity = pl.DataFrame({"date": pl.Series(oos_days, dtype=pl.Date), "equity": eq, "split": split_no})
+    base = make_params(strategy, dict(values or {}))
+    return WalkForward(base.name, by, anchored, train, test, window, tuple(splits), oos,
+                       {k: float(is_row[k]) if is_row[k] is not None else float("nan") for k in STAT_NAMES},
+                       rows[is_best], equity)
+
+
+def walk_forward_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], **kwargs: Any) -> WalkForward:
+    """:func:`walk_forward` over bars loaded from ``store`` (the symbols the strategy needs)."""
+    base = make_params(strategy, dict(kwargs.get("values") or {}))
+    panel = load_panel(store, base.needs, kwargs.get("start"), kwargs.get("end"))
+    return walk_forward(panel, strategy, grid, **kwargs)
