@@ -35,7 +35,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 
 def test_demo_fills_its_own_store_with_progress(demo: DemoRun) -> None:
     assert is_demo_store(demo.store)
-    assert "from the embedded sample: bars (1/6)" in demo.stderr
+    assert "from the embedded sample: bars (1/8)" in demo.stderr
     assert "demo store ready" in demo.stderr
 
 

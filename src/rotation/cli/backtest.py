@@ -129,11 +129,12 @@ def _render_run(res: BacktestResult, last: int) -> None:
     console.print(make_table("statistics", ["statistic", "value"],
                              [[STAT_LABELS[k], _fmt_stat(k, stats[k])] for k in STAT_NAMES]))
     if last > 0 and res.trades.height:
-        rows = [[r["symbol"], r["entry_date"], fmt_num(r["entry_price"]), r["exit_date"] or "open",
+        rows = [[r["symbol"], r["side"], r["entry_date"], fmt_num(r["entry_price"]), r["exit_date"] or "open",
                  fmt_num(r["exit_price"]), fmt_pct(r["return"]), r["bars"], r["exit_reason"]]
                 for r in res.trades.tail(last).iter_rows(named=True)]
         console.print(make_table(f"last {len(rows)} of {res.trades.height} trades (adjusted prices)",
-                                 ["symbol", "entry", "price", "exit", "price", "return", "bars", "reason"], rows))
+                                 ["symbol", "side", "entry", "price", "exit", "price", "return", "bars", "reason"],
+                                 rows))
 
 
 @backtest_app.command("run")

@@ -452,6 +452,9 @@ class Store:
         long = self.bars(symbols, start, end)
         wanted = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
         wide = long.pivot(on="symbol", index="date", values=field).sort("date")
+        dtype = pl.Int64 if field == "volume" else pl.Float64
+        # a symbol with no bar in the range (or an empty range) is an all-null column, not a missing one
+        wide = wide.with_columns(pl.lit(None, dtype).alias(s) for s in wanted if s not in wide.columns)
         return wide.select(["date", *wanted])
 
     def export_parquet(self, folder: Path | str) -> int:

@@ -126,6 +126,8 @@ def universe_prices(st: Store, universe: str, benchmark: str | None = None, end:
     if bench not in names:
         raise DataError(f"benchmark {bench} has no bars in the store")
     bars = st.bars(names, end=end)
+    if bars.is_empty():
+        raise DataError(f"no bars of {uni.name!r} on or before {end}")
     symbols = [n for n in names if n != bench]
     return UniversePrices(
         uni.name, bench, symbols, dict(uni.labels), _wide(bars, "adj_close", names),

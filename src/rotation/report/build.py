@@ -55,14 +55,19 @@ def report_symbols(universes: dict[str, Universe], pairs: Sequence[Pair], option
 CONSTITUENT_DAYS = 560
 
 
-def _load_trades(store: Store, plan_paths: Sequence[Path], as_of: date) -> tuple[tuple[TradeItem, ...], Any]:
-    """Plan files and every journal entry, each with its bars up to ``as_of`` (issue 6's loaders)."""
+def _load_trades(
+    store: Store, plan_paths: Sequence[Path], as_of: date, warnings: list[str]
+) -> tuple[tuple[TradeItem, ...], Any]:
+    """Plan files and every journal entry, each with its bars up to ``as_of`` (issue 6's loaders);
+    a journal entry that cannot be replayed is left out with a line in ``warnings``."""
     try:
         from rotation.trading.journal import entry_plan, list_entries
         from rotation.trading.plan import load_plan
         from rotation.trading.replay import plan_bars
     except ImportError:
         return (), None
+    from rotation.trading.alerts import evaluate
+
     items = [TradeItem(p, plan_bars(store, p, as_of), False) for p in (load_plan(x) for x in plan_paths)]
     entries = tuple(e for e in list_entries(store, "all") if e.entry_date <= as_of)
     for e in entries:
@@ -71,6 +76,10 @@ def _load_trades(store: Store, plan_paths: Sequence[Path], as_of: date) -> tuple
         if e.exit_date is not None and e.exit_date <= as_of:
             continue
         plan = entry_plan(e)
+        rep, problem = evaluate(store, plan, as_of)
+        if rep is None:  # one bad entry must not take the report down: skipped, and said
+            warnings.append(f"skipped journal entry {e.id} ({e.side} {e.symbol}): {problem}")
+            continue
         items.append(TradeItem(plan, plan_bars(store, plan, as_of), True))
     return tuple(items), entries
 
@@ -151,7 +160,8 @@ def load_report_data(
     bars = store.bars(present, None, as_of)
     if bars.is_empty():
         raise DataError(f"no bars on or before {as_of.isoformat()} for the report's symbols in {store.path}")
-    trades, journal = _load_trades(store, options.plans, as_of)
+    trade_warnings: list[str] = []
+    trades, journal = _load_trades(store, options.plans, as_of, trade_warnings)
     return ReportData(
         as_of=as_of,
         bars=bars,
@@ -165,6 +175,7 @@ def load_report_data(
         valuation=_load_valuation(store, [s for s in load_universe(VALUATION_UNIVERSE).symbols if s in have]),
         positioning=_load_positioning(store, as_of),
         store_path=str(store.path),
+        extra={"trade_warnings": tuple(trade_warnings)},
     )
 
 

@@ -260,7 +260,7 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
                          e.pnl_pct, None, e.exit_reason or "closed"))
         fill_rows.append((e.entry_date, name, 1, "entry", e.sign * e.quantity, e.entry_price))
         fill_rows.append((e.exit_date, name, 1, e.exit_reason or "exit", -e.sign * e.quantity, e.exit_price))
-    lines: list[str] = []
+    lines: list[str] = [f"warning: {w}" for w in data.extra.get("trade_warnings", ())]
     figures: list[FigureRef] = []
     for item in data.trades:
         rep = replay_mod.replay(item.plan, item.bars, data.as_of)
