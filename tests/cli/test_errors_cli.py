@@ -164,6 +164,12 @@ def _one_line(res: Any, *needles: str, code: int = 2) -> str:
         (["chart", "NOPEZZ", "--out", "x.png"], ["no bars for NOPEZZ"]),
         (["chart", "NVDA", "--from", "2024-05-01", "--to", "2024-01-01", "--out", "x.html"], ["start <= end"]),
         (["data", "show", "NVDA", "--from", "2024-05-01", "--to", "2024-01-01"], ["start <= end"]),
+        (["ratio", "IWM", "IWM"], ["two different operands"]),
+        (["ratio", "@megacaps", "RUT", "--fast", "300", "--slow", "10"], ["fast < slow", "fast 300"]),
+        (["breadth", "confirm", "--pair", "RUT:RUT", "--on", "2024-07-11"], ["two different sides"]),
+        (["valuation", "NVDA", "--as-of", "2024-06-20", "--from", "2024-07-01"], ["not before the as-of day"]),
+        (["rrg", "--universe", "sectors", "--as-of", "1900-01-01"], ["no bars of the benchmark SPY"]),
+        (["events", "--pair", "RUT:NDX", "--as-of", "1900-01-01"], ["no 1d spread for ^RUT:^NDX"]),
         (["nosuch"], ["No such command 'nosuch'", "rotation --help"]),
     ],
 )

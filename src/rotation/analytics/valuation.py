@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from rotation.analytics.split_basis import SPLIT_SCHEMA, combine_splits, pe_split_jumps
+from rotation.errors import DataError
 
 # metric -> (concepts in order of preference, unit)
 METRICS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -496,6 +497,9 @@ def summarize(
             g = grow.filter(pl.col("metric") == m).tail(1)
             cur, prev = (g["ttm"][0], g["prior_ttm"][0]) if g.height else (None, None)
             growth[m] = cur / prev - 1 if cur is not None and prev is not None and prev > 0 else None
+        if since is not None and since >= day:
+            raise DataError(f"{sym}: the decomposition starts {since}, not before the as-of day {day}: "
+                            "expected a start before it")
         start = since or date(day.year - 1, day.month, min(day.day, 28))
         out.append(
             SymbolValuation(
