@@ -46,6 +46,10 @@ def test_sweep_local_and_local_cluster_agree(cli, real_store: Path) -> None:
     dask = _json(cli(*args, "--local-cluster", "2", "--chunk-size", "3"))
     assert local["sets"] == 8 and len(local["rows"]) == 8
     assert dask["rows"] == local["rows"]
+    guard = local["overfit"]  # DSR and PBO of the grid, the same whichever executor ran it
+    assert guard == dask["overfit"] and guard["pbo"]["splits"] == 12_870 and guard["pbo"]["sets"] == 8
+    assert 0.0 <= guard["deflated_sharpe"]["dsr"] <= 1.0 and guard["deflated_sharpe"]["trials"] == 8
+    assert local["window"]["start"] == "2015-01-02" and guard["pbo_note"] == "all 8 sets"
     assert local["executor"] == "local" and "2 workers" in dask["executor"]
     by_set = {r["set"]: r for r in local["rows"]}
     assert (by_set[0]["fast"], by_set[0]["slow"]) == (1, 50)
