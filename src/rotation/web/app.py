@@ -136,13 +136,20 @@ def create_app(
         text = text.replace(str(store_path), "<store>").replace(str(store_path.parent), "<store folder>")
         return text.replace(store_path.name, "<store>")
 
+    def scrub_json(text: str) -> str:
+        """A JSON document without the store's location (messages inside views may name it)."""
+        for p in (str(store_path), str(store_path.parent)):
+            text = text.replace(json.dumps(p)[1:-1], "<store>")
+        return text
+
     def open_store() -> Store:
         return Store(store_path, read_only=True)
 
     def cached(key: tuple[Any, ...], build: Callable[[Store], Any]) -> Response:
         def run() -> bytes:
             with open_store() as st:
-                return json.dumps(to_jsonable(build(st)), allow_nan=False, separators=(",", ":")).encode()
+                text = json.dumps(to_jsonable(build(st)), allow_nan=False, separators=(",", ":"))
+            return scrub_json(text).encode()
 
         return Response(cache.get(key, run), media_type="application/json")
 
@@ -189,9 +196,12 @@ def create_app(
 
     @app.get("/report", response_class=HTMLResponse, summary="The evening report as a page")
     def report_page(as_of: DateQ = None, universe: ReportUniverses = None) -> HTMLResponse:
-        report, chosen = _report(as_of, universe)
-        page = render_html(report, plotly_src="/static/plotly.js", controls=_controls(report.as_of, chosen))
-        return HTMLResponse(page.replace("<body>", f"<body>{pages.nav('report')}", 1))
+        def build() -> bytes:
+            report, chosen = _report(as_of, universe)
+            page = render_html(report, plotly_src="/static/plotly.js", controls=_controls(report.as_of, chosen))
+            return scrub_json(page.replace("<body>", f"<body>{pages.nav('report')}", 1)).encode()
+
+        return HTMLResponse(cache.get(("report-page", as_of, tuple(universe or ())), build))
 
     @app.get("/api/report", summary="The evening report as JSON (same content as report --format json)")
     def api_report(as_of: DateQ = None, universe: ReportUniverses = None) -> Response:
@@ -298,7 +308,13 @@ def create_app(
                                  description="The rotation dashboard's JSON API (read-only, localhost).")
             for item in schema.get("paths", {}).values():
                 for op in item.values():
-                    op.get("responses", {}).pop("422", None)  # validation errors are answered as 400
+                    responses = op.get("responses", {})
+                    responses.pop("422", None)  # validation errors are answered as 400
+                    for code in ("400", "404", "503"):  # errors are JSON, HTML pages included
+                        if code in responses:
+                            responses[code]["content"] = {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                            }
             schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
             schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
             app.openapi_schema = schema

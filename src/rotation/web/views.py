@@ -113,11 +113,15 @@ def pair_view(
     if hist.events.is_empty():
         raise DataError(f"no common sessions for {hist.a} and {hist.b}")
     last: date = hist.events["date"][-1]
-    first = start or (last - timedelta(days=DEFAULT_RANGE_DAYS))
+    if day is not None and start is None and end is None:  # a chosen day: two years around it
+        end = min(last, day + timedelta(days=DEFAULT_RANGE_DAYS // 4))
+        first = end - timedelta(days=DEFAULT_RANGE_DAYS)
+    else:
+        first = start or ((end or last) - timedelta(days=DEFAULT_RANGE_DAYS))
     ratio = pair_ratio(st, a, b, first, end, fast, slow)
     chosen = day or last
     ev = hist.on(st, chosen)
-    shown = hist.events.filter(pl.col("date") >= first)
+    shown = hist.events.filter((pl.col("date") >= first) & (pl.col("date") <= (end or last)))
     return {
         "a": hist.a, "b": hist.b, "kind": hist.kind, "label": hist.label, "window": window,
         "summary": to_jsonable(ratio.summary), "trend": ratio.summary.trend,
