@@ -21,7 +21,7 @@ def test_run_pair_switch_json(cli, real_store: Path) -> None:
     assert out["stats"]["total_return"] == pytest.approx(2.2144587095647856, rel=1e-9)
     assert out["stats"]["trades"] == 186
     assert out["equity"][0] == {"date": "2015-01-02", "equity": 1.0, "drawdown": 0.0, "exposure": 0.0,
-                                "turnover": 0.0}
+                                "turnover": 0.0, "carried": False}
     assert out["trades"][0]["entry_date"] == "2015-01-05"
     assert out["trades"][-1]["exit_reason"] == "open" and out["trades"][-1]["exit_date"] is None
 
