@@ -183,7 +183,8 @@ def run_cmd(
             "end": res.end, "window": res.window.as_dict(), "symbols": res.symbols,
             "prices": "adj_close-adjusted OHLC",
             "stats": stats_row(res.stats), "trades": res.trades,
-            "equity": res.equity.select("date", "equity", "drawdown", "exposure", "turnover"),
+            "equity": res.equity.select(c for c in ("date", "equity", "drawdown", "exposure", "turnover", "carried")
+                                        if c in res.equity.columns),
         })
     else:
         _render_run(res, trades)
