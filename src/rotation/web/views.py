@@ -7,6 +7,7 @@ caches their serialized output per store version (:mod:`rotation.web.cache`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -51,7 +52,8 @@ def check_universe(st: Store, name: str, *, constituents: bool = True) -> str:
     if key in universe_names() or key in sets:
         return key
     choices = ", ".join([*universe_names(), *sets])
-    raise ConfigError(f"universe: expected one of {choices}; got {name!r}")
+    got = repr(name) if re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", name) else "something else (names only, no paths)"
+    raise ConfigError(f"universe: expected one of {choices}; got {got}")
 
 
 def universes_view(st: Store) -> dict[str, Any]:
