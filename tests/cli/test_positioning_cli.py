@@ -172,3 +172,16 @@ def test_events_before_the_release_says_when_it_comes_out(cli: Any, real_store: 
     assert out["positioning_text"] == (
         "Positioning: the CFTC report covering 2024-07-11 is that of 2024-07-16; it comes out on 2024-07-19, "
         "after the as-of date 2024-07-18.")
+
+
+def test_chart_positioning(cli: Any, real_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rty.html"
+    result = cli("chart", "--positioning", "rty", "--end", "2024-07-26", "--out", str(out), "--store", str(real_store))
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "RTY (E-mini Russell 2000): net contracts by trader group under ^RUT" in html
+    assert "asset managers" in html and "non-reportables" in html
+    both = cli("chart", "NVDA", "--positioning", "RTY", "--out", str(out), "--store", str(real_store))
+    assert both.exit_code == 2 and "--positioning" in both.output
+    bad = cli("chart", "--positioning", "XYZ", "--out", str(out), "--store", str(real_store))
+    assert bad.exit_code == 2 and "unknown contract 'XYZ'" in bad.output

@@ -20,7 +20,10 @@ Strategies (parameters are frozen dataclasses; windows count sessions):
   the signal ratio ``sa/sb`` over ``fast`` sessions is above the one over
   ``slow`` sessions (``fast=1``: the ratio itself), else hold ``b``.  The
   signal pair defaults to the indices (^RUT/^NDX) and the traded pair to their
-  ETFs (IWM/QQQ).  Flat during the warm-up.
+  ETFs (IWM/QQQ).  Flat during the warm-up.  ``long`` and ``short`` weigh the
+  two legs: hold the leader at ``long`` and short the laggard at ``short``
+  (defaults 1 and 0, long only; ``long=0 short=1`` only shorts the laggard;
+  ``long=1 short=1`` is long-short).
 * :class:`Momentum` (``momentum``): relative-momentum rotation.  On each
   rebalance bar, rank the universe by ``P[t-skip] / P[t-lookback] - 1`` and
   hold the ``top`` best at ``1/top`` each (optionally only those with positive
@@ -111,6 +114,8 @@ class PairSwitch:
     sb: str = "^NDX"
     fast: int = 1
     slow: int = 50
+    long: float = 1.0  # weight of the leader (fraction of equity)
+    short: float = 0.0  # weight shorted in the laggard
 
     def __post_init__(self) -> None:
         _check_window("fast", self.fast)
@@ -121,6 +126,12 @@ class PairSwitch:
             raise ConfigError(f"a and b: expected two different symbols to switch between, got {self.a} twice")
         if self.sa == self.sb:
             raise ConfigError(f"sa and sb: expected two different symbols for the signal ratio, got {self.sa} twice")
+        for name in ("long", "short"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise ConfigError(f"{name}: expected a weight in [0, 1], got {value!r}")
+        if self.long == 0.0 and self.short == 0.0:
+            raise ConfigError("long and short: at least one leg needs a weight above 0")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -152,8 +163,6 @@ class Momentum:
         _check_rebalance(self.rebalance)
         if not self.symbols:
             raise ConfigError("symbols: a momentum rotation needs at least one symbol")
-        if self.top > len(self.symbols):
-            raise ConfigError(f"top: expected at most the {len(self.symbols)} symbols to choose from, got {self.top}")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -194,13 +203,52 @@ class RrgQuadrant:
         return tuple(dict.fromkeys((*self.symbols, self.benchmark)))
 
 
-Strategy = PairSwitch | Momentum | RrgQuadrant
-STRATEGIES: dict[str, type[PairSwitch] | type[Momentum] | type[RrgQuadrant]] = {
-    cls.name: cls for cls in (PairSwitch, Momentum, RrgQuadrant)
-}
+SIDES: tuple[str, ...] = ("long", "short")
 
 
-def strategy_class(name: str) -> type[PairSwitch] | type[Momentum] | type[RrgQuadrant]:
+@dataclass(frozen=True)
+class Breakout:
+    """Enter each symbol at the next open after a close at a ``lookback``-session closing
+    high (``side="long"``; a closing low for ``"short"``); leave on the stops (fractions,
+    None = none) or after ``hold`` bars.  A signal + stops strategy: it runs in
+    :mod:`rotation.backtest.breakout`, one sleeve of ``1/k`` per symbol."""
+
+    name: ClassVar[str] = "breakout"
+    symbols: tuple[str, ...] = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
+    lookback: int = 20
+    side: str = "long"
+    stop: float | None = None
+    target: float | None = None
+    trail: float | None = None
+    hold: int | None = None
+    conventions: str = "rotation"
+
+    def __post_init__(self) -> None:
+        _check_window("lookback", self.lookback)
+        if self.side not in SIDES:
+            raise ConfigError(f"side: expected long or short, got {self.side!r}")
+        if not self.symbols:
+            raise ConfigError("symbols: a breakout needs at least one symbol")
+        if self.hold is not None:
+            _check_window("hold", self.hold, 0)
+        if self.conventions not in ("rotation", "vectorbt"):
+            raise ConfigError(f"conventions: expected rotation or vectorbt, got {self.conventions!r}")
+
+    @property
+    def traded(self) -> tuple[str, ...]:
+        return tuple(self.symbols)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return tuple(self.symbols)
+
+
+Strategy = PairSwitch | Momentum | RrgQuadrant | Breakout
+StrategyClass = type[PairSwitch] | type[Momentum] | type[RrgQuadrant] | type[Breakout]
+STRATEGIES: dict[str, StrategyClass] = {cls.name: cls for cls in (PairSwitch, Momentum, RrgQuadrant, Breakout)}
+
+
+def strategy_class(name: str) -> StrategyClass:
     """The parameter class of strategy ``name`` (a :class:`ConfigError` naming the choices)."""
     try:
         return STRATEGIES[name]
@@ -211,6 +259,10 @@ def strategy_class(name: str) -> type[PairSwitch] | type[Momentum] | type[RrgQua
 def coerce_value(field: dataclasses.Field[Any], text: str) -> Any:
     """``text`` parsed by the field's type (int, float, bool, tuple joined with ``+``, else text)."""
     kind = str(field.type)
+    if kind.endswith(" | None"):
+        if text.strip().lower() in ("none", "off", ""):
+            return None
+        kind = kind[: -len(" | None")]
     try:
         if kind == "int":
             return int(text)
@@ -288,8 +340,13 @@ def _pair_switch(panel: Panel, params: Sequence[PairSwitch]) -> tuple[list[str],
         f, s = mas[p.fast], mas[p.slow]
         ok = ~(np.isnan(f) | np.isnan(s))
         up = ok & (f > s)
-        out[i, :, 0] = up
-        out[i, :, 1] = ok & ~up
+        down = ok & ~up
+        if p.long == 1.0 and p.short == 0.0:  # long only: the exact 0/1 weights
+            out[i, :, 0] = up
+            out[i, :, 1] = down
+        else:  # the leader long, the laggard short
+            out[i, :, 0] = up * p.long - down * p.short
+            out[i, :, 1] = down * p.long - up * p.short
     return cols, out
 
 
@@ -362,6 +419,9 @@ def target_weights(panel: Panel, params: Sequence[Strategy]) -> tuple[list[str],
     if len(kinds) != 1:
         raise ConfigError("all parameter sets of one call must belong to one strategy")
     first = params[0]
+    if isinstance(first, Breakout):
+        raise ConfigError("breakout is a signal + stops strategy without target weights: "
+                          "use rotation.backtest.breakout")
     if isinstance(first, PairSwitch):
         return _pair_switch(panel, params)  # type: ignore[arg-type]
     if isinstance(first, Momentum):
