@@ -16,7 +16,8 @@ def _json(result: object) -> dict:
 def test_run_pair_switch_json(cli, real_store: Path) -> None:
     out = _json(cli("backtest", "run", "pair-switch", "--start", "2015-01-01", "--end", "2024-12-31",
                     "--json", "--store", str(real_store)))
-    assert out["params"] == {"a": "IWM", "b": "QQQ", "sa": "^RUT", "sb": "^NDX", "fast": 1, "slow": 50}
+    assert out["params"] == {"a": "IWM", "b": "QQQ", "sa": "^RUT", "sb": "^NDX", "fast": 1, "slow": 50,
+                             "long": 1.0, "short": 0.0}
     assert out["stats"]["total_return"] == pytest.approx(2.2144587095647856, rel=1e-9)
     assert out["stats"]["trades"] == 186
     assert out["equity"][0] == {"date": "2015-01-02", "equity": 1.0, "drawdown": 0.0, "exposure": 0.0,

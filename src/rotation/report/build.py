@@ -96,7 +96,10 @@ def _load_valuation(store: Store, symbols: Sequence[str]) -> dict[str, Any]:
         return {}
     if not symbols or not has_fundamentals(store):
         return {}
-    out: dict[str, Any] = {"facts": load_facts(store, symbols, CONCEPTS_USED)}
+    from rotation.data.splits import stored_splits
+
+    out: dict[str, Any] = {"facts": load_facts(store, symbols, CONCEPTS_USED),
+                           "split_events": stored_splits(store, symbols)}
     try:
         out["index"] = index_inputs(store)
     except StoreError:

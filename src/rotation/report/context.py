@@ -340,7 +340,9 @@ def valuation_section(data: ReportData, options: ReportOptions) -> Section:
     names = [s for s in (uni.symbols if uni else facts["ticker"].unique().to_list())
              if s in set(facts["ticker"].to_list())]
     bars = data.bars.filter(pl.col("symbol").is_in(names))
-    splits = val.detect_splits(facts)
+    from rotation.analytics.split_basis import combine_splits
+
+    splits = combine_splits(val.detect_splits(facts), data.valuation.get("split_events"))
     history = val.ttm_history(facts, splits)
     series = val.valuation_series(bars, facts, splits, history)
     rows = val.summarize(series, facts, data.as_of, None, splits, history)
