@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rotation.alerts.rules import BreadthRule, RrgRule, SpreadRule, StopsRule, load_rules
+from rotation.alerts.rules import BreadthRule, PositioningRule, RrgRule, SpreadRule, StopsRule, load_rules
 from rotation.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ def test_example_rules_parse() -> None:
     rs = load_rules(EXAMPLE)
     kinds = [type(r) for r in rs.rules]
     assert kinds.count(SpreadRule) == 2 and kinds.count(RrgRule) == 2
-    assert kinds.count(BreadthRule) == 2 and kinds.count(StopsRule) == 1
+    assert kinds.count(BreadthRule) == 2 and kinds.count(StopsRule) == 1 and kinds.count(PositioningRule) == 1
     first = rs.rules[0]
     assert isinstance(first, SpreadRule) and first.pairs is None and first.percentile == 0.95
     small = rs.rules[1]
@@ -31,6 +31,13 @@ def test_example_rules_parse() -> None:
     stops = rs.rules[-1]
     assert isinstance(stops, StopsRule) and stops.plans == (EXAMPLE.parent / "iwm-short-2024-07.toml",)
     assert rs.delivery.webhook is None and rs.delivery.email is None
+
+
+def test_positioning_defaults(tmp_path: Path) -> None:
+    (rule,) = load_rules(_write(tmp_path, "[[positioning]]\n")).rules
+    assert isinstance(rule, PositioningRule)
+    assert rule.contracts == ("RTY", "NQ", "ES") and rule.z == 2.0 and rule.weeks == 156
+    assert rule.groups == ("dealer", "asset_mgr", "lev_money", "other_rept", "nonrept")
 
 
 def test_aliases_are_normalized(tmp_path: Path) -> None:
@@ -54,7 +61,10 @@ def test_aliases_are_normalized(tmp_path: Path) -> None:
         ('[[breadth]]\nuniverse = "sp500"\nmetric = "share_up"\n', r"breadth\[0\]\.above: expected exactly one"),
         ('[[stops]]\nwithin = "1%"\n', r"stops\[0\]\.within: expected a number, got '1%'"),
         ('[[spread]]\nname = "x"\n[[rrg]]\nname = "x"\nuniverse = "sectors"\n', r"rrg\[0\]\.name: expected a non-empty name, unique"),
-        ('[[positioning]]\ncontract = "RTY"\n', r"\[\[positioning\]\]: positioning z-score rules need the positioning data"),
+        ('[[positioning]]\ncontracts = ["RUT"]\n', r"positioning\[0\]\.contracts: expected a list of RTY, NQ, ES, got 'RUT'"),
+        ('[[positioning]]\ngroups = ["whales"]\n', r"positioning\[0\]\.groups: expected a list of dealer"),
+        ('[[positioning]]\nz = -2\n', r"positioning\[0\]\.z: expected a positive z-score"),
+        ('[[positioning]]\nweeks = 4\n', r"positioning\[0\]\.weeks: expected a whole number of reports >= 13"),
         ('[[spreads]]\n', r"spreads: expected \[\[spread\]\]"),
         ('[delivery]\nwebhook = "ftp://x"\n[[spread]]\n', r"delivery\.webhook: expected an http\(s\) URL"),
         ('[delivery.email]\nhost = "h"\nfrom = "a@b"\n[[spread]]\n', r"delivery\.email\.to: expected a list of recipient"),

@@ -38,14 +38,14 @@ def test_july_11_fires_rut_ndx_once(store: Path) -> None:
     # The same state again: nothing new, exit 0.
     code, out, _ = alerts(str(EXAMPLE), "--as-of", "2024-07-11", "--store", str(store))
     assert code == 0
-    assert "2024-07-11: nothing new fired (18 fired before, not repeated)" in out
+    assert "2024-07-11: nothing new fired (19 fired before, not repeated)" in out
 
 
 def test_july_11_json_names_the_event(store: Path) -> None:
     code, out, _ = alerts(str(EXAMPLE), "--as-of", "2024-07-11", "--store", str(store), "--json")
     assert code == 1
     doc = json.loads(out)
-    assert doc["as_of"] == "2024-07-11" and doc["fired"] == len(doc["alerts"]) == 18
+    assert doc["as_of"] == "2024-07-11" and doc["fired"] == len(doc["alerts"]) == 19
     (hit,) = [a for a in doc["alerts"] if a["rule"] == RUT_NDX_RULE and a["subject"] == "^RUT:^NDX"]
     assert hit["key"] == "^RUT:^NDX|1d|2024-07-11"
     assert hit["values"]["spread"] == pytest.approx(0.0582, abs=5e-5)
@@ -71,7 +71,7 @@ def test_dry_run_neither_reads_nor_writes_state_and_reset_forgets(store: Path) -
     assert alerts(*args, "--dry-run")[0] == 1  # ...and does not read the state either
     assert alerts(*args)[0] == 0
     code, _, err = alerts(*args, "--reset")
-    assert code == 1 and "forgot 18 alert(s)" in err
+    assert code == 1 and "forgot 19 alert(s)" in err
 
 
 @pytest.mark.slow
@@ -125,9 +125,9 @@ def test_full_data_july_11_and_july_3(store_copy: Path) -> None:
 
 def test_error_keeps_toml_brackets(store: Path, tmp_path: Path) -> None:
     bad = tmp_path / "pos.toml"
-    bad.write_text('[[positioning]]\ncontract = "RTY"\n', encoding="utf-8")
+    bad.write_text('[[spreads]]\n', encoding="utf-8")
     code, _, err = alerts(str(bad), "--store", str(store))
-    assert code == 2 and "[[positioning]]: positioning z-score rules need" in " ".join(err.split())
+    assert code == 2 and "spreads: expected [[spread]], [[rrg]]" in " ".join(err.split())
 
 
 def test_basket_pair(store: Path, tmp_path: Path) -> None:
@@ -139,3 +139,36 @@ def test_basket_pair(store: Path, tmp_path: Path) -> None:
     (hit,) = json.loads(out)["alerts"]
     assert hit["subject"] == "^RUT:@megacaps" and hit["values"]["toward"] == "^RUT"
     assert hit["values"]["return_a"] == pytest.approx(0.0357, abs=5e-5)
+
+
+def test_positioning_extreme_point_in_time_and_once_per_episode(store: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "pos.toml"
+    rules.write_text('[[positioning]]\ncontracts = ["RTY"]\ngroups = ["nonrept"]\nz = 1.5\nside = "high"\n',
+                     encoding="utf-8")
+    # 2024-07-18: the report of 2024-07-16 is not released yet (Friday 2024-07-19).
+    code, out, _ = alerts(str(rules), "--store", str(store), "--as-of", "2024-07-18", "--json")
+    assert code == 0 and json.loads(out)["alerts"] == []
+    code, out, _ = alerts(str(rules), "--store", str(store), "--as-of", "2024-07-19", "--json")
+    assert code == 1
+    (hit,) = json.loads(out)["alerts"]
+    assert hit["key"] == "RTY|tff|nonrept|high|2024-07-16" and hit["date"] == "2024-07-19"
+    assert hit["values"]["net"] == 11_964  # the seed's non-reportable net of the 2024-07-16 report
+    assert hit["values"]["zscore"] == pytest.approx(1.59, abs=0.005)
+    # Still beyond a week later: the same episode, not a new alert.
+    code, out, _ = alerts(str(rules), "--store", str(store), "--as-of", "2024-07-26", "--json")
+    assert code == 0 and [r["key"] for r in json.loads(out)["repeats"]] == ["RTY|tff|nonrept|high|2024-07-16"]
+
+
+def test_positioning_rule_on_a_store_without_positioning_is_a_note(tmp_path: Path) -> None:
+    from conftest import make_bars
+    from rotation.data.importer import import_frame
+    from rotation.data.store import Store
+
+    path = tmp_path / "bars-only.duckdb"
+    with Store(path) as st:
+        import_frame(st, make_bars("SPY", [100.0 + i for i in range(30)]), "test")
+    rules = tmp_path / "pos.toml"
+    rules.write_text('[[positioning]]\ncontracts = ["RTY"]\n', encoding="utf-8")
+    code, out, err = alerts(str(rules), "--store", str(path))
+    assert code == 0 and "nothing new fired" in out
+    assert "the store has no positioning data" in err

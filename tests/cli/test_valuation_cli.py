@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,69 @@ def test_bad_input(cli: Any, real_store: Path, tmp_path: Path) -> None:
     no_facts = cli("valuation", "--index", "--store", str(bars_only))
     assert no_facts.exit_code == 2
     assert "import the fundamentals first" in no_facts.output
+
+
+# -- valuation at the time: filings cut at the as-of date, splits on record ---------------------------
+
+
+def _cut_filings(store: Path, day: str) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(store))
+    try:
+        con.execute("DELETE FROM fund_facts WHERE filed > ?", [day])
+    finally:
+        con.close()
+
+
+def _pe(cli, store: Path, *symbols: str, as_of: str = "2024-06-20") -> dict[str, float]:
+    out = cli("valuation", *symbols, "--as-of", as_of, "--store", str(store), "--json")
+    assert out.exit_code == 0, out.output
+    return {s["symbol"]: s["pe"] for s in json.loads(out.stdout)["symbols"]}
+
+
+def test_pe_at_the_time_uses_the_splits_on_record(cli, store_copy: Path, tmp_path: Path) -> None:
+    """NVDA on 2024-06-20 knowing only the filings made by then: 76.5, not 7.65."""
+    full = _pe(cli, store_copy, "NVDA", "AVGO")
+    _cut_filings(store_copy, "2024-06-20")
+    cut = _pe(cli, store_copy, "NVDA", "AVGO")
+    assert cut["NVDA"] == pytest.approx(full["NVDA"] / 10, rel=1e-9)  # the split unknown: 10x too low
+    assert round(cut["NVDA"], 2) == 7.65
+    splits = tmp_path / "splits.csv"
+    splits.write_text("symbol,date,ratio\nNVDA,2021-07-20,4\nNVDA,2024-06-10,10\nAVGO,2024-07-15,10:1\n")
+    assert cli("data", "import", str(splits), "--store", str(store_copy)).exit_code == 0
+    known = _pe(cli, store_copy, "NVDA", "AVGO")
+    assert round(known["NVDA"], 1) == 76.5
+    assert known["AVGO"] == pytest.approx(full["AVGO"], rel=1e-9)
+    text = cli("valuation", "NVDA", "--as-of", "2024-06-20", "--store", str(store_copy))
+    assert "split NVDA 10:1 on 2024-06-10 (on record" in text.stdout
+
+
+def test_split_records_and_detected_splits_are_not_applied_twice(cli, store_copy: Path, tmp_path: Path) -> None:
+    before = _pe(cli, store_copy, "NVDA", "AAPL", as_of="2024-06-20")
+    splits = tmp_path / "splits.csv"
+    splits.write_text("symbol,date,ratio\nNVDA,2021-07-20,4\nNVDA,2024-06-10,10\nAAPL,2020-08-31,4\n")
+    assert cli("data", "import", str(splits), "--store", str(store_copy)).exit_code == 0
+    after = _pe(cli, store_copy, "NVDA", "AAPL", as_of="2024-06-20")
+    assert after == pytest.approx(before, rel=1e-9)
+
+
+def test_pe_jump_by_a_split_ratio_is_warned(real_store: Path) -> None:
+    """Prices left unadjusted across NVDA's 10:1 split: the P/E drops x0.1 overnight, which is flagged."""
+    import polars as pl
+
+    from rotation.analytics.split_basis import pe_split_jumps
+    from rotation.analytics.valuation import CONCEPTS_USED, valuation_series
+    from rotation.data.fundamentals import valuation_inputs
+    from rotation.data.store import Store
+
+    with Store(real_store, read_only=True) as st:
+        bars, facts = valuation_inputs(st, ["NVDA"], CONCEPTS_USED)
+    series = valuation_series(bars, facts)
+    assert pe_split_jumps(series) == []  # the real, split-adjusted data: no warning
+    raw = series.with_columns(
+        [pl.when(pl.col("date") < date(2024, 6, 10)).then(pl.col(c) * 10).otherwise(pl.col(c)).alias(c)
+         for c in ("close", "pe")]
+    )
+    warned = pe_split_jumps(raw)
+    assert len(warned) == 1 and "2024-06-10" in warned[0] and "10:1" in warned[0]

@@ -181,3 +181,28 @@ def test_update_is_incremental_and_refetches_when_adjustments_rebase(tmp_path) -
         third = update_symbols(st, provider, ["NVDA"])
         assert third.results[0].full_refetch and requests[-1] == (None, None)
         assert third.total.changed == 3
+
+
+def test_yahoo_split_actions_are_stored_by_update(tmp_path) -> None:
+    """yfinance's ``Stock Splits`` column (actions=True) becomes split records in the store."""
+    rows = [
+        ("2024-06-06", 124.05, 125.59, 118.32, 121.00, 120.79, 6.6e8),
+        ("2024-06-07", 119.77, 121.69, 118.02, 120.89, 120.68, 4.1e8),
+        ("2024-06-10", 120.37, 123.10, 117.01, 121.79, 121.58, 3.1e8),
+    ]
+
+    def download(symbol: str, start: date | None, end: date | None) -> pd.DataFrame:
+        frame = yf_frame(rows)
+        frame["Dividends"] = 0.0
+        frame["Stock Splits"] = [0.0, 0.0, 10.0]
+        return frame
+
+    provider = YahooProvider(download, retry=FAST, sleep=lambda _: None)
+    bars, splits = provider.fetch_with_splits("NVDA", None, None)
+    assert bars.height == 3 and splits.rows() == [("NVDA", date(2024, 6, 10), 10.0)]
+    from rotation.data.splits import stored_splits
+
+    with Store(tmp_path / "s.duckdb") as st:
+        assert update_symbols(st, provider, ["NVDA"]).total.added == 3
+        assert stored_splits(st).rows() == [("NVDA", date(2024, 6, 10), 10.0)]
+        assert stored_splits(st, ["NVDA"], known_on=date(2024, 6, 7)).is_empty()

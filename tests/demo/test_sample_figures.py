@@ -66,3 +66,21 @@ def test_iwm_short_fills_identical_to_the_full_data(sample_store: Path, real_sto
         full = replay_from_store(st, plan, date(2024, 12, 31))
     assert sample.fills == full.fills
     assert [t.pnl for t in sample.tranches] == [t.pnl for t in full.tranches]
+
+
+def test_rty_positioning_and_aaii_sentiment_of_july_2024(sample_store: Path) -> None:
+    from rotation.data.positioning import positioning_frame, sentiment_frame
+
+    with Store(sample_store, read_only=True) as st:
+        pos = positioning_frame(st, ["RTY"], as_of=date(2024, 7, 19))
+        early = positioning_frame(st, ["RTY"], as_of=date(2024, 7, 18))
+        sent = sentiment_frame(st, ["aaii_bullish", "aaii_neutral", "aaii_bearish"], as_of=date(2024, 7, 11))
+    week = pos.filter(report_date=date(2024, 7, 16))
+    assert week["release_date"].unique().to_list() == [date(2024, 7, 19)]
+    net = {r["group"]: r["long"] - r["short"] for r in week.iter_rows(named=True)}
+    assert net["lev_money"] == 85_333 - 121_376 == -36_043
+    assert net["asset_mgr"] == 64_300 and net["nonrept"] == 11_964
+    assert week["open_interest"].unique().to_list() == [488_061]
+    assert early["report_date"].max() == date(2024, 7, 9)  # not released before Friday
+    aaii = {r["series"]: r["value"] for r in sent.filter(date=date(2024, 7, 11)).iter_rows(named=True)}
+    assert aaii == pytest.approx({"aaii_bullish": 0.492, "aaii_neutral": 0.291, "aaii_bearish": 0.217}, abs=5e-4)

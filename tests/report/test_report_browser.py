@@ -32,10 +32,10 @@ def test_every_figure_is_drawn_without_errors(page: Path) -> None:
     assert check.blank_plots == ()
     ids = {p["id"] for p in check.plots}
     assert {"fig-daily_chart", "fig-ratios", "fig-rrg_sectors", "fig-rrg_styles", "fig-breadth",
-            "fig-leadership_sectors"} <= ids
+            "fig-leadership_sectors", "fig-positioning_rty", "fig-positioning_nq"} <= ids
     sections = {s["id"]: s for s in check.sections}
     assert list(sections) == ["headline", "leadership", "daily_chart", "ratios", "rrg", "breadth", "trades",
-                              "health", "valuation"]
+                              "health", "valuation", "positioning"]
     for s in sections.values():
         assert int(s["text"]) > 100, s
     # The candle chart carries both candle panes, the ATH and pivot markers and the drawdown lines.

@@ -25,7 +25,7 @@ def report(real_store: Path) -> Report:
 
 def test_every_section_is_built_in_order(report: Report) -> None:
     assert [s.key for s in report.sections] == [key for _, key, _, _ in SECTIONS]
-    assert [s.number for s in report.sections] == list(range(1, 10))
+    assert [s.number for s in report.sections] == list(range(1, 11))
     for s in report.sections:
         assert s.status in ("ok", "empty"), (s.key, s.status, s.missing)
     assert report.as_of == AS_OF
@@ -157,11 +157,13 @@ def test_a_store_with_few_symbols_still_gives_every_section(tmp_path: Path) -> N
     with Store(tmp_path / "small.duckdb") as st:
         import_frame(st, frame, "test")
         rep = build_report(st, None, universes=("core",))
-    assert len(rep.sections) == 9
+    assert len(rep.sections) == 10
     by_key = {s.key: s for s in rep.sections}
     assert by_key["daily_chart"].status == "missing"  # no NVDA, no ^RUT
     assert by_key["headline"].status == "missing"  # no standard pair has both legs
     assert by_key["health"].status == "ok"
+    assert by_key["positioning"].status == "missing"  # no CFTC data in this store
+    assert "rotation data update --positioning" in by_key["positioning"].missing[0]
     assert rep.as_of == frame["date"].max()
 
 
@@ -214,3 +216,23 @@ def test_closed_journal_trades_are_listed_not_watched(store_copy: Path) -> None:
     assert trades.facts["triggered"] == 0  # the closed half is not replayed as an open position
     alerts = trades.tables[1].rows
     assert all(a[0] != "journal half-1" for a in alerts)
+
+
+def test_a_bad_journal_entry_is_skipped_with_a_warning(store_copy: Path) -> None:
+    from rotation.trading.journal import add_entry, parse_stop
+
+    with Store(store_copy) as st:
+        add_entry(st, symbol="IWM", side="short", quantity=100, entry_date=date(2024, 7, 19),
+                  entry_price=217.63, stop=parse_stop("^RUT>2278.12"), entry_id="good")
+        # An entry written before `journal add` checked the store: no such symbol.
+        st.connection.execute(
+            "INSERT INTO journal SELECT 'legacy', created_at, 'NOPEZZ', side, 5, entry_date, 217, 0, NULL, NULL, "
+            "NULL, fill_model, NULL, NULL, '', 'open', NULL, NULL, NULL, NULL, NULL, NULL, 'x' FROM journal LIMIT 1"
+        )
+    with Store(store_copy, read_only=True) as st:
+        rep = build_report(st, AS_OF, universes=("core",))
+    trades = rep.section("trades")
+    rows = {r[0]: r for r in trades.tables[0].rows}
+    assert rows["journal good"][3] == "open"
+    assert "journal legacy" not in rows
+    assert any("skipped journal entry legacy (short NOPEZZ)" in line for line in trades.lines)

@@ -68,7 +68,7 @@ def test_tearsheet_stats_agree_with_the_backtests_where_the_definitions_do(real_
         assert s[mine] == pytest.approx(res.stats[theirs], rel=1e-9), mine
     report = tearsheet_report(res)
     assert [x.key for x in report.sections] == ["summary", "equity", "drawdowns", "monthly", "rolling", "trades"]
-    assert report.section("trades").tables[0].rows[0][:2] == ("IWM", date(2015, 1, 5))
+    assert report.section("trades").tables[0].rows[0][:3] == ("IWM", "long", date(2015, 1, 5))
 
 
 @pytest.fixture(scope="module")

@@ -146,3 +146,33 @@ def test_no_bars_for_a_symbol_is_clear(real_store: Path) -> None:
         watch([(plan, pl.DataFrame(schema={"symbol": pl.Utf8, "date": pl.Date, "open": pl.Float64,
                                            "high": pl.Float64, "low": pl.Float64, "close": pl.Float64,
                                            "adj_close": pl.Float64, "volume": pl.Float64}), False)])
+
+
+def _insert_bad_entry(st: Store, entry_id: str, symbol: str, day: date) -> None:
+    """An entry recorded before `journal add` checked the store (written past the checks)."""
+    st.connection.execute(
+        "INSERT INTO journal SELECT ?, created_at, ?, side, 5, ?, 217, 0, NULL, NULL, NULL, fill_model, NULL, "
+        "NULL, '', 'open', NULL, NULL, NULL, NULL, NULL, NULL, 'legacy' FROM journal LIMIT 1",
+        [entry_id, symbol, day],
+    )
+
+
+def test_one_bad_journal_entry_does_not_switch_off_the_others(store_copy: Path, cli) -> None:
+    with Store(store_copy) as st:
+        add_entry(st, symbol="IWM", side="short", quantity=500, entry_date=date(2024, 7, 19), entry_price=217.63,
+                  stop=StopRule("watch", 2278.12, "^RUT", "above"))
+        _insert_bad_entry(st, "bad-symbol", "NOPEZZ", date(2024, 7, 19))
+        _insert_bad_entry(st, "bad-weekend", "IWM", date(2024, 7, 20))
+        rep = watch_sources(st, [], within=0.01, as_of=date(2024, 8, 9))
+    assert rep.triggered == 1 and rep.alerts[0].symbol == "IWM"
+    skipped = [w for w in rep.warnings if w.startswith("skipped journal entry")]
+    assert len(skipped) == 2
+    assert any("bad-symbol (short NOPEZZ)" in w and "no bars for NOPEZZ" in w for w in skipped)
+    assert any("bad-weekend (short IWM)" in w and "2024-07-20" in w for w in skipped)
+    s = ["--store", str(store_copy)]
+    out = cli("watch", "--as-of", "2024-08-09", *s, "--json")
+    assert out.exit_code == 1, out.output  # 1: a stop fired (not 2: the run did not fail)
+    assert json.loads(out.stdout)["triggered"] == 1
+    replayed = cli("journal", "replay", "--as-of", "2024-07-30", *s, "--json")
+    assert replayed.exit_code == 0 and len(json.loads(replayed.stdout)) == 1
+    assert "skipped journal entry bad-symbol" in replayed.stderr

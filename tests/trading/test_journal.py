@@ -25,6 +25,7 @@ from rotation.trading.journal import (
     get_entry,
     list_entries,
     parse_stop,
+    remove_entry,
 )
 from rotation.trading.plan import StopRule
 from rotation.trading.replay import replay_from_store
@@ -35,9 +36,18 @@ IWM_SHORT = {
 }
 
 
+def _seed(path: Path, shared: Path) -> Path:
+    """A small store with the bars the journal's entries are checked against."""
+    from rotation.data.importer import import_paths
+
+    with Store(path) as st:
+        import_paths(st, [shared / "IWM.csv", shared / "SPY.csv", shared / "RUT.csv"])
+    return path
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    st = Store(tmp_path / "j.duckdb")
+def store(tmp_path: Path, shared_data: Path) -> Store:
+    st = Store(_seed(tmp_path / "j.duckdb", shared_data))
     yield st
     st.close()
 
@@ -138,13 +148,13 @@ def _ids(path: Path) -> list[str]:
         return [e.id for e in list_entries(st)]
 
 
-def test_sigkill_during_journal_add_never_loses_or_duplicates(tmp_path: Path) -> None:
-    path = tmp_path / "kill.duckdb"
+def test_sigkill_during_journal_add_never_loses_or_duplicates(tmp_path: Path, shared_data: Path) -> None:
+    path = _seed(tmp_path / "kill.duckdb", shared_data)
     with Store(path) as st:
         keep, _ = add_entry(st, **{**IWM_SHORT, "symbol": "SPY", "entry_price": 550.0, "stop": None})
     env = {**os.environ, "COLUMNS": "200"}
     # How long an uninterrupted add takes here, on a throwaway store.
-    probe = tmp_path / "probe.duckdb"
+    probe = _seed(tmp_path / "probe.duckdb", shared_data)
     t0 = time.monotonic()
     done = subprocess.run(_add_cmd(probe), env=env, capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - t0
@@ -171,3 +181,60 @@ def test_sigkill_during_journal_add_never_loses_or_duplicates(tmp_path: Path) ->
     with Store(path, read_only=True) as st:
         adds = st.query("SELECT id FROM journal_log WHERE action = 'add'")["id"].to_list()
     assert sorted(adds) == sorted(ids)  # each entry logged exactly once, in its own transaction
+
+
+# -- validated against the store at add; remove ---------------------------------------------------
+
+
+def _checksum(store: Store) -> list[tuple]:
+    return store.query("SELECT * FROM journal ORDER BY id").rows() if store.table_exists("journal") else []
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"symbol": "NOPEZZ"}, "no bars for NOPEZZ"),
+        ({"entry_date": date(2024, 7, 20)}, "Saturday"),
+        ({"entry_date": date(2024, 7, 4)}, "holiday"),
+        ({"entry_date": date(2031, 1, 2)}, "after the last IWM bar"),
+        ({"entry_price": 2176.3}, "near IWM's range on 2024-07-19"),
+        ({"stop": StopRule("price", 210.0)}, "a short's stop above its entry price 217.63"),
+        ({"side": "long", "stop": StopRule("price", 220.0)}, "a long's stop below"),
+        ({"target": 230.0}, "a short's target below"),
+        ({"quantity": 1e300}, "--quantity"),
+        ({"stop": StopRule("watch", 2278.12, "NOPE2", "above")}, "the stop watches NOPE2"),
+    ],
+)
+def test_add_refuses_what_the_replay_could_not_evaluate(store: Store, change: dict, match: str) -> None:
+    add_entry(store, **IWM_SHORT, entry_id="good")
+    before = _checksum(store)
+    with pytest.raises((DataError, ConfigError), match=match):
+        add_entry(store, **{**IWM_SHORT, **change})
+    assert _checksum(store) == before
+
+
+def test_remove_is_logged_takes_closed_parts_and_retries_cleanly(store: Store) -> None:
+    entry, _ = add_entry(store, **IWM_SHORT)
+    other, _ = add_entry(store, **IWM_SHORT, entry_id="keep")
+    part = close_entry(store, entry.id, exit_date=date(2024, 7, 31), exit_price=226.04, quantity=200)
+    removed = remove_entry(store, entry.id)
+    assert {e.id for e in removed} == {entry.id, part.id}
+    assert [e.id for e in list_entries(store)] == [other.id]
+    assert remove_entry(store, entry.id) == ()  # a retried remove is a no-op
+    log = store.query("SELECT id, action FROM journal_log WHERE action = 'remove' ORDER BY id").rows()
+    assert sorted(log) == sorted([(entry.id, "remove"), (part.id, "remove")])
+    with pytest.raises(DataError, match="no journal entry 'never'"):
+        remove_entry(store, "never")
+
+
+def test_remove_from_the_cli(cli, tmp_path: Path, shared_data: Path) -> None:
+    path = _seed(tmp_path / "r.duckdb", shared_data)
+    s = ["--store", str(path)]
+    added = json.loads(cli("journal", "add", "IWM", "--side", "short", "-q", "5", "--date", "2024-07-19",
+                           "--price", "217.63", *s, "--json").stdout)
+    entry_id = added["entry"]["id"]
+    out = cli("journal", "remove", entry_id, *s)
+    assert out.exit_code == 0 and f"removed {entry_id}" in out.stdout
+    again = cli("journal", "remove", entry_id, *s)
+    assert again.exit_code == 0 and "already removed" in again.stdout
+    assert cli("journal", "remove", "nope", *s).exit_code == 2

@@ -124,3 +124,63 @@ def test_file_errors(tmp_path: Path) -> None:
     good.write_text(EXAMPLE.read_text().replace('side = "short"', 'side = "shrt"'))
     with pytest.raises(PlanError, match=r'ok.toml: side: expected "long" or "short", got \'shrt\''):
         load_plan(good)
+
+
+# -- refused: wrong-side exits, absurd sizes, an entry after the data ------------------------------
+
+
+def _plan_text(**over: str) -> str:
+    text = EXAMPLE.read_text()
+    for old, new in over.items():
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "expected"),
+    [
+        ("size = { shares = 1000 }", "size = { shares = 1e300 }", "size.shares", "a number of shares <= 1e+10"),
+        ("size = { shares = 1000 }", "size = { dollars = 1e300 }", "size.dollars", "an amount <= 1e+13"),
+        ("stop = 220.65", "stop = 1e300", "tranche[1].stop", "a price <= 10,000,000"),
+        ('entry = { date = 2024-07-19, at = "open" }\nstop = 220.65',
+         "entry = { date = 2024-07-19, price = 217.63 }\nstop = 210.0",
+         "tranche[1].stop", "a short's stop above its entry price 217.63, got 210.00"),
+        ('entry = { date = 2024-07-19, at = "open" }\nstop = 220.65',
+         "entry = { date = 2024-07-19, limit = 217.63 }\nstop = 220.65\ntarget = 230",
+         "tranche[1].target", "a short's target below its entry price 217.63"),
+        ("commission_per_share = 0.0", "commission_per_share = 1e300", "costs.commission_per_share", "<= 1e+13"),
+    ],
+)
+def test_absurd_and_wrong_side_values_are_refused(old: str, new: str, key: str, expected: str) -> None:
+    import tomllib
+
+    text = _plan_text(**{old: new})
+    assert text != EXAMPLE.read_text()
+    with pytest.raises(PlanError) as err:
+        parse_plan(tomllib.loads(text), "p.toml")
+    assert f"p.toml: {key}: expected" in str(err.value) and expected in str(err.value)
+
+
+def test_wrong_side_stop_on_an_open_entry_is_refused_at_replay(real_store: Path, tmp_path: Path) -> None:
+    """A short entered at the open (217.63) with its stop below it would be 'stopped at entry'."""
+    from rotation.data.store import Store
+    from rotation.trading.replay import replay_from_store
+
+    path = tmp_path / "p.toml"
+    path.write_text(_plan_text(**{"stop = 220.65": "stop = 210.0"}))
+    with Store(real_store, read_only=True) as st, pytest.raises(
+        PlanError, match=r"tranche\[1\]\.stop: expected a short's stop above its entry price 217.63.*open of 2024-07-19"
+    ):
+        replay_from_store(st, load_plan(path))
+
+
+def test_entry_after_the_data_says_so(real_store: Path, tmp_path: Path) -> None:
+    from rotation.data.store import Store
+    from rotation.trading.replay import replay_from_store
+
+    path = tmp_path / "p.toml"
+    path.write_text(_plan_text(**{"2024-07-19": "2029-07-19"}))
+    with Store(real_store, read_only=True) as st:
+        last = st.last_dates()["IWM"]
+        with pytest.raises(PlanError, match=f"entry date 2029-07-19 is after the last IWM bar in the store .{last}."):
+            replay_from_store(st, load_plan(path))

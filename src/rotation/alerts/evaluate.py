@@ -18,10 +18,11 @@ from typing import Any
 
 import polars as pl
 
-from rotation.alerts.rules import BreadthRule, Rule, RuleSet, SpreadRule, StopsRule
+from rotation.alerts.rules import BreadthRule, PositioningRule, Rule, RuleSet, SpreadRule, StopsRule
 from rotation.alerts.rules import RrgRule as RrgRuleT
 from rotation.analytics.events import pair_events
 from rotation.analytics.rrg import RrgParams, quadrant_transitions, rrg
+from rotation.data.positioning import has_positioning, positioning_frame
 from rotation.data.store import Store
 from rotation.data.universes import pair_kind, standard_pairs
 from rotation.errors import ConfigError, DataError
@@ -172,6 +173,50 @@ def _breadth(store: Store, rule: BreadthRule, as_of: date) -> list[Firing]:
                                             "side": side, "since": began})]
 
 
+def _positioning(store: Store, rule: PositioningRule, as_of: date, notes: list[str]) -> list[Firing]:
+    from rotation.analytics.positioning import group_label, positioning_history
+
+    if not has_positioning(store):  # like a standard pair the store lacks: said, not fatal
+        notes.append(f"{rule.name}: the store has no positioning data (`rotation data update --positioning`); "
+                     "rule left out")
+        return []
+    frame = positioning_frame(store, list(rule.contracts), report=rule.report, as_of=as_of)
+    if frame.is_empty():
+        return []
+    hist = positioning_history(frame.filter(pl.col("group").is_in(list(rule.groups))), rule.weeks)
+    out = []
+    for (contract, group), part in hist.group_by("contract", "group", maintain_order=True):
+        part = part.sort("report_date").drop_nulls("zscore")
+        if part.is_empty():
+            continue
+        z = part["zscore"]
+        high = z >= rule.z if rule.side != "low" else pl.Series([False] * part.height)
+        low = z <= -rule.z if rule.side != "high" else pl.Series([False] * part.height)
+        beyond = (high | low).to_list()
+        if not beyond[-1]:
+            continue
+        side = "high" if high[-1] else "low"
+        same = (high if side == "high" else low).to_list()
+        i = len(same) - 1
+        while i > 0 and same[i - 1]:
+            i -= 1
+        last = part.row(part.height - 1, named=True)
+        began = part["report_date"][i]
+        message = (
+            f"{contract} {group_label(str(group))} net {last['net']:+,} contracts, z {last['zscore']:+.2f} "
+            f"({side}; rule |z| >= {rule.z:g} over {last['window_reports']} reports) in the {rule.report} report of "
+            f"{last['report_date']} (released {last['release_date']})"
+            + (f", beyond since {began}" if began != last["report_date"] else "")
+        )
+        out.append(Firing(
+            rule.name, "positioning", f"{contract}|{rule.report}|{group}|{side}|{began}", last["release_date"],
+            f"{contract} {group}", message,
+            {"contract": contract, "group": group, "net": last["net"], "zscore": last["zscore"], "side": side,
+             "report_date": last["report_date"], "release_date": last["release_date"], "since": began},
+        ))
+    return out
+
+
 def _watch_items(store: Store, rule: StopsRule, as_of: date, notes: list[str]) -> list[tuple[Any, pl.DataFrame, bool]]:
     """(plan, bars, is_journal_entry) for ``watch``: the rule's plans, else the journal and saved plans.
 
@@ -233,6 +278,8 @@ def evaluate_rule(store: Store, rule: Rule, as_of: date, notes: list[str]) -> li
         return _rrg(store, rule, as_of, notes)
     if isinstance(rule, BreadthRule):
         return _breadth(store, rule, as_of)
+    if isinstance(rule, PositioningRule):
+        return _positioning(store, rule, as_of, notes)
     return _stops(store, rule, as_of, notes)
 
 

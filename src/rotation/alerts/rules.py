@@ -30,9 +30,13 @@ A rules file holds any number of rules of each kind, plus how to deliver what fi
     [[stops]]                       # every plan's stops and targets (`rotation watch`)
     plans = ["iwm-short-2024-07.toml"]   # relative to this file; default: the journal and the saved plans
 
+    [[positioning]]                 # a CFTC positioning z-score extreme
+    contracts = ["RTY"]             # default: RTY, NQ, ES
+    groups = ["asset_mgr", "lev_money", "nonrept"]
+    z = 2.0                         # |z-score of net| at or beyond, over `weeks` reports
+    side = "either"                 # high | low | either
+
 Each rule may set ``name`` (default ``<kind>-<n>``, unique in the file).
-Positioning z-score rules (``[[positioning]]``) need the positioning data of
-issue 11 and are refused with a clear error until it lands.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from typing import Any, NoReturn
 
 from rotation.analytics.events import EVENT_WINDOWS
 from rotation.analytics.rrg import DEFAULT_WINDOWS, QUADRANTS
+from rotation.data.positioning import CONTRACTS, LEGACY_GROUPS, REPORTS, TFF_GROUPS
 from rotation.data.symbols import normalize_symbol
 from rotation.errors import ConfigError
 
@@ -53,7 +58,8 @@ BREADTH_METRICS: tuple[str, ...] = (
     "share_up", "share_down", "above_ma20", "above_ma50", "above_ma200", "net_advances",
     "new_highs", "new_lows", "net_new_highs", "mcclellan", "mcclellan_classic",
 )
-KINDS: tuple[str, ...] = ("spread", "rrg", "breadth", "stops")
+KINDS: tuple[str, ...] = ("spread", "rrg", "breadth", "positioning", "stops")
+SIDES: tuple[str, ...] = ("high", "low", "either")
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,24 @@ class BreadthRule:
 
 
 @dataclass(frozen=True)
+class PositioningRule:
+    """Fires when a trader group's net position z-score (trailing ``weeks`` reports) is extreme.
+
+    Reads only reports released by the as-of date; one event per episode (the first
+    report of the run of reports beyond the threshold).
+    """
+
+    name: str
+    contracts: tuple[str, ...]
+    groups: tuple[str, ...]
+    z: float = 2.0
+    side: str = "either"
+    report: str = "tff"
+    weeks: int = 156
+    kind: str = "positioning"
+
+
+@dataclass(frozen=True)
 class StopsRule:
     """Fires for each stop or target that triggered (and, with ``near``, each level within ``within``)."""
 
@@ -108,7 +132,7 @@ class StopsRule:
     kind: str = "stops"
 
 
-Rule = SpreadRule | RrgRule | BreadthRule | StopsRule
+Rule = SpreadRule | RrgRule | BreadthRule | PositioningRule | StopsRule
 
 
 @dataclass(frozen=True)
@@ -263,6 +287,25 @@ def _breadth(r: _Reader, name: str) -> BreadthRule:
     return BreadthRule(name, universe, metric, above, below)
 
 
+def _positioning(r: _Reader, name: str) -> PositioningRule:
+    report = r.get("report", str, f"one of {', '.join(REPORTS)}", "tff")
+    if report not in REPORTS:
+        r.fail("report", f"one of {', '.join(REPORTS)}")
+    groups_known = TFF_GROUPS if report == "tff" else LEGACY_GROUPS
+    contracts = r.choices("contracts", tuple(CONTRACTS), tuple(CONTRACTS))
+    groups = r.choices("groups", groups_known, groups_known)
+    z = r.fraction("z", 2.0)
+    if z is None or z <= 0:
+        r.fail("z", "a positive z-score threshold, e.g. 2.0")
+    side = r.get("side", str, f"one of {', '.join(SIDES)}", "either")
+    if side not in SIDES:
+        r.fail("side", f"one of {', '.join(SIDES)}")
+    weeks = r.get("weeks", int, "a whole number of reports >= 13", 156)
+    if weeks < 13:
+        r.fail("weeks", "a whole number of reports >= 13")
+    return PositioningRule(name, contracts, groups, float(z), side, report, weeks)
+
+
 def _stops(r: _Reader, name: str) -> StopsRule:
     plans = r.strings("plans", "a list of plan files (relative to the rules file)")
     within = r.fraction("within", 0.01)
@@ -277,9 +320,12 @@ _KEYS: dict[str, set[str]] = {
     "spread": {"name", "pairs", "percentile", "direction", "window", "min_history", "lookback"},
     "rrg": {"name", "universe", "symbols", "benchmark", "freq", "to", "from", "lookback"},
     "breadth": {"name", "universe", "metric", "above", "below"},
+    "positioning": {"name", "contracts", "groups", "z", "side", "report", "weeks"},
     "stops": {"name", "plans", "within", "near"},
 }
-_PARSERS: dict[str, Callable[[_Reader, str], Rule]] = {"spread": _spread, "rrg": _rrg, "breadth": _breadth, "stops": _stops}
+_PARSERS: dict[str, Callable[[_Reader, str], Rule]] = {
+    "spread": _spread, "rrg": _rrg, "breadth": _breadth, "positioning": _positioning, "stops": _stops,
+}
 
 
 def _email(path: Path, table: Any) -> EmailDelivery:
@@ -321,13 +367,10 @@ def _delivery(path: Path, table: Any) -> Delivery:
 
 def parse_rules(data: Mapping[str, Any], path: Path) -> RuleSet:
     """A decoded rules file -> :class:`RuleSet` (errors name ``path`` and the key)."""
-    if "positioning" in data:
-        raise ConfigError(f"{path}: [[positioning]]: positioning z-score rules need the positioning data "
-                          "(issue 11), which this version does not have yet")
     unknown = sorted(set(data) - {*KINDS, "delivery"})
     if unknown:
-        raise ConfigError(f"{path}: {unknown[0]}: expected [[spread]], [[rrg]], [[breadth]], [[stops]] or "
-                          "[delivery]")
+        raise ConfigError(f"{path}: {unknown[0]}: expected [[spread]], [[rrg]], [[breadth]], [[positioning]], "
+                          "[[stops]] or [delivery]")
     rules: list[Rule] = []
     names: set[str] = set()
     for kind in KINDS:
@@ -345,7 +388,8 @@ def parse_rules(data: Mapping[str, Any], path: Path) -> RuleSet:
             names.add(name)
             rules.append(_PARSERS[kind](r, name))
     if not rules:
-        raise ConfigError(f"{path}: expected at least one rule ([[spread]], [[rrg]], [[breadth]] or [[stops]])")
+        raise ConfigError(f"{path}: expected at least one rule ([[spread]], [[rrg]], [[breadth]], [[positioning]] or "
+                          "[[stops]])")
     return RuleSet(path, tuple(rules), _delivery(path, data.get("delivery", {})))
 
 
@@ -369,6 +413,7 @@ __all__ = [
     "BreadthRule",
     "Delivery",
     "EmailDelivery",
+    "PositioningRule",
     "RrgRule",
     "Rule",
     "RuleSet",

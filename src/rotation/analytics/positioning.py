@@ -77,20 +77,26 @@ def group_label(group: str) -> str:
 def _trailing(values: np.ndarray, weeks: int, min_n: int) -> tuple[np.ndarray, ...]:
     """Per position i, over ``values[i-weeks+1 : i+1]``: z, percentile, COT index, max, argmax, min, argmin."""
     n = values.size
-    out = tuple(np.full(n, np.nan) for _ in range(7))
-    z, pct, cot, hi, hi_at, lo, lo_at = out
-    for i in range(n):
-        start = max(0, i - weeks + 1)
-        w = values[start:i + 1]
-        hi[i], hi_at[i] = w.max(), start + int(w.argmax())
-        lo[i], lo_at[i] = w.min(), start + int(w.argmin())
-        if w.size < min_n:
-            continue
-        sd = w.std(ddof=1)
-        z[i] = (values[i] - w.mean()) / sd if sd > 0 else 0.0
-        pct[i] = np.count_nonzero(w <= values[i]) / w.size
-        cot[i] = 100.0 * (values[i] - lo[i]) / (hi[i] - lo[i]) if hi[i] > lo[i] else 50.0
-    return out
+    if n == 0:
+        return tuple(np.empty(0) for _ in range(7))
+    # One row per report: its trailing window, NaN-padded before the first report.
+    padded = np.concatenate([np.full(weeks - 1, np.nan), values])
+    win = np.lib.stride_tricks.sliding_window_view(padded, weeks)
+    count = np.count_nonzero(~np.isnan(win), axis=1)
+    offset = np.arange(n) - weeks + 1
+    filled_hi = np.where(np.isnan(win), -np.inf, win)
+    filled_lo = np.where(np.isnan(win), np.inf, win)
+    hi_at, lo_at = filled_hi.argmax(axis=1) + offset, filled_lo.argmin(axis=1) + offset
+    hi, lo = values[hi_at], values[lo_at]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(win, axis=1)
+        sd = np.sqrt(np.nansum((win - mean[:, None]) ** 2, axis=1) / np.maximum(count - 1, 1))
+        z = np.where(sd > 0, (values - mean) / sd, 0.0)
+        pct = np.count_nonzero(win <= values[:, None], axis=1) / count
+        cot = np.where(hi > lo, 100.0 * (values - lo) / (hi - lo), 50.0)
+    short = count < min_n
+    z, pct, cot = (np.where(short, np.nan, a) for a in (z, pct, cot))
+    return z, pct, cot, hi.astype(float), hi_at.astype(float), lo.astype(float), lo_at.astype(float)
 
 
 def positioning_history(frame: pl.DataFrame, weeks: int = DEFAULT_WEEKS) -> pl.DataFrame:

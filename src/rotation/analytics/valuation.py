@@ -13,8 +13,10 @@ Conventions (see docs/valuation.md):
 * **Concept fallbacks** per period, in order (``METRICS``): revenue tags vary across
   companies and years, net income falls back from ``NetIncomeLoss`` to ``ProfitLoss``.
 * **Splits.**  Per-share and share-count facts are on the basis of their filing.  Splits
-  are detected from the filings themselves (:func:`detect_splits`) and every value is
-  rebased to the latest share basis, the basis of the split-adjusted ``close`` in the bars.
+  come from the store's split records (``symbol,date,ratio``: a filing made before a
+  split's date is on the old basis) and from the filings themselves (:func:`detect_splits`,
+  which needs a filing after the split); every value is rebased to the latest share basis,
+  the basis of the split-adjusted ``close`` in the bars.
 * Multiples use the as-traded (split-adjusted) ``close``: P/E = close / TTM diluted EPS
   (null when EPS <= 0), earnings yield = EPS / close, P/S = market value / TTM revenue with
   market value = close x shares (cover shares, else balance-sheet shares, else diluted
@@ -32,6 +34,9 @@ from fractions import Fraction
 
 import numpy as np
 import polars as pl
+
+from rotation.analytics.split_basis import SPLIT_SCHEMA, combine_splits, pe_split_jumps
+from rotation.errors import DataError
 
 # metric -> (concepts in order of preference, unit)
 METRICS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -65,8 +70,6 @@ CONCEPTS_USED: tuple[str, ...] = tuple(
 MIN_SPLIT_SUPPORT = 3
 QUARTER_DAYS = (80, 100)
 YEAR_DAYS = (350, 380)
-SPLIT_SCHEMA = {"ticker": pl.Utf8, "ratio": pl.Float64, "last_old_filed": pl.Date,
-                "first_new_filed": pl.Date, "support": pl.Int64}
 
 
 # -- splits ---------------------------------------------------------------
@@ -84,7 +87,7 @@ def _snap_ratio(r: float) -> float | None:
 
 
 def detect_splits(facts: pl.DataFrame) -> pl.DataFrame:
-    """Stock splits found in the filings: ``ticker, ratio, last_old_filed, first_new_filed, support``.
+    """Stock splits found in the filings: ``ticker, ratio, last_old_filed, first_new_filed, support, source``.
 
     Evidence: (a) the same period's EPS or weighted share count reported again in a later
     filing scaled by a split ratio (NVDA FY2024 EPS 11.93 then 1.19); (b) consecutive cover
@@ -122,7 +125,7 @@ def detect_splits(facts: pl.DataFrame) -> pl.DataFrame:
     )
     pairs = pl.concat([d.select("ticker", "r", "prev_filed", "filed") for d in (dur, cover)])
     pairs = pairs.with_columns(pl.col("r").map_elements(_snap_ratio, return_dtype=pl.Float64).alias("q")).drop_nulls("q")
-    events: list[tuple[str, float, date, date, int]] = []
+    events: list[tuple[str, float, date, date, int, str]] = []
     for (ticker, q), grp in pairs.sort("prev_filed").group_by(["ticker", "q"], maintain_order=True):
         lo = hi = None
         n = 0
@@ -131,12 +134,12 @@ def detect_splits(facts: pl.DataFrame) -> pl.DataFrame:
                 lo, hi, n = max(lo, a), min(hi, b), n + 1
                 continue
             if lo is not None and hi is not None and n >= MIN_SPLIT_SUPPORT:
-                events.append((str(ticker), float(q), lo, hi, n))
+                events.append((str(ticker), float(q), lo, hi, n, "filings"))
             lo, hi, n = a, b, 1
         if lo is not None and hi is not None and n >= MIN_SPLIT_SUPPORT:
-            events.append((str(ticker), float(q), lo, hi, n))
+            events.append((str(ticker), float(q), lo, hi, n, "filings"))
     # Evidence spanning two splits snaps to their product: keep the best-supported of overlapping events.
-    kept: list[tuple[str, float, date, date, int]] = []
+    kept: list[tuple[str, float, date, date, int, str]] = []
     for ev in sorted(events, key=lambda e: -e[4]):
         if not any(k[0] == ev[0] and max(k[2], ev[2]) < min(k[3], ev[3]) for k in kept):
             kept.append(ev)
@@ -494,6 +497,9 @@ def summarize(
             g = grow.filter(pl.col("metric") == m).tail(1)
             cur, prev = (g["ttm"][0], g["prior_ttm"][0]) if g.height else (None, None)
             growth[m] = cur / prev - 1 if cur is not None and prev is not None and prev > 0 else None
+        if since is not None and since >= day:
+            raise DataError(f"{sym}: the decomposition starts {since}, not before the as-of day {day}: "
+                            "expected a start before it")
         start = since or date(day.year - 1, day.month, min(day.day, 28))
         out.append(
             SymbolValuation(
@@ -549,6 +555,7 @@ class ValuationReport:
     basket: BasketValuation | None
     splits: pl.DataFrame
     missing: tuple[str, ...]  # symbols with bars but no fundamentals
+    warnings: tuple[str, ...] = ()  # P/E jumps by about a split ratio overnight (a split not on record?)
 
 
 def valuation_report(
@@ -557,16 +564,22 @@ def valuation_report(
     as_of: date | None = None,
     since: date | None = None,
     basket: str | None = None,
+    split_events: pl.DataFrame | None = None,
 ) -> ValuationReport:
-    """Multiples, percentiles, growth and decomposition per symbol; the basket aggregate when named."""
-    splits = detect_splits(facts)
+    """Multiples, percentiles, growth and decomposition per symbol; the basket aggregate when named.
+
+    ``split_events`` (``symbol, date, ratio``: the store's split records) join the splits
+    detected in the filings (see :func:`rotation.analytics.split_basis.combine_splits`).
+    """
+    splits = combine_splits(detect_splits(facts), split_events)
     history = ttm_history(facts, splits)
     series = valuation_series(bars, facts, splits, history)
     rows = tuple(summarize(series, facts, as_of, since, splits, history))
     have = {r.symbol for r in rows}
     missing = tuple(s for s in bars["symbol"].unique(maintain_order=True).to_list() if s not in have)
     bv = summarize_basket(basket, basket_series(series), as_of) if basket else None
-    return ValuationReport(as_of, rows, bv, splits, missing)
+    upto = series if as_of is None else series.filter(pl.col("date") <= as_of)
+    return ValuationReport(as_of, rows, bv, splits, missing, tuple(pe_split_jumps(upto)))
 
 
 __all__ = [

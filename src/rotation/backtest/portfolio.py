@@ -21,10 +21,16 @@ Conventions (documented in ``docs/backtest.md``; the tests pin them):
   out before the strategy does, the symbol is sold at the engine's fill price on
   that bar (after the open rebalance, before a close rebalance) and stays in
   cash until its target goes to zero and comes back (a fresh signal).
-* **Trades.** A trade opens when a symbol's units go from 0 to positive and
-  closes when they return to 0; its return is net of costs on both fills
-  (``exit * (1 - cost) / (entry * (1 + cost)) - 1``), from the first entry
-  price even when the position was resized in between.
+* **Shorts.** A negative target is a short: ``units = w * V / price < 0``, the
+  sale's proceeds go to cash, and the book's value is ``cash + sum(units *
+  price)``, so while the units are held a short's P&L is exactly minus the
+  long's.  Exposure is then gross (``sum |units * price| / V``).  Engine stops
+  of a short holding period run on the engine's short side (a stop above the
+  entry, a trailing stop above the best low).
+* **Trades.** A trade opens when a symbol's units go from 0 to non-zero (or
+  flip sign) and closes when they return to 0 (or flip); its return is net of
+  costs on both fills (:func:`trade_return`), from the first entry price even
+  when the position was resized in between.
 """
 
 from __future__ import annotations
@@ -101,21 +107,29 @@ def _rebalance(px, tgt, units, cash, stopped, cost):  # pragma: no cover - numba
     traded = 0.0
     for j in range(k):
         if px[j] > 0.0:
-            want = tgt[j] * value / px[j] if (tgt[j] > 0.0 and not stopped[j]) else 0.0
+            want = tgt[j] * value / px[j] if (tgt[j] != 0.0 and not stopped[j]) else 0.0
             traded += abs(want - units[j]) * px[j]
     net = value - cost * traded
     new_cash = net
     for j in range(k):
         if px[j] > 0.0:  # a symbol without a price yet (or any more) is not traded
-            want = tgt[j] * net / px[j] if (tgt[j] > 0.0 and not stopped[j]) else 0.0
+            want = tgt[j] * net / px[j] if (tgt[j] != 0.0 and not stopped[j]) else 0.0
             units[j] = want
             new_cash -= want * px[j]
     return new_cash, traded, value
 
 
 @njit(cache=True, nogil=True)
+def _won(side, entry, exit_, cost):  # pragma: no cover - numba
+    """A closed trade's net return is positive (see :func:`trade_return`)."""
+    if side > 0:
+        return exit_ * (1.0 - cost) > entry * (1.0 + cost)
+    return entry * (1.0 - cost) > exit_ * (1.0 + cost)
+
+
+@njit(cache=True, nogil=True)
 def _account(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnover, exposure,
-             t_sym, t_in, t_out, t_pin, t_pout, t_code, record):  # pragma: no cover - numba
+             t_sym, t_in, t_out, t_pin, t_pout, t_code, t_side, record):  # pragma: no cover - numba
     """One run; returns (trades opened, trades closed, winners, trades recorded)."""
     n, k = c.shape
     units = np.zeros(k)
@@ -123,6 +137,7 @@ def _account(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnover, ex
     stopped = np.zeros(k, dtype=np.bool_)
     open_tr = np.full(k, -1)
     entry_px = np.zeros(k)
+    entry_side = np.zeros(k, dtype=np.int64)
     cash = 1.0
     opened = 0
     closed = 0
@@ -132,9 +147,9 @@ def _account(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnover, ex
     for t in range(n):
         changed = False
         for j in range(k):
-            if tgt[t, j] <= 0.0:
-                stopped[j] = False
             prev = tgt[t - 1, j] if t > 0 else 0.0
+            if tgt[t, j] == 0.0 or tgt[t, j] * prev < 0.0:  # flat, or a flip to the other side
+                stopped[j] = False
             if tgt[t, j] != prev:
                 changed = True
         traded = 0.0
@@ -144,18 +159,19 @@ def _account(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnover, ex
                 if not has_stops:
                     continue
                 for j in range(k):
-                    if units[j] > 0.0 and not math.isnan(stop_px[t, j]):
+                    if units[j] != 0.0 and not math.isnan(stop_px[t, j]):
                         px = stop_px[t, j]
                         if math.isnan(base):
                             base = _value(o[t], units, cash)
-                        traded += units[j] * px
-                        cash += units[j] * px * (1.0 - cost)
+                        traded += abs(units[j]) * px
+                        # sell a long for px (1 - cost); cover a short (units < 0) for px (1 + cost)
+                        cash += units[j] * px * ((1.0 - cost) if units[j] > 0.0 else (1.0 + cost))
                         units[j] = 0.0
                         stopped[j] = True
                         r = open_tr[j]
                         if r >= 0:
                             closed += 1
-                            if px * (1.0 - cost) > entry_px[j] * (1.0 + cost):
+                            if _won(entry_side[j], entry_px[j], px, cost):
                                 wins += 1
                             if record:
                                 t_out[r] = t
@@ -173,21 +189,11 @@ def _account(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnover, ex
             if math.isnan(base):
                 base = value
             for j in range(k):
-                if before[j] == 0.0 and units[j] > 0.0:
-                    opened += 1
-                    open_tr[j] = nrec
-                    entry_px[j] = pxs[j]
-                    if record:
-                        t_sym[nrec] = j
-                        t_in[nrec] = t
-                        t_pin[nrec] = pxs[j]
-                        t_out[nrec] = -1
-                        t_pout[nrec] = math.nan
-                        t_code[nrec] = OPEN_AT_END
-                    nrec += 1
-                elif before[j] > 0.0 and units[j] == 0.0 and open_tr[j] >= 0:
+                b, u = before[j], units[j]
+                flip = b * u < 0.0  # long to short (or back) in one rebalance: a close and an open
+                if b != 0.0 and (u == 0.0 or flip) and open_tr[j] >= 0:
                     closed += 1
-                    if pxs[j] * (1.0 - cost) > entry_px[j] * (1.0 + cost):
+                    if _won(entry_side[j], entry_px[j], pxs[j], cost):
                         wins += 1
                     if record:
                         r = open_tr[j]
@@ -195,9 +201,33 @@ def _account(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnover, ex
                         t_pout[r] = pxs[j]
                         t_code[r] = EXIT_SIGNAL
                     open_tr[j] = -1
+                if u != 0.0 and (b == 0.0 or flip):
+                    opened += 1
+                    open_tr[j] = nrec
+                    entry_px[j] = pxs[j]
+                    entry_side[j] = 1 if u > 0.0 else -1
+                    if record:
+                        t_sym[nrec] = j
+                        t_in[nrec] = t
+                        t_pin[nrec] = pxs[j]
+                        t_out[nrec] = -1
+                        t_pout[nrec] = math.nan
+                        t_code[nrec] = OPEN_AT_END
+                        t_side[nrec] = entry_side[j]
+                    nrec += 1
         value = _value(c[t], units, cash)
         equity[t] = value
-        exposure[t] = (value - cash) / value if value > 0.0 else 0.0
+        short = False
+        for j in range(k):
+            if units[j] < 0.0:
+                short = True
+        if short:  # gross: longs plus shorts at market, over equity
+            gross = 0.0
+            for j in range(k):
+                gross += abs(units[j]) * c[t, j]
+            exposure[t] = gross / value if value > 0.0 else 0.0
+        else:
+            exposure[t] = (value - cash) / value if value > 0.0 else 0.0
         turnover[t] = traded / base if (traded > 0.0 and base > 0.0) else 0.0
     return opened, closed, wins, nrec
 
@@ -220,6 +250,16 @@ class Book:
     trade_entry_price: np.ndarray
     trade_exit_price: np.ndarray
     trade_exit_code: np.ndarray
+    trade_side: np.ndarray  # +1 long, -1 short
+
+
+def trade_return(side: np.ndarray, entry: np.ndarray, exit_: np.ndarray, cost: float) -> np.ndarray:
+    """Net return of trades: long ``exit (1 - c) / (entry (1 + c)) - 1``; short
+    ``(entry (1 - c) - exit (1 + c)) / entry`` (at zero cost ``1 - exit / entry``, the long's mirror)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        long = exit_ * (1.0 - cost) / (entry * (1.0 + cost)) - 1.0
+        short = (entry * (1.0 - cost) - exit_ * (1.0 + cost)) / entry
+    return np.where(np.asarray(side) < 0, short, long)
 
 
 def account(prices: Prices, targets: np.ndarray, *, execution: str = "open", cost: float = 0.0,
@@ -233,16 +273,17 @@ def account(prices: Prices, targets: np.ndarray, *, execution: str = "open", cos
     t_pin = np.zeros(cap)
     t_pout = np.zeros(cap)
     t_code = np.zeros(cap, dtype=np.int64)
+    t_side = np.ones(cap, dtype=np.int64)
     equity, exposure, turnover = np.zeros(n), np.zeros(n), np.zeros(n)
     stop_px, stop_code = stops if stops is not None else (np.zeros((0, k)), np.zeros((0, k), dtype=np.int64))
     opened, closed, wins, nrec = _account(
         prices.open, prices.close, np.ascontiguousarray(targets, dtype=np.float64), stop_px, stop_code,
         execution == "close", float(cost), equity, turnover, exposure,
-        t_sym, t_in, t_out, t_pin, t_pout, t_code, record,
+        t_sym, t_in, t_out, t_pin, t_pout, t_code, t_side, record,
     )
     m = nrec if record else 0
     return Book(equity, exposure, turnover, int(opened), int(closed), int(wins),
-                t_sym[:m], t_in[:m], t_out[:m], t_pin[:m], t_pout[:m], t_code[:m])
+                t_sym[:m], t_in[:m], t_out[:m], t_pin[:m], t_pout[:m], t_code[:m], t_side[:m])
 
 
 @njit(cache=True, nogil=True)
@@ -256,7 +297,7 @@ def _account_many(o, c, tgt, stop_px, stop_code, at_close, cost, equity, turnove
         sp = stop_px[p] if stop_px.shape[0] == tgt.shape[0] else no_stop
         sc = stop_code[p] if stop_code.shape[0] == tgt.shape[0] else no_code
         a, b, w, _ = _account(o, c, tgt[p], sp, sc, at_close, cost, equity[p], turnover[p], exposure[p],
-                              one, one, one, onef, onef, one, False)
+                              one, one, one, onef, onef, one, one, False)
         opened[p] = a
         closed[p] = b
         wins[p] = w
@@ -306,27 +347,28 @@ def engine_stops(prices: Prices, targets: np.ndarray, *, execution: str = "open"
         return out_px, out_code
     at_close = execution == "close"
     for j in range(k):
-        held = targets[:, j] > 0.0
-        if not held.any():
-            continue
-        edges = np.diff(np.concatenate([[0], held.astype(np.int8), [0]]))
-        starts = np.flatnonzero(edges == 1)
-        ends = np.flatnonzero(edges == -1) - 1  # last held bar
-        rows: list[dict[str, float]] = []
-        for a, b in zip(starts, ends, strict=True):
-            last = b + 1 if at_close else b
-            rows.append({
-                "entry_kind": engine.ENTRY_CLOSE if at_close else engine.ENTRY_OPEN,
-                "entry_first": float(a), "entry_last": float(a), "qty": 1.0,
-                "stop_kind": engine.STOP_PCT if stop is not None else engine.STOP_NONE,
-                "stop_level": stop if stop is not None else math.nan,
-                "trail": trail if trail is not None else math.nan,
-                "time_last": float(last) if last < n else float(2**62),
-            })
-        res = engine.run_engine(prices.open[:, j], prices.high[:, j], prices.low[:, j], prices.close[:, j],
-                                engine.TrancheArrays.build(rows), side=1, whole_shares=False)
-        exits = (res.fill_reason != engine.R_ENTRY) & (res.fill_reason != engine.R_TIME)
-        bars = res.fill_bar[exits]
-        out_px[bars, j] = res.fill_price[exits]
-        out_code[bars, j] = res.fill_reason[exits]
+        for side in (1, -1):  # long holding periods, then short ones (the engine's short side)
+            held = targets[:, j] * side > 0.0
+            if not held.any():
+                continue
+            edges = np.diff(np.concatenate([[0], held.astype(np.int8), [0]]))
+            starts = np.flatnonzero(edges == 1)
+            ends = np.flatnonzero(edges == -1) - 1  # last held bar
+            rows: list[dict[str, float]] = []
+            for a, b in zip(starts, ends, strict=True):
+                last = b + 1 if at_close else b
+                rows.append({
+                    "entry_kind": engine.ENTRY_CLOSE if at_close else engine.ENTRY_OPEN,
+                    "entry_first": float(a), "entry_last": float(a), "qty": 1.0,
+                    "stop_kind": engine.STOP_PCT if stop is not None else engine.STOP_NONE,
+                    "stop_level": stop if stop is not None else math.nan,
+                    "trail": trail if trail is not None else math.nan,
+                    "time_last": float(last) if last < n else float(2**62),
+                })
+            res = engine.run_engine(prices.open[:, j], prices.high[:, j], prices.low[:, j], prices.close[:, j],
+                                    engine.TrancheArrays.build(rows), side=side, whole_shares=False)
+            exits = (res.fill_reason != engine.R_ENTRY) & (res.fill_reason != engine.R_TIME)
+            bars = res.fill_bar[exits]
+            out_px[bars, j] = res.fill_price[exits]
+            out_code[bars, j] = res.fill_reason[exits]
     return out_px, out_code

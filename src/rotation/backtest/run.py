@@ -200,14 +200,13 @@ def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None
         "carried": carried_rows(panel, cols, first),
         **{f"w_{s}": targets[:, j] for j, s in enumerate(cols)},
     })
-    cost = config.cost
     exit_bar = book.trade_exit_bar
     closed = exit_bar >= 0
     exit_px = np.where(closed, book.trade_exit_price, np.nan)
-    with np.errstate(invalid="ignore"):
-        ret = exit_px * (1.0 - cost) / (book.trade_entry_price * (1.0 + cost)) - 1.0
+    ret = portfolio.trade_return(book.trade_side, book.trade_entry_price, exit_px, config.cost)
     trades = pl.DataFrame({
         "symbol": pl.Series([cols[j] for j in book.trade_symbol], dtype=pl.Utf8),
+        "side": pl.Series(["short" if x < 0 else "long" for x in book.trade_side], dtype=pl.Utf8),
         "entry_date": pl.Series([dates[i] for i in book.trade_entry_bar], dtype=pl.Date),
         "entry_price": book.trade_entry_price,
         "exit_date": pl.Series([dates[i] if i >= 0 else None for i in exit_bar], dtype=pl.Date),

@@ -20,7 +20,10 @@ Strategies (parameters are frozen dataclasses; windows count sessions):
   the signal ratio ``sa/sb`` over ``fast`` sessions is above the one over
   ``slow`` sessions (``fast=1``: the ratio itself), else hold ``b``.  The
   signal pair defaults to the indices (^RUT/^NDX) and the traded pair to their
-  ETFs (IWM/QQQ).  Flat during the warm-up.
+  ETFs (IWM/QQQ).  Flat during the warm-up.  ``long`` and ``short`` weigh the
+  two legs: hold the leader at ``long`` and short the laggard at ``short``
+  (defaults 1 and 0, long only; ``long=0 short=1`` only shorts the laggard;
+  ``long=1 short=1`` is long-short).
 * :class:`Momentum` (``momentum``): relative-momentum rotation.  On each
   rebalance bar, rank the universe by ``P[t-skip] / P[t-lookback] - 1`` and
   hold the ``top`` best at ``1/top`` each (optionally only those with positive
@@ -111,6 +114,8 @@ class PairSwitch:
     sb: str = "^NDX"
     fast: int = 1
     slow: int = 50
+    long: float = 1.0  # weight of the leader (fraction of equity)
+    short: float = 0.0  # weight shorted in the laggard
 
     def __post_init__(self) -> None:
         _check_window("fast", self.fast)
@@ -121,6 +126,12 @@ class PairSwitch:
             raise ConfigError(f"a and b: expected two different symbols to switch between, got {self.a} twice")
         if self.sa == self.sb:
             raise ConfigError(f"sa and sb: expected two different symbols for the signal ratio, got {self.sa} twice")
+        for name in ("long", "short"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise ConfigError(f"{name}: expected a weight in [0, 1], got {value!r}")
+        if self.long == 0.0 and self.short == 0.0:
+            raise ConfigError("long and short: at least one leg needs a weight above 0")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -152,8 +163,6 @@ class Momentum:
         _check_rebalance(self.rebalance)
         if not self.symbols:
             raise ConfigError("symbols: a momentum rotation needs at least one symbol")
-        if self.top > len(self.symbols):
-            raise ConfigError(f"top: expected at most the {len(self.symbols)} symbols to choose from, got {self.top}")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -331,8 +340,13 @@ def _pair_switch(panel: Panel, params: Sequence[PairSwitch]) -> tuple[list[str],
         f, s = mas[p.fast], mas[p.slow]
         ok = ~(np.isnan(f) | np.isnan(s))
         up = ok & (f > s)
-        out[i, :, 0] = up
-        out[i, :, 1] = ok & ~up
+        down = ok & ~up
+        if p.long == 1.0 and p.short == 0.0:  # long only: the exact 0/1 weights
+            out[i, :, 0] = up
+            out[i, :, 1] = down
+        else:  # the leader long, the laggard short
+            out[i, :, 0] = up * p.long - down * p.short
+            out[i, :, 1] = down * p.long - up * p.short
     return cols, out
 
 

@@ -9,7 +9,7 @@ Splits count sessions of the traded window (:mod:`rotation.backtest.window`):
   by ``test`` sessions each split.
 
 On each split the grid is swept over the training window (fresh from cash at
-its start, exactly like ``rotation backtest sweep --start .. --end ..``) and the
+its start, exactly like ``rotation backtest sweep --from .. --to ..``) and the
 best set by ``by`` is traded on the test window: the book starts in cash at the
 close of the last training session, so the first test session trades on the
 signal decided there, with only data up to it.  The out-of-sample curve chains

@@ -11,7 +11,7 @@ strategy may trade and be valued on, and says why:
   member to start.  Members that start later join the ranking on their first
   bar (a strategy ranks only symbols that exist that day).
 * **End**: the earliest last bar of every needed symbol (and at most
-  ``--end``).  An ``--end`` with NYSE sessions after a needed symbol's last bar
+  ``--to``).  A ``--to`` (``--end``) with NYSE sessions after a needed symbol's last bar
   is an error naming the symbol and its last date.
 * **Rows**: inside the window, a row where no traded symbol has a bar (a date
   only a signal index traded) is dropped: the book has nothing to trade or
@@ -110,7 +110,7 @@ def _spans(panel: Panel, symbols: tuple[str, ...]) -> dict[str, tuple[int, int]]
 
 
 def _check_end(panel: Panel, spans: dict[str, tuple[int, int]], end: date) -> None:
-    """An ``--end`` with sessions after a needed symbol's last bar is an error naming it."""
+    """A ``--to`` with sessions after a needed symbol's last bar is an error naming it."""
     from rotation.data.calendar import nyse_sessions
 
     for s, (_, last) in sorted(spans.items(), key=lambda kv: kv[1][1]):
@@ -120,8 +120,8 @@ def _check_end(panel: Panel, spans: dict[str, tuple[int, int]], end: date) -> No
         after = nyse_sessions(last_day, end)
         missing = int((after > last_day).sum())
         if missing:
-            raise DataError(f"--end {end.isoformat()}: {s}'s data ends on {last_day.isoformat()} "
-                            f"({missing:,} NYSE sessions earlier); choose --end {last_day.isoformat()} or earlier")
+            raise DataError(f"--to {end.isoformat()}: {s}'s data ends on {last_day.isoformat()} "
+                            f"({missing:,} NYSE sessions earlier); choose --to {last_day.isoformat()} or earlier")
 
 
 def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: date | None = None,
@@ -193,7 +193,7 @@ def _gaps(panel: Panel, symbols: tuple[str, ...], first: int, starts: dict[str, 
             gap = Gap(s, panel.dates[first + a], panel.dates[first + b - 1], int(b - a))
             if gap.sessions > limit:
                 raise DataError(f"{s} has no bars from {gap.first} to {gap.last} ({gap.sessions} sessions), more "
-                                f"than the {limit} a backtest carries; choose --start/--end around the gap")
+                                f"than the {limit} a backtest carries; choose --from/--to around the gap")
             out.append(gap)
     return tuple(sorted(out, key=lambda g: (g.first, g.symbol)))
 

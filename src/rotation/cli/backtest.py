@@ -132,11 +132,12 @@ def _render_run(res: BacktestResult, last: int) -> None:
     console.print(make_table("statistics", ["statistic", "value"],
                              [[STAT_LABELS[k], _fmt_stat(k, stats[k])] for k in STAT_NAMES]))
     if last > 0 and res.trades.height:
-        rows = [[r["symbol"], r["entry_date"], fmt_num(r["entry_price"]), r["exit_date"] or "open",
+        rows = [[r["symbol"], r["side"], r["entry_date"], fmt_num(r["entry_price"]), r["exit_date"] or "open",
                  fmt_num(r["exit_price"]), fmt_pct(r["return"]), r["bars"], r["exit_reason"]]
                 for r in res.trades.tail(last).iter_rows(named=True)]
         console.print(make_table(f"last {len(rows)} of {res.trades.height} trades (adjusted prices)",
-                                 ["symbol", "entry", "price", "exit", "price", "return", "bars", "reason"], rows))
+                                 ["symbol", "side", "entry", "price", "exit", "price", "return", "bars", "reason"],
+                                 rows))
 
 
 @backtest_app.command("run")
@@ -182,7 +183,8 @@ def run_cmd(
             "end": res.end, "window": res.window.as_dict(), "symbols": res.symbols,
             "prices": "adj_close-adjusted OHLC",
             "stats": stats_row(res.stats), "trades": res.trades,
-            "equity": res.equity.select("date", "equity", "drawdown", "exposure", "turnover"),
+            "equity": res.equity.select(c for c in ("date", "equity", "drawdown", "exposure", "turnover", "carried")
+                                        if c in res.equity.columns),
         })
     else:
         _render_run(res, trades)
@@ -322,8 +324,8 @@ def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, A
 
 def _render_walkforward(wf: WalkForward) -> None:
     kind = "anchored" if wf.anchored else "rolling"
-    console.print(f"[bold]{wf.strategy}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} sessions, "
-                  f"best by {wf.by}): {len(wf.splits)} splits")
+    console.print(f"[bold]{escape(wf.strategy)}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} "
+                  f"sessions, best by {wf.by}): {len(wf.splits)} splits", markup=True)
     console.print(f"window {wf.window.describe()}")
     rows = [[i, f"{s.train_start} .. {s.train_end}", f"{s.test_start} .. {s.test_end}",
              ", ".join(f"{k}={v}" for k, v in s.values.items()), _fmt_stat(wf.by, s.train_metric),
@@ -332,8 +334,9 @@ def _render_walkforward(wf: WalkForward) -> None:
                                         f"{wf.by} test"], rows))
     oos, ins = stats_row(wf.oos_stats), stats_row(wf.is_stats)
     best = ", ".join(f"{k}={v}" for k, v in wf.is_values.items())
-    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}",
-                             ["statistic", "out of sample (stitched tests)", f"in sample (best in hindsight: {best})"],
+    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}: out of sample = the stitched "
+                             f"tests; in sample = the best set in hindsight ({best})",
+                             ["statistic", "out of sample", "in sample"],
                              [[STAT_LABELS[k], _fmt_stat(k, oos[k]), _fmt_stat(k, ins[k])] for k in STAT_NAMES]))
 
 

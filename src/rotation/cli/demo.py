@@ -22,6 +22,8 @@ def _next_steps(store: Path, html: Path, plan: Path | None) -> list[str]:
         "  rotation rrg --universe sectors --benchmark SPY --as-of 2024-07-12 --tail 6",
         "  rotation breadth --universe sp500 --as-of 2024-07-11",
         "  rotation valuation NVDA --as-of 2024-06-20",
+        "  rotation positioning flows RTY --from 2024-07-12 --to 2024-07-19",
+        "  rotation alerts examples/alerts.toml --as-of 2024-07-11    # from a clone of the repository",
     ]
     if plan is not None:
         lines.append(f"  rotation trade replay {shlex.quote(str(plan))}")
@@ -29,7 +31,8 @@ def _next_steps(store: Path, html: Path, plan: Path | None) -> list[str]:
         f"  rotation report --store {quoted} --as-of 2024-07-26 --format text",
         f"  rotation serve --store {quoted}",
         f"The report: {html}",
-        "Live data, in your own store: rotation data update --universe core --provider yahoo, then rotation report",
+        "Live data, in your own store: rotation data update --universe core --provider yahoo, "
+        "rotation data update --positioning, then rotation report",
         "(see README.md). The demo store holds a sample (2023-01-03..2024-12-31): ranks are within that window.",
     ]
     return lines

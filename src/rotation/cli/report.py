@@ -5,7 +5,7 @@ from __future__ import annotations
 import webbrowser
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -115,23 +115,57 @@ def report_cmd(
         webbrowser.open(path.resolve().as_uri())
 
 
+def _positioning_figure(store: Path | None, contract: str, start: str | None, end: str | None) -> Any:
+    """``chart --positioning``: net contracts by trader group under the contract's index."""
+    from rotation.analytics.positioning import group_label
+    from rotation.query.positioning import positioning_chart_inputs
+    from rotation.report.model import FigureRef
+    from rotation.report.positioning_charts import positioning_chart
+
+    with read_store(store) as st:
+        got = positioning_chart_inputs(st, contract, parse_date(start, "--from"), parse_date(end, "--to"))
+    groups = [c for c in got.net.columns if c not in ("report_date", "release_date", "open_interest")]
+    c = got.contract
+    fig = positioning_chart(
+        got.net, got.closes, contract=c.key, index_symbol=c.index_symbol,
+        labels={g: group_label(g) for g in groups if g != "other_rept"},
+        title=f"{c.key} ({c.name}): net contracts by trader group under {c.index_symbol}, "
+              f"CFTC reports from {got.start} released by {got.end}",
+    )
+    return FigureRef("chart", f"{c.key} positioning", fig, height=560)
+
+
 def chart_cmd(
-    symbols: Annotated[list[str], typer.Argument(help="Symbol(s): one gives candles, several give rebased lines.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .html (offline) or .png (needs Chromium).")],
+    symbols: Annotated[
+        list[str] | None, typer.Argument(help="Symbol(s): one gives candles, several give rebased lines.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file: .html (offline) or .png (needs Chromium).")] = None,
     vs: Annotated[str | None, typer.Option("--vs", help="A second symbol on the same time axis.")] = None,
+    positioning: Annotated[
+        str | None, typer.Option("--positioning", help="A contract (RTY, NQ, ES): net by trader group under its index.")
+    ] = None,
     start: StartOpt = None,
     end: EndOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """A one-off chart: candles of SYMBOL (with --vs, a second pane on one time axis), or rebased lines."""
+    """A one-off chart: candles of SYMBOL (with --vs, a second pane on one time axis), rebased lines,
+    or with --positioning CONTRACT the CFTC net positions by trader group under the index."""
     from rotation.data.symbols import normalize_symbol
     from rotation.report.charts import symbol_chart
-    from rotation.report.html import figure_page
     from rotation.report.model import FigureRef
 
+    if out is None:
+        raise ConfigError("--out FILE is required (.html or .png)")
     suffix = out.suffix.lower()
     if suffix not in (".html", ".png"):
         raise ConfigError(f"--out {out}: expected a file name ending in .html or .png")
+    if positioning is not None:
+        if symbols or vs:
+            raise ConfigError("--positioning draws a contract's chart: give no SYMBOLs or --vs with it")
+        _write_figure(_positioning_figure(store, positioning, start, end), out)
+        return
+    if not symbols:
+        raise ConfigError("give one or more SYMBOLs, or --positioning CONTRACT")
     names = [normalize_symbol(s) for s in symbols]
     other = normalize_symbol(vs) if vs else None
     end_d = parse_date(end, "--to")
@@ -151,8 +185,13 @@ def chart_cmd(
                         f"{end_d or 'the last bar'}; expected a range that overlaps the stored bars "
                         "(`rotation data list` shows them)")
     fig = symbol_chart(bars, names, vs=other)
-    ref = FigureRef("chart", " ".join(names), fig, height=int(fig.layout.height or 520))
-    if suffix == ".png":
+    _write_figure(FigureRef("chart", " ".join(names), fig, height=int(fig.layout.height or 520)), out)
+
+
+def _write_figure(ref: Any, out: Path) -> None:
+    from rotation.report.html import figure_page
+
+    if out.suffix.lower() == ".png":
         from rotation.report.png import figure_to_png
 
         path = figure_to_png(ref, out)

@@ -198,6 +198,28 @@ def journal_close(
                       f"{closed.exit_date}, P&L {fmt_num(closed.pnl)} ({fmt_pct(closed.pnl_pct)})")
 
 
+@journal_app.command("remove")
+def journal_remove(
+    entry_id: Annotated[str, typer.Argument(help="Entry id (see `journal list`).")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete an entry (and the parts closed from it) in one transaction, logged like add.
+
+    Retrying a remove that already happened does nothing.
+    """
+    from rotation.trading import journal
+
+    with write_store(store) as st:
+        removed = journal.remove_entry(st, entry_id)
+    if json_out:
+        print_json({"removed": removed})
+    elif removed:
+        console.print(f"removed {', '.join(e.id for e in removed)}: {removed[0].side} {removed[0].symbol}")
+    else:
+        console.print(f"already removed {entry_id}")
+
+
 @journal_app.command("export")
 def journal_export(
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
@@ -225,11 +247,18 @@ def journal_replay(
 ) -> None:
     """Replay every open journal entry against the stored bars (stops, P&L, risk)."""
     from rotation.trading import journal
-    from rotation.trading.replay import replay_from_store
+    from rotation.trading.alerts import evaluate
 
     day = parse_date(as_of, "--as-of")
+    reps: list[Replay] = []
     with read_store(store) as st:
-        reps = [replay_from_store(st, journal.entry_plan(e), day) for e in journal.list_entries(st, "open")]
+        for e in journal.list_entries(st, "open"):
+            rep, problem = evaluate(st, journal.entry_plan(e), day)
+            if rep is not None:
+                reps.append(rep)
+            else:
+                err_console.print(f"warning: skipped journal entry {e.id} ({e.side} {e.symbol}): {problem}",
+                                  highlight=False, soft_wrap=True, markup=False)
     if json_out:
         print_json(reps)
         return

@@ -23,6 +23,7 @@ from rotation.cli.common import (
     read_store,
 )
 from rotation.data.fundamentals import index_inputs, valuation_inputs
+from rotation.data.splits import stored_splits
 from rotation.data.universes import load_universe
 from rotation.errors import ConfigError
 
@@ -75,10 +76,16 @@ def _render(report: ValuationReport) -> None:
             f"since {b.history_start}), P/S {fmt_num(b.ps, 1)} (percentile {_pctile(b.ps_percentile)})"
         )
     for r in report.splits.iter_rows(named=True):
+        if r["source"] == "record":
+            console.print(f"split {r['ticker']} {r['ratio']:g}:1 on {r['first_new_filed']} (on record; filings "
+                          "made before it rebased)")
+            continue
         console.print(
             f"split {r['ticker']} {r['ratio']:g}:1 between filings of {r['last_old_filed']} and "
             f"{r['first_new_filed']} (per-share values rebased)"
         )
+    for w in report.warnings:
+        err_console.print(f"warning: {w}", highlight=False, soft_wrap=True, markup=False)
     for sym in report.missing:
         err_console.print(f"{sym}: no fundamentals in the store (import companyfacts or `data update --fundamentals`)")
 
@@ -149,7 +156,8 @@ def valuation_cmd(
         raise ConfigError("give one or more SYMBOLs, --basket NAME, or --index")
     with read_store(store) as st:
         bars, facts = valuation_inputs(st, names, CONCEPTS_USED)
-    report = valuation_report(bars, facts, day, parse_date(since, "--from"), basket)
+        events = stored_splits(st, bars["symbol"].unique().to_list())
+    report = valuation_report(bars, facts, day, parse_date(since, "--from"), basket, events)
     if json_out:
         print_json(report)
     else:

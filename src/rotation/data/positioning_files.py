@@ -10,7 +10,8 @@
   the contract comes from a word of the file name (``russell``, ``nasdaq``,
   ``sp500``: see ``contracts.toml``).
 * AAII's sentiment workbook (``.xls``): the sheet whose header rows hold
-  ``Bullish``, ``Neutral`` and ``Bearish``; NAAIM's exposure workbook (``.xlsx``):
+  ``Bullish``, ``Neutral`` and ``Bearish``, each row public on its date (a Thursday;
+  the Wednesday before Thanksgiving and a few holiday weeks; Fridays before 1988); NAAIM's exposure workbook (``.xlsx``):
   ``Date`` and ``Mean/Average``; the put/call CSV: ``date, equity_pc_ratio,
   total_pc_ratio, index_pc_ratio``.
 
@@ -309,9 +310,13 @@ def _claims_tff(path: Path) -> bool:
             if sheets[0].lower().endswith((".txt", ".csv")):
                 with zf.open(sheets[0]) as fh:
                     header = fh.readline(65536).decode("utf-8", "replace")
-                return "CFTC_Contract_Market_Code" in header and "Asset_Mgr_Positions_Long_All" in header
-            return bool(re.match(r"(?i)^finfut", Path(sheets[0]).name))
-    except (zipfile.BadZipFile, OSError):
+            else:
+                if re.match(r"(?i)^finfut", Path(sheets[0]).name):
+                    return True
+                header = ",".join(pl.read_excel(io.BytesIO(zf.read(sheets[0])), engine="calamine",
+                                                read_options={"n_rows": 1, "dtypes": "string"}).columns)
+            return "CFTC_Contract_Market_Code" in header and "Asset_Mgr_Positions_Long_All" in header
+    except Exception:  # unreadable (a damaged zip or sheet): not claimed by content, so skipped and named
         return False
 
 

@@ -26,7 +26,7 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rotation.data import constituents, fundamentals
+from rotation.data import constituents, fundamentals, positioning
 from rotation.data.store import Store, UpsertCounts
 from rotation.data.universes import load_universe, standard_pairs
 from rotation.errors import DataError, StoreError
@@ -130,6 +130,18 @@ def sample_parts() -> tuple[SamplePart, ...]:
                    "the megacaps' SEC filings (only the concepts valuation reads): "
                    "../shared/data/fundamentals/CIK*.json.gz",
                    fundamentals.ensure_tables),
+        SamplePart("positioning.parquet", "positioning",
+                   ("report", "market_code", "market_name", "report_date", "release_date", "trader_group", "long",
+                    "short", "spread", "open_interest", "source"),
+                   "market_code IN ({markets}) AND report_date BETWEEN {start} AND {end}",
+                   ("report", "market_code", "report_date", "trader_group"),
+                   "CFTC positioning of the RTY, NQ and ES futures (TFF and legacy reports): "
+                   "../shared/data/positioning/cftc_tff/fut_fin_xls_*.zip, cftc_legacy/*.csv",
+                   positioning.ensure_tables),
+        SamplePart("sentiment.parquet", "sentiment", ("series", "date", "release_date", "value", "source"),
+                   "date BETWEEN {start} AND {end}", ("series", "date"),
+                   "sentiment series (AAII, NAAIM, Cboe put/call): ../shared/data/positioning/sentiment/*",
+                   positioning.ensure_tables),
     )
 
 
@@ -141,6 +153,7 @@ def _fill(where: str, symbols: Sequence[str], concepts: Sequence[str]) -> str:
         symbols=_quoted(symbols),
         start=lit(SAMPLE_START), end=lit(SAMPLE_END), filings_from=lit(FILINGS_FROM),
         ciks=_megacap_ciks(), concepts=_quoted(concepts),
+        markets=_quoted([c.market_code for c in positioning.CONTRACTS.values()]),
     )
 
 
@@ -155,6 +168,9 @@ def source_files(data_dir: Path) -> list[Path]:
                                 "sp500_members_current.csv")]
     fund = data_dir / "fundamentals"
     files += [fund / "companyfacts_manifest.csv", *sorted(fund.glob("CIK*.json.gz"))]
+    pos = data_dir / "positioning"
+    files += [*(pos / "cftc_tff" / f"fut_fin_xls_{y}.zip" for y in range(SAMPLE_START.year, SAMPLE_END.year + 1)),
+              *sorted((pos / "cftc_legacy").glob("*.csv")), *sorted((pos / "sentiment").glob("*.*"))]
     missing = [str(f) for f in files if not f.is_file()]
     if not files or missing:
         raise DataError(f"{data_dir}: not the shared data set (missing {', '.join(missing) or 'bar files'})")
@@ -213,9 +229,11 @@ def provenance_note(rows: dict[str, int], symbols: Sequence[str]) -> str:
         f"Filings: facts filed up to {SAMPLE_END.isoformat()} for periods ending from "
         f"{FILINGS_FROM.isoformat()} (the comparatives that trailing-twelve-month figures of early 2023 need).",
         "",
-        "The original vendors (Yahoo Finance, Interactive Brokers, S&P/Wikipedia lists, SEC EDGAR) keep "
-        "their own terms of use: research and test data. `../shared/data/SOURCES.md` names every "
-        "source repository and commit.",
+        "The original vendors (Yahoo Finance, Interactive Brokers, S&P/Wikipedia lists, SEC EDGAR, the CFTC, "
+        "AAII, NAAIM, Cboe) keep their own terms of use: research and test data. `../shared/data/SOURCES.md` "
+        "and the `SOURCES.md` files of its folders (fundamentals, positioning) name every source, "
+        "repository and commit; a CFTC report is as of a Tuesday and released the Friday after "
+        "(`release_date`).",
         "",
     ]
     return "\n".join(lines)
@@ -252,6 +270,9 @@ def fill_store(path: Path, *, sample: Path | None = None,
                on_part: Callable[[int, int, str], None] | None = None) -> FillReport:
     """(Re)create the store at ``path`` from the sample, atomically (a scratch file, then a rename).
 
+    An existing file is replaced only when it is a demo store (:func:`is_demo_store`):
+    the user's own store is never overwritten.
+
     ``on_part(i, n, table)`` is called before each part (a progress hook).
     """
     src = sample or sample_dir()
@@ -261,6 +282,9 @@ def fill_store(path: Path, *, sample: Path | None = None,
         raise DataError(f"the embedded sample at {src} is incomplete (missing {', '.join(missing)}); "
                         "rebuild it with `python scripts/build_sample.py`")
     path = Path(path).expanduser()
+    if path.exists() and not is_demo_store(path):
+        raise StoreError(f"{path} exists and is not a demo store (its imports are not all from the sample): "
+                         "refusing to replace it; give --store a new file")
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(path.name + ".filling")
     scratch.unlink(missing_ok=True)

@@ -77,15 +77,23 @@ def update_symbol(store: Store, provider: Provider, symbol: str, end: date | Non
     """Fetch and store new bars for one symbol (one transaction); never raises for provider errors."""
     sym = normalize_symbol(symbol)
     last = store.last_dates().get(sym)
+    with_splits = getattr(provider, "fetch_with_splits", None)
+
+    def fetch(start: date | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        if with_splits is not None:
+            got: tuple[pl.DataFrame, pl.DataFrame] = with_splits(sym, start, end)
+            return got
+        return provider.fetch(sym, start, end), None
+
     try:
-        fetched = provider.fetch(sym, last, end)
+        fetched, splits = fetch(last)
         full = False
         if last is not None and not fetched.is_empty():
             stored_last = store.bars(sym, last, last)
             if _rebased(stored_last, fetched):
-                fetched = provider.fetch(sym, None, end)
+                fetched, splits = fetch(None)
                 full = True
-        counts_by = import_frame(store, fetched, f"{provider.name}") if not fetched.is_empty() else {}
+        counts_by = import_frame(store, fetched, f"{provider.name}", splits) if not fetched.is_empty() else {}
     except RotationError as exc:
         return SymbolUpdate(sym, None, last, error=str(exc))
     total = UpsertCounts()

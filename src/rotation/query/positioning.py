@@ -19,6 +19,7 @@ from rotation.analytics.positioning import (
     ContractPositioning,
     contract_flows,
     contract_positioning,
+    net_series,
     report_covering,
 )
 from rotation.analytics.sentiment import SentimentReport, sentiment_report
@@ -31,7 +32,7 @@ from rotation.data.positioning import (
     sentiment_frame,
 )
 from rotation.data.store import Store
-from rotation.errors import ConfigError, UnknownSymbolError
+from rotation.errors import ConfigError, DataError, UnknownSymbolError
 
 DEFAULT_CONTRACTS = ("RTY", "NQ", "ES")
 REPORTS = ("tff", "legacy")
@@ -143,16 +144,15 @@ class DayPositioning:
     report_date: date
     release_date: date
     known: bool
-    stored: bool
     contracts: tuple[str, ...]
     flows: tuple[ContractFlows, ...] = ()
 
     def sentence(self) -> str:
         """One line for a reader: the figures, or when they come out."""
         if not self.known:
-            at = f" {self.as_of}" if self.as_of else ""
+            after = f"after the as-of date {self.as_of}" if self.as_of else "not in the store yet"
             return (f"Positioning: the CFTC report covering {self.day} is that of {self.report_date}; it comes out on "
-                    f"{self.release_date}, after the as-of date{at}.")
+                    f"{self.release_date}, {after}.")
         parts = []
         for f in self.flows:
             groups = ", ".join(
@@ -170,6 +170,34 @@ def contracts_for(symbols: Sequence[str]) -> list[str]:
     return [k for k, c in CONTRACTS.items() if c.index_symbol in wanted]
 
 
+def day_block(
+    frame: pl.DataFrame,
+    contracts: Sequence[Contract],
+    day: date,
+    as_of: date | None,
+    closes: dict[str, pl.DataFrame | None] | None = None,
+) -> DayPositioning:
+    """Pure: the block of ``day`` from positioning rows (cut at ``as_of`` or not) and index closes by contract."""
+    if as_of is not None:
+        frame = frame.filter(pl.col("release_date") <= as_of)
+    covering = report_covering(frame["report_date"].unique(), day)
+    if covering is None:
+        # Not released yet: the Tuesday on or after the day, released by the CFTC's rule.
+        tuesday = day + timedelta(days=(1 - day.weekday()) % 7)
+        return DayPositioning(day, as_of, tuesday, cftc_release_date(tuesday), False, tuple(c.key for c in contracts))
+    release = frame.filter(pl.col("report_date") == covering)["release_date"][0]
+    prior = frame.filter(pl.col("report_date") < covering)["release_date"]
+    flows: tuple[ContractFlows, ...] = ()
+    if prior.len():
+        start = prior.max()
+        assert isinstance(start, date)
+        flows = tuple(
+            contract_flows(frame, c, start, release, (closes or {}).get(c.key))
+            for c in contracts if not frame.filter(pl.col("market_code") == c.market_code).is_empty()
+        )
+    return DayPositioning(day, as_of, covering, release, True, tuple(c.key for c in contracts), flows)
+
+
 def day_positioning(
     st: Store, day: date, contracts: Sequence[str] | None = None, as_of: date | None = None
 ) -> DayPositioning | None:
@@ -177,28 +205,40 @@ def day_positioning(
     if not has_positioning(st):
         return None
     specs = resolve_contracts(contracts)
-    frame = positioning_frame(st, [c.key for c in specs])
-    if frame.is_empty():
-        return None
-    covering = report_covering(frame["report_date"].unique(), day)
-    stored = covering is not None
-    if covering is None:
-        # Not in the store (yet): the Tuesday on or after the day, released by the CFTC's rule.
-        covering = day + timedelta(days=(1 - day.weekday()) % 7)
-        release = cftc_release_date(covering)
-    else:
-        release = frame.filter(pl.col("report_date") == covering)["release_date"][0]
-    known = stored and (as_of is None or release <= as_of)
-    flows: tuple[ContractFlows, ...] = ()
-    if known:
-        prior = frame.filter(pl.col("report_date") < covering)["release_date"]
-        if prior.len():
-            start = prior.max()
-            assert isinstance(start, date)
-            closes, _ = _closes(st, specs, release)
-            flows = tuple(contract_flows(frame, c, start, release, closes[c.key]) for c in specs
-                          if not frame.filter(pl.col("contract") == c.key).is_empty())
-    return DayPositioning(day, as_of, covering, release, known, stored, tuple(c.key for c in specs), flows)
+    frame = positioning_frame(st, [c.key for c in specs], as_of=as_of)
+    closes, _ = _closes(st, specs, as_of)
+    return day_block(frame, specs, day, as_of, closes)
+
+
+@dataclass(frozen=True)
+class ChartInputs:
+    """What the positioning chart draws: net contracts by group per report, and the index closes."""
+
+    contract: Contract
+    net: pl.DataFrame  # report_date, release_date, open_interest, one column per group
+    closes: pl.DataFrame | None
+    start: date
+    end: date
+
+
+def positioning_chart_inputs(
+    st: Store, contract: str, start: date | None = None, end: date | None = None, years: int = 3
+) -> ChartInputs:
+    """Net by group for ``contract`` over reports released by ``end`` (default: three years up to it)."""
+    (spec,) = resolve_contracts([contract])
+    frame = positioning_frame(st, [spec.key], as_of=end)
+    net = net_series(frame, spec)
+    if net.is_empty():
+        raise DataError(f"{spec.key}: no positioning report released by {end} in the store")
+    last = end or net["report_date"].max()
+    assert isinstance(last, date)
+    first = start or last - timedelta(days=365 * years)
+    net = net.filter((pl.col("report_date") >= first) & (pl.col("report_date") <= last))
+    if net.is_empty():
+        raise DataError(f"{spec.key}: no positioning report between {first} and {last}")
+    shown_from = net["report_date"].min()
+    assert isinstance(shown_from, date)
+    return ChartInputs(spec, net, index_closes(st, spec.index_symbol, last, shown_from), shown_from, last)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,8 @@ def scan_universe(
     symbols = list(dict.fromkeys(s for p in pairs for s in (p.a, p.b)))
     closes = st.closes(symbols, end=as_of)
     events = pair_events(closes, [(p.a, p.b) for p in pairs], window, Z_WINDOW)
+    if events.is_empty():
+        raise DataError(f"no spreads of the pairs of {uni.name!r} on or before {as_of}")
     kinds = pl.DataFrame({"pair": [p.name for p in pairs], "kind": [p.kind for p in pairs],
                           "label": [p.label for p in pairs]})
     scan = scan_pairs(events, as_of, notable).join(kinds, on="pair", how="left")

@@ -26,6 +26,7 @@ from rotation.data.universes import Pair, Universe, load_universe, standard_pair
 from rotation.errors import DataError, StoreError
 from rotation.report import context as C
 from rotation.report import sections as S
+from rotation.report import who_is_buying as W
 from rotation.report.inputs import DEFAULT_UNIVERSES, ReportData, ReportOptions, TradeItem
 from rotation.report.model import Report, Section
 
@@ -54,14 +55,19 @@ def report_symbols(universes: dict[str, Universe], pairs: Sequence[Pair], option
 CONSTITUENT_DAYS = 560
 
 
-def _load_trades(store: Store, plan_paths: Sequence[Path], as_of: date) -> tuple[tuple[TradeItem, ...], Any]:
-    """Plan files and every journal entry, each with its bars up to ``as_of`` (issue 6's loaders)."""
+def _load_trades(
+    store: Store, plan_paths: Sequence[Path], as_of: date, warnings: list[str]
+) -> tuple[tuple[TradeItem, ...], Any]:
+    """Plan files and every journal entry, each with its bars up to ``as_of`` (issue 6's loaders);
+    a journal entry that cannot be replayed is left out with a line in ``warnings``."""
     try:
         from rotation.trading.journal import entry_plan, list_entries
         from rotation.trading.plan import load_plan
         from rotation.trading.replay import plan_bars
     except ImportError:
         return (), None
+    from rotation.trading.alerts import evaluate
+
     items = [TradeItem(p, plan_bars(store, p, as_of), False) for p in (load_plan(x) for x in plan_paths)]
     entries = tuple(e for e in list_entries(store, "all") if e.entry_date <= as_of)
     for e in entries:
@@ -70,6 +76,10 @@ def _load_trades(store: Store, plan_paths: Sequence[Path], as_of: date) -> tuple
         if e.exit_date is not None and e.exit_date <= as_of:
             continue
         plan = entry_plan(e)
+        rep, problem = evaluate(store, plan, as_of)
+        if rep is None:  # one bad entry must not take the report down: skipped, and said
+            warnings.append(f"skipped journal entry {e.id} ({e.side} {e.symbol}): {problem}")
+            continue
         items.append(TradeItem(plan, plan_bars(store, plan, as_of), True))
     return tuple(items), entries
 
@@ -86,11 +96,26 @@ def _load_valuation(store: Store, symbols: Sequence[str]) -> dict[str, Any]:
         return {}
     if not symbols or not has_fundamentals(store):
         return {}
-    out: dict[str, Any] = {"facts": load_facts(store, symbols, CONCEPTS_USED)}
+    from rotation.data.splits import stored_splits
+
+    out: dict[str, Any] = {"facts": load_facts(store, symbols, CONCEPTS_USED),
+                           "split_events": stored_splits(store, symbols)}
     try:
         out["index"] = index_inputs(store)
     except StoreError:
         out["index"] = None
+    return out
+
+
+def _load_positioning(store: Store, as_of: date) -> dict[str, Any]:
+    """CFTC rows of RTY NQ ES and the sentiment series released by ``as_of`` (issue 11), or ``{}``."""
+    from rotation.data.positioning import has_positioning, has_sentiment, positioning_frame, sentiment_frame
+
+    out: dict[str, Any] = {}
+    if has_positioning(store):
+        out["frame"] = positioning_frame(store, ["RTY", "NQ", "ES"], as_of=as_of)
+    if has_sentiment(store):
+        out["sentiment"] = sentiment_frame(store, as_of=as_of)
     return out
 
 
@@ -138,7 +163,8 @@ def load_report_data(
     bars = store.bars(present, None, as_of)
     if bars.is_empty():
         raise DataError(f"no bars on or before {as_of.isoformat()} for the report's symbols in {store.path}")
-    trades, journal = _load_trades(store, options.plans, as_of)
+    trade_warnings: list[str] = []
+    trades, journal = _load_trades(store, options.plans, as_of, trade_warnings)
     return ReportData(
         as_of=as_of,
         bars=bars,
@@ -150,7 +176,9 @@ def load_report_data(
         journal=journal,
         trades=trades,
         valuation=_load_valuation(store, [s for s in load_universe(VALUATION_UNIVERSE).symbols if s in have]),
+        positioning=_load_positioning(store, as_of),
         store_path=str(store.path),
+        extra={"trade_warnings": tuple(trade_warnings)},
     )
 
 
@@ -167,6 +195,7 @@ SECTIONS: tuple[tuple[int, str, str, SectionBuilder], ...] = (
     (7, "trades", "Trades: positions, stops and fills", C.trades_section),
     (8, "health", "Data health", C.health_section),
     (9, "valuation", "Valuation: the leaders against their earnings", C.valuation_section),
+    (10, "positioning", "Who is buying: futures positioning and sentiment", W.positioning_section),
 )
 
 

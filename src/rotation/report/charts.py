@@ -64,6 +64,9 @@ _TEMPLATE = go.layout.Template(
 )
 
 
+TEMPLATE = _TEMPLATE  # for builders in sibling modules (rotation.report.positioning_charts)
+
+
 def restyle(fig: go.Figure) -> go.Figure:
     """Give a figure built elsewhere (e.g. the valuation charts) the report's light look."""
     fig.update_layout(template=_TEMPLATE)

@@ -260,7 +260,7 @@ def trades_section(data: ReportData, options: ReportOptions) -> Section:
                          e.pnl_pct, None, e.exit_reason or "closed"))
         fill_rows.append((e.entry_date, name, 1, "entry", e.sign * e.quantity, e.entry_price))
         fill_rows.append((e.exit_date, name, 1, e.exit_reason or "exit", -e.sign * e.quantity, e.exit_price))
-    lines: list[str] = []
+    lines: list[str] = [f"warning: {w}" for w in data.extra.get("trade_warnings", ())]
     figures: list[FigureRef] = []
     for item in data.trades:
         rep = replay_mod.replay(item.plan, item.bars, data.as_of)
@@ -340,7 +340,9 @@ def valuation_section(data: ReportData, options: ReportOptions) -> Section:
     names = [s for s in (uni.symbols if uni else facts["ticker"].unique().to_list())
              if s in set(facts["ticker"].to_list())]
     bars = data.bars.filter(pl.col("symbol").is_in(names))
-    splits = val.detect_splits(facts)
+    from rotation.analytics.split_basis import combine_splits
+
+    splits = combine_splits(val.detect_splits(facts), data.valuation.get("split_events"))
     history = val.ttm_history(facts, splits)
     series = val.valuation_series(bars, facts, splits, history)
     rows = val.summarize(series, facts, data.as_of, None, splits, history)

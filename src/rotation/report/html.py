@@ -46,7 +46,7 @@ td.neg { color: #b02a37; } td.pos { color: #1a7f37; }
 footer { font-size: 12px; color: #666; padding: 10px 24px; }
 """
 
-_NUMERIC = ("pct", "pct0", "num", "int", "rank")
+_NUMERIC = ("pct", "pct0", "num", "int", "sint", "usd", "rank")
 
 
 @lru_cache(maxsize=1)

@@ -62,6 +62,7 @@ class ReportData:
     journal: Any = None  # journal entries up to as_of (issue 6), None without the trading package
     trades: tuple[TradeItem, ...] = ()  # plans and journal entries with their bars
     valuation: dict[str, Any] = field(default_factory=dict)  # SEC facts and index tables (issue 8)
+    positioning: dict[str, Any] = field(default_factory=dict)  # "frame", "sentiment" cut at as_of (issue 11)
     store_path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 # How a column's raw values are shown: "pct" = fraction shown as signed percent,
-# "pct0" = fraction shown unsigned, "num" = level with 2 decimals, "int", "date", "text".
-COLUMN_KINDS: tuple[str, ...] = ("text", "pct", "pct0", "num", "int", "date", "rank")
+# "pct0" = fraction shown unsigned, "num" = level with 2 decimals, "int", "sint" = signed int
+# (a net position, a change in contracts), "usd" = signed dollars in billions, "date", "text".
+COLUMN_KINDS: tuple[str, ...] = ("text", "pct", "pct0", "num", "int", "sint", "usd", "date", "rank")
 
 STATUSES: tuple[str, ...] = ("ok", "partial", "missing", "empty")
 
@@ -119,6 +120,10 @@ def format_cell(value: Any, kind: str) -> str:
         return f"{value:,.2f}"
     if kind in ("int", "rank"):
         return f"{int(value):,}"
+    if kind == "sint":
+        return f"{int(value):+,}"
+    if kind == "usd":
+        return f"{'+' if value >= 0 else '-'}${abs(value) / 1e9:,.2f}bn"
     if kind == "date":
         return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
     return str(value)

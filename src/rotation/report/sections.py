@@ -23,6 +23,7 @@ import polars as pl
 from rotation.data.symbols import normalize_symbol
 from rotation.report import charts
 from rotation.report.model import Column, FigureRef, Section, Spark, Table
+from rotation.report.who_is_buying import day_sentence
 
 if TYPE_CHECKING:
     from rotation.report.inputs import ReportData, ReportOptions
@@ -230,7 +231,8 @@ def headline_section(data: ReportData, options: ReportOptions) -> Section:
         event = events.event_on(one, r["date"])
         text = events.explain(event)
         conf = confirm(r["date"], r["a"], r["b"]) if confirm else None
-        lines.append(text + (f" Breadth: {conf}." if conf else ""))
+        who = day_sentence(data, r["date"], (r["a"], r["b"]))
+        lines.append(text + (f" Breadth: {conf}." if conf else "") + (f" {who}" if who else ""))
         explained.append({"date": r["date"].isoformat(), "pair": r["pair"], "rank": event.rank,
                           "count": event.count, "rank_all": event.rank_all, "spread": event.spread,
                           "percentile": event.percentile})

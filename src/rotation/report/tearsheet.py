@@ -225,11 +225,11 @@ def tearsheet_report(res: BacktestResult, benchmark: tuple[str, np.ndarray] | No
                                                   hline=0.0)], title="rolling Sharpe", cols=1, height=380)
     t = res.trades
     trade_rows = tuple(
-        (x["symbol"], x["entry_date"], x["entry_price"], x["exit_date"], x["exit_price"], x["exit_reason"],
-         x["return"], x["bars"])
+        (x["symbol"], x["side"], x["entry_date"], x["entry_price"], x["exit_date"], x["exit_price"],
+         x["exit_reason"], x["return"], x["bars"])
         for x in t.iter_rows(named=True))
     trades = Table(f"{t.height:,} trades (adjusted prices; return net of costs)", (
-        Column("symbol"), Column("entry", "date"), Column("entry price", "num"), Column("exit", "date"),
+        Column("symbol"), Column("side"), Column("entry", "date"), Column("entry price", "num"), Column("exit", "date"),
         Column("exit price", "num"), Column("reason"), Column("return", "pct"), Column("bars", "int")),
         trade_rows, note="exit 'open': still held at the end of the window")
     sections = (

@@ -21,7 +21,7 @@ from rotation.report.model import Report, Section, Spark, Table, format_cell
 
 WIDTH = 120
 _BARS = "▁▂▃▄▅▆▇█"
-_NUMERIC = ("pct", "pct0", "num", "int", "rank")
+_NUMERIC = ("pct", "pct0", "num", "int", "sint", "usd", "rank")
 
 
 def sparkline(values: Sequence[float | None], width: int = 40) -> str:

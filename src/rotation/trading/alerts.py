@@ -217,24 +217,56 @@ def post_payload(url: str, document: dict[str, Any], *, timeout: float = 10.0) -
     return resp.status_code
 
 
+def evaluate(store: Any, plan: Plan, as_of: date | None = None) -> tuple[Replay | None, str | None]:
+    """Replay ``plan`` from ``store``: ``(replay, None)``, or ``(None, why)`` when it cannot be
+    evaluated (unknown symbol, no bar on its entry date, a stop on the wrong side...)."""
+    from rotation.trading.replay import plan_bars
+
+    try:
+        bars = plan_bars(store, plan, as_of)
+        return replay(plan, bars, as_of), None
+    except RotationError as exc:
+        return None, str(exc)
+
+
 def watch_sources(
     store: Any, sources: list[str], *, within: float = 0.01, as_of: date | None = None
 ) -> WatchReport:
     """Watch plan files and/or ``journal`` (every open journal entry) from ``store``.
 
     No sources means the journal and every saved plan (:func:`rotation.trading.plan.saved_plans`).
+    A journal entry or saved plan that cannot be evaluated is skipped with a warning naming
+    it, so one bad entry never switches off the other alerts; a plan file named in
+    ``sources`` that fails is an error.
     """
     from rotation.trading.journal import entry_plan, list_entries
     from rotation.trading.plan import load_plan, saved_plans
     from rotation.trading.replay import plan_bars
 
     items: list[tuple[Plan, pl.DataFrame, bool]] = []
+    skipped: list[str] = []
+    explicit = bool(sources)
     for src in sources or ["journal", *map(str, saved_plans())]:
         if src == "journal":
             for entry in list_entries(store, "open"):
                 plan = entry_plan(entry)
+                rep, problem = evaluate(store, plan, as_of)
+                if rep is None:
+                    skipped.append(f"skipped journal entry {entry.id} ({entry.side} {entry.symbol}): {problem}")
+                    continue
                 items.append((plan, plan_bars(store, plan, as_of), True))
-        else:
+        elif explicit:
             plan = load_plan(src)
             items.append((plan, plan_bars(store, plan, as_of), False))
-    return watch(items, within=within, as_of=as_of)
+        else:
+            try:
+                plan = load_plan(src)
+                bars = plan_bars(store, plan, as_of)
+                replay(plan, bars, as_of)
+            except RotationError as exc:
+                skipped.append(f"skipped saved plan {src}: {exc}")
+                continue
+            items.append((plan, bars, False))
+    report = watch(items, within=within, as_of=as_of)
+    return WatchReport(report.generated_at, report.as_of, report.within, report.alerts,
+                       (*skipped, *report.warnings))

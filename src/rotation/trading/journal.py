@@ -13,6 +13,16 @@ need distinct ids (``--id``).  A partial close splits the entry: the closed
 part gets a deterministic id (``<id>.c<hash>``), so a retried close is a no-op.
 
 Prices are as-traded; money P&L is net of both commissions.
+
+Validation against the store, at ``add`` (as ``trade replay`` validates a plan):
+the symbol (and a watched stop's symbol) must have bars, the entry date must
+be a day with a bar of the symbol (not a weekend or holiday, not after the
+last stored bar), the price must lie near that bar's low-high range (within
+:data:`PRICE_SLACK`; stored bars are split-adjusted, so is the price), a price
+stop and a target must sit on the right side of the entry, and quantities and
+money must be plausible.  ``remove`` deletes an entry (and the parts closed
+from it) in one transaction, logged like ``add``; retrying a remove that
+already happened is a no-op.
 """
 
 from __future__ import annotations
@@ -29,8 +39,26 @@ from typing import Any
 
 from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
-from rotation.errors import ConfigError, DataError
-from rotation.trading.plan import FILL_MODELS, SIDES, Costs, Entry, Plan, Size, StopRule, Target, Tranche
+from rotation.data.validate import MAX_PRICE
+from rotation.errors import ConfigError, DataError, UnknownSymbolError
+from rotation.trading.plan import (
+    FILL_MODELS,
+    MAX_MONEY,
+    MAX_SHARES,
+    SIDES,
+    Costs,
+    Entry,
+    Plan,
+    Size,
+    StopRule,
+    Target,
+    Tranche,
+    wrong_side,
+)
+
+#: How far outside the day's low-high range an entry price may lie (fills before or after
+#: the session, rounding); beyond it the price is a typo or on another price basis.
+PRICE_SLACK = 0.25
 
 JOURNAL_DDL = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -179,10 +207,54 @@ def _log(con: Any, entry_id: str, action: str, detail: dict[str, Any]) -> None:
                 [_now(), entry_id, action, json.dumps(detail, default=str, sort_keys=True)])
 
 
-def _check_number(value: float, name: str, *, allow_zero: bool = False) -> float:
+def _check_number(value: float, name: str, *, allow_zero: bool = False, limit: float | None = None) -> float:
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ConfigError(f"{name}: expected a number {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    if limit is not None and value > limit:
+        raise ConfigError(f"{name}: expected a number <= {limit:g}, got {value!r}")
     return float(value)
+
+
+def _weekday(day: date) -> str:
+    return day.strftime("%A")
+
+
+def check_against_store(store: Store, content: dict[str, Any]) -> None:
+    """Refuse an entry the replay could not evaluate: unknown symbol, no bar on the entry
+    date, a price far from that bar, a stop or target on the wrong side (see the module doc)."""
+    sym, day, price, side = content["symbol"], content["entry_date"], content["entry_price"], content["side"]
+    try:
+        bar = store.bars(sym, day, day)
+    except UnknownSymbolError as exc:
+        raise DataError(f"journal add {sym}: {exc}") from None
+    if bar.is_empty():
+        last = store.query("SELECT max(date) AS d FROM bars WHERE symbol = ?", [sym])["d"][0]
+        if last is not None and day > last:
+            why = f"it is after the last {sym} bar in the store ({last}); update the bars first"
+        elif day.weekday() >= 5:
+            why = f"it is a {_weekday(day)}, not a trading session"
+        else:
+            why = "there is no bar that day (a market holiday?)"
+        raise DataError(f"--date: expected a day with a bar for {sym}, got {day} ({why})")
+    low, high = float(bar["low"][0]), float(bar["high"][0])
+    if not low * (1 - PRICE_SLACK) <= price <= high * (1 + PRICE_SLACK):
+        raise DataError(
+            f"--price: expected a price near {sym}'s range on {day} ({low:,.2f} to {high:,.2f}, as traded and "
+            f"split-adjusted as stored), got {price:g}"
+        )
+    if content["stop_symbol"]:
+        try:
+            store.bars(content["stop_symbol"], day, None)
+        except UnknownSymbolError as exc:
+            raise DataError(f"--stop: the stop watches {content['stop_symbol']}: {exc}") from None
+    elif content["stop_level"] is not None:
+        bad_stop = wrong_side(side, price, content["stop_level"], "stop")
+        if bad_stop:
+            raise ConfigError(f"--stop: expected {bad_stop}")
+    if content["target"] is not None:
+        bad_target = wrong_side(side, price, content["target"], "target")
+        if bad_target:
+            raise ConfigError(f"--target: expected {bad_target}")
 
 
 def add_entry(
@@ -215,18 +287,21 @@ def add_entry(
     content: dict[str, Any] = {
         "symbol": normalize_symbol(symbol),
         "side": side,
-        "quantity": _check_number(float(quantity), "--quantity"),
+        "quantity": _check_number(float(quantity), "--quantity", limit=MAX_SHARES),
         "entry_date": entry_date,
-        "entry_price": _check_number(float(entry_price), "--price"),
-        "commission": _check_number(float(commission), "--commission", allow_zero=True),
+        "entry_price": _check_number(float(entry_price), "--price", limit=MAX_PRICE),
+        "commission": _check_number(float(commission), "--commission", allow_zero=True, limit=MAX_MONEY),
         "stop_symbol": stop.symbol if stop and stop.kind == "watch" else None,
         "stop_direction": stop.direction if stop and stop.kind == "watch" else None,
         "stop_level": stop.level if stop else None,
         "fill_model": fill_model,
-        "target": _check_number(float(target), "--target") if target is not None else None,
+        "target": _check_number(float(target), "--target", limit=MAX_PRICE) if target is not None else None,
         "plan": plan,
         "note": note,
     }
+    if content["stop_level"] is not None:
+        _check_number(float(content["stop_level"]), "--stop", limit=MAX_PRICE)
+    check_against_store(store, content)
     digest = _digest(content)
     key = entry_id.strip() if entry_id else "j-" + digest
     if not key:
@@ -322,6 +397,31 @@ def close_entry(
         )
         _log(con, entry_id, "close", detail)
     return get_entry(store, entry_id)
+
+
+def remove_entry(store: Store, entry_id: str) -> tuple[JournalEntry, ...]:
+    """Delete an entry and the parts closed from it, in one transaction, logged as ``remove``.
+
+    Returns what was removed; ``()`` when a earlier remove of this id already
+    happened (a retry after a crash is a no-op).  An id never recorded is an error.
+    """
+    store.ensure(JOURNAL_DDL)
+    with store.transaction() as con:
+        found = _select(store, "WHERE id = ? OR parent = ?", [entry_id, entry_id])
+        if not found:
+            done = con.execute("SELECT count(*) FROM journal_log WHERE id = ? AND action = 'remove'",
+                               [entry_id]).fetchall()
+            if done and done[0][0]:
+                return ()
+            raise DataError(f"no journal entry {entry_id!r} in store {store.path} (`rotation journal list` shows them)")
+        if all(e.id != entry_id for e in found):
+            raise DataError(f"no journal entry {entry_id!r} in store {store.path} (`rotation journal list` shows them)")
+        ids = [e.id for e in found]
+        con.execute(f"DELETE FROM journal WHERE id IN ({', '.join('?' for _ in ids)})", ids)
+        for e in found:
+            detail = {f: getattr(e, f) for f in _COLUMNS}
+            _log(con, e.id, "remove", detail)
+    return tuple(found)
 
 
 def export_entries(entries: list[JournalEntry], fmt: str) -> str:

@@ -21,7 +21,12 @@ percent strings (``"5%"``).  See ``docs/trading.md`` for the full format::
     fill = "mapped"
 
 Every validation error is a :class:`PlanError` naming the file, the key and what
-was expected.
+was expected.  Beyond types, a plan is refused when a price stop or target sits
+on the wrong side of a priced entry (a short stopped below its entry would be
+"stopped at entry"; entries at the open or close are checked by the replay,
+against that bar), or a size, price or cost is absurd (above
+:data:`MAX_SHARES` shares, :data:`MAX_MONEY` in money or the bars' own
+:data:`~rotation.data.validate.MAX_PRICE`).
 """
 
 from __future__ import annotations
@@ -35,10 +40,13 @@ from typing import Any
 
 from rotation.data.symbols import normalize_symbol
 from rotation.data.textio import read_toml
+from rotation.data.validate import MAX_PRICE
 from rotation.errors import PlanError
 
 Day = date  # a field below is named ``date``
 SIDES = ("long", "short")
+MAX_SHARES = 1e10  # more shares than any U.S. company has outstanding
+MAX_MONEY = 1e13  # ten trillion: beyond any position or commission
 ENTRY_KINDS = ("open", "close", "limit", "stop", "fill")
 FILL_MODELS = ("mapped", "close", "next-open")
 #: Reasons a fill can carry (also the engine's integer codes, by position).
@@ -243,6 +251,33 @@ def _fraction(ctx: _Ctx, value: Any, key: str, *, allow_zero: bool = False, max_
     return x
 
 
+def _price(ctx: _Ctx, value: Any, key: str) -> float:
+    x = _number(ctx, value, key)
+    if x > MAX_PRICE:
+        raise ctx.fail(key, f"a price <= {MAX_PRICE:,.0f}", value)
+    return x
+
+
+def _bounded(ctx: _Ctx, value: Any, key: str, limit: float, what: str, *, positive: bool = True) -> float:
+    x = _number(ctx, value, key, positive=positive)
+    if x > limit:
+        raise ctx.fail(key, f"{what} <= {limit:g}", value)
+    return x
+
+
+def wrong_side(side: str, entry_price: float, level: float, rule: str = "stop") -> str | None:
+    """Why a ``rule`` ("stop" or "target") price is on the wrong side of the entry, or None.
+
+    A long's stop must be below its entry and its target above; a short's the other way
+    round (a level equal to the entry would exit at once).
+    """
+    below = (side == "long") == (rule == "stop")
+    if (level < entry_price) if below else (level > entry_price):
+        return None
+    where = "below" if below else "above"
+    return f"a {side}'s {rule} {where} its entry price {entry_price:,.2f}, got {level:,.2f}"
+
+
 def _date(ctx: _Ctx, value: Any, key: str) -> date:
     if isinstance(value, date) and not hasattr(value, "hour"):
         return value
@@ -275,13 +310,13 @@ def _entry(ctx: _Ctx, raw: Any, key: str) -> Entry:
             raise ctx.fail(f"{key}.until", "no until with at (only with limit or stop entries)")
         return Entry(raw["at"], day)
     if kind == "price":
-        return Entry("fill", day, _number(ctx, raw["price"], f"{key}.price"))
-    return Entry(kind, day, _number(ctx, raw[kind], f"{key}.{kind}"), until)
+        return Entry("fill", day, _price(ctx, raw["price"], f"{key}.price"))
+    return Entry(kind, day, _price(ctx, raw[kind], f"{key}.{kind}"), until)
 
 
 def _stop(ctx: _Ctx, raw: Any, key: str) -> StopRule:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return StopRule("price", _number(ctx, raw, key))
+        return StopRule("price", _price(ctx, raw, key))
     if not isinstance(raw, Mapping):
         raise ctx.fail(key, 'a price, { pct = 0.02 } or { symbol = "^RUT", above = 2278.12 }', raw)
     _check_keys(ctx, raw, ("price", "pct", "symbol", "above", "below"), key)
@@ -291,7 +326,7 @@ def _stop(ctx: _Ctx, raw: Any, key: str) -> StopRule:
         dirs = [d for d in ("above", "below") if d in raw]
         if len(dirs) != 1 or "price" in raw or "pct" in raw:
             raise ctx.fail(key, "symbol with exactly one of above, below", sorted(raw))
-        level = _number(ctx, raw[dirs[0]], f"{key}.{dirs[0]}")
+        level = _price(ctx, raw[dirs[0]], f"{key}.{dirs[0]}")
         return StopRule("watch", level, normalize_symbol(raw["symbol"]), dirs[0])
     if "above" in raw or "below" in raw:
         raise ctx.fail(f"{key}.symbol", "a symbol (above/below are for a level on another instrument)")
@@ -299,20 +334,20 @@ def _stop(ctx: _Ctx, raw: Any, key: str) -> StopRule:
     if len(kinds) != 1:
         raise ctx.fail(key, "exactly one of price, pct, symbol", sorted(raw))
     if kinds[0] == "price":
-        return StopRule("price", _number(ctx, raw["price"], f"{key}.price"))
+        return StopRule("price", _price(ctx, raw["price"], f"{key}.price"))
     return StopRule("pct", _fraction(ctx, raw["pct"], f"{key}.pct"))
 
 
 def _target(ctx: _Ctx, raw: Any, key: str) -> Target:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return Target("price", _number(ctx, raw, key))
+        return Target("price", _price(ctx, raw, key))
     if not isinstance(raw, Mapping):
         raise ctx.fail(key, "a price or { pct = 0.05 }", raw)
     _check_keys(ctx, raw, ("price", "pct"), key)
     if len(raw) != 1:
         raise ctx.fail(key, "exactly one of price, pct", sorted(raw))
     if "price" in raw:
-        return Target("price", _number(ctx, raw["price"], f"{key}.price"))
+        return Target("price", _price(ctx, raw["price"], f"{key}.price"))
     return Target("pct", _fraction(ctx, raw["pct"], f"{key}.pct", max_one=False))
 
 
@@ -329,15 +364,15 @@ def _size(ctx: _Ctx, raw: Any) -> Size:
     if "fraction" in raw and kinds[0] != "notional":
         raise ctx.fail("size.fraction", "fraction only together with notional")
     if kinds[0] == "shares":
-        shares = _number(ctx, raw["shares"], "size.shares")
+        shares = _bounded(ctx, raw["shares"], "size.shares", MAX_SHARES, "a number of shares")
         if whole and shares != math.floor(shares):
             raise ctx.fail("size.shares", "a whole number of shares (or whole_shares = false)", raw["shares"])
         return Size("shares", shares, whole)
     if kinds[0] == "dollars":
-        return Size("dollars", _number(ctx, raw["dollars"], "size.dollars"), whole)
+        return Size("dollars", _bounded(ctx, raw["dollars"], "size.dollars", MAX_MONEY, "an amount"), whole)
     if "fraction" not in raw:
         raise ctx.fail("size.fraction", "a fraction of the notional (required with notional)")
-    notional = _number(ctx, raw["notional"], "size.notional")
+    notional = _bounded(ctx, raw["notional"], "size.notional", MAX_MONEY, "an amount")
     return Size("dollars", notional * _fraction(ctx, raw["fraction"], "size.fraction"), whole)
 
 
@@ -346,7 +381,8 @@ def _costs(ctx: _Ctx, raw: Any) -> Costs:
         raise ctx.fail("costs", "a table of commission_per_share, commission_per_trade, commission_min, slippage", raw)
     keys = ("commission_per_share", "commission_per_trade", "commission_min", "slippage")
     _check_keys(ctx, raw, keys, "costs")
-    vals = {k: _number(ctx, raw[k], f"costs.{k}", positive=False) for k in keys[:3] if k in raw}
+    vals = {k: _bounded(ctx, raw[k], f"costs.{k}", MAX_MONEY, "an amount", positive=False)
+            for k in keys[:3] if k in raw}
     for k, v in vals.items():
         if v < 0:
             raise ctx.fail(f"costs.{k}", "a number >= 0", raw[k])
@@ -354,7 +390,7 @@ def _costs(ctx: _Ctx, raw: Any) -> Costs:
     return Costs(slippage=slip, **vals)
 
 
-def _tranche(ctx: _Ctx, raw: Any, i: int, default_fill: str, n: int) -> Tranche:
+def _tranche(ctx: _Ctx, raw: Any, i: int, default_fill: str, n: int, side: str) -> Tranche:
     key = f"tranche[{i + 1}]"
     if not isinstance(raw, Mapping):
         raise ctx.fail(key, "a table", raw)
@@ -387,6 +423,12 @@ def _tranche(ctx: _Ctx, raw: Any, i: int, default_fill: str, n: int) -> Tranche:
     name = raw.get("name", f"tranche {i + 1}")
     if not isinstance(name, str):
         raise ctx.fail(f"{key}.name", "a string", name)
+    if entry.price is not None:  # open/close entries are checked by the replay, on their bar
+        for rule, level, k in (("stop", stop.level if stop and stop.kind == "price" else None, "stop"),
+                               ("target", target.level if target and target.kind == "price" else None, "target")):
+            why = None if level is None else wrong_side(side, entry.price, level, rule)
+            if why:
+                raise ctx.fail(f"{key}.{k}", why)
     return Tranche(name, fraction, entry, stop, target, trail, bars, until, fill)
 
 
@@ -415,7 +457,7 @@ def parse_plan(data: Mapping[str, Any], source: str = "<plan>") -> Plan:
     if not isinstance(raw_tranches, list) or not raw_tranches:
         raise ctx.fail("tranche", "at least one [[tranche]] table", raw_tranches)
     n = len(raw_tranches)
-    tranches = tuple(_tranche(ctx, t, i, default_fill, n) for i, t in enumerate(raw_tranches))
+    tranches = tuple(_tranche(ctx, t, i, default_fill, n, data["side"]) for i, t in enumerate(raw_tranches))
     total = sum(t.fraction for t in tranches)
     if total > 1 + 1e-9:
         raise ctx.fail("tranche.fraction", f"fractions summing to at most 1 (they sum to {total:g})")

@@ -26,7 +26,7 @@ from rotation.data.store import Store
 from rotation.data.validate import check_bars
 from rotation.errors import DataError, PlanError, UnknownSymbolError
 from rotation.trading import engine as E
-from rotation.trading.plan import FILL_REASONS, Fill, Plan, Tranche, tranche_quantities
+from rotation.trading.plan import FILL_REASONS, Fill, Plan, Tranche, tranche_quantities, wrong_side
 
 _ENTRY_CODES = {"open": E.ENTRY_OPEN, "close": E.ENTRY_CLOSE, "limit": E.ENTRY_LIMIT,
                 "stop": E.ENTRY_STOP, "fill": E.ENTRY_FILL}
@@ -178,6 +178,28 @@ def _stop_text(t: Tranche) -> str | None:
     return "; ".join(parts) or None
 
 
+def _check_sides(plan: Plan, traded: pl.DataFrame) -> None:
+    """Refuse a price stop or target on the wrong side of the entry (it would exit at once).
+
+    A priced entry (fill, limit, stop) is judged at its price; an entry at the open
+    or close at that bar's price, once the bar is there.
+    """
+    for k, t in enumerate(plan.tranches):
+        price = t.entry.price
+        if price is None:
+            row = traded.filter(pl.col("date") == t.entry.date)
+            value = row[t.entry.kind][0] if row.height else None
+            if value is None or not math.isfinite(value):
+                continue
+            price = float(value)
+        for rule, level in (("stop", t.stop.level if t.stop is not None and t.stop.kind == "price" else None),
+                            ("target", t.target.level if t.target is not None and t.target.kind == "price" else None)):
+            why = None if level is None else wrong_side(plan.side, price, level, rule)
+            if why:
+                at = "" if t.entry.price is not None else f" (the {t.entry.kind} of {t.entry.date})"
+                raise PlanError(f"{plan.source}: tranche[{k + 1}].{rule}: expected {why}{at}")
+
+
 def replay(
     plan: Plan, bars: pl.DataFrame, as_of: date | None = None, *, suspect: str = "distrust"
 ) -> Replay:
@@ -223,6 +245,7 @@ def replay(
         warnings.append(f"{s} {d}: suspect bar ({msg}); {role} instrument, {how}")
     full_end = bars["date"].max() if as_of is None else as_of
     assert full_end is None or isinstance(full_end, date)
+    _check_sides(plan, traded)
     arrays = _compile(plan, dates, watched, full_end)
     o, h, lo, c = (traded[col].fill_null(np.nan).to_numpy() for col in ("open", "high", "low", "close"))
     costs = plan.costs
@@ -322,11 +345,19 @@ def plan_bars(store: Store, plan: Plan, as_of: date | None = None) -> pl.DataFra
     """The bars a replay of ``plan`` needs, read from ``store`` (from a few days
     before the first entry, for the prior closes, up to ``as_of``)."""
     symbols = [plan.symbol, *plan.watched]
-    start = plan.first_date - timedelta(days=15)
+    # Before the first entry everything is pending: an as-of before it still reads a few bars.
+    start = min(plan.first_date, as_of or plan.first_date) - timedelta(days=15)
     try:
-        return store.bars(symbols, start, as_of)
+        bars = store.bars(symbols, start, as_of)
     except UnknownSymbolError as exc:
         raise DataError(f"{plan.source}: {exc}") from None
+    last = store.query("SELECT max(date) AS d FROM bars WHERE symbol = ?", [plan.symbol])["d"][0]
+    if last is not None and plan.first_date > last:
+        raise PlanError(
+            f"{plan.source}: the entry date {plan.first_date} is after the last {plan.symbol} bar in the store "
+            f"({last}): nothing to replay yet; update the bars (`rotation data update {plan.symbol}`) or fix the date"
+        )
+    return bars
 
 
 def replay_from_store(store: Store, plan: Plan, as_of: date | None = None, *, suspect: str = "distrust") -> Replay:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -136,13 +137,20 @@ def create_app(
         text = text.replace(str(store_path), "<store>").replace(str(store_path.parent), "<store folder>")
         return text.replace(store_path.name, "<store>")
 
+    def scrub_json(text: str) -> str:
+        """A JSON document without the store's location (messages inside views may name it)."""
+        for p in (str(store_path), str(store_path.parent)):
+            text = text.replace(json.dumps(p)[1:-1], "<store>")
+        return text
+
     def open_store() -> Store:
         return Store(store_path, read_only=True)
 
     def cached(key: tuple[Any, ...], build: Callable[[Store], Any]) -> Response:
         def run() -> bytes:
             with open_store() as st:
-                return json.dumps(to_jsonable(build(st)), allow_nan=False, separators=(",", ":")).encode()
+                text = json.dumps(to_jsonable(build(st)), allow_nan=False, separators=(",", ":"))
+            return scrub_json(text).encode()
 
         return Response(cache.get(key, run), media_type="application/json")
 
@@ -157,7 +165,10 @@ def create_app(
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
             msg = "expected a date YYYY-MM-DD" if "date" in str(e.get("type", "")) else e.get("msg", "invalid")
-            parts.append(f"{where}: {msg}, got {e.get('input')!r}" if "input" in e else f"{where}: {msg}")
+            # the input is echoed only when it is short and plain (never a path sent back)
+            value = e.get("input")
+            echo = "input" in e and (not isinstance(value, str) or re.fullmatch(r"[\w.^@:=\-]{0,40}", value))
+            parts.append(f"{where}: {msg}, got {e.get('input')!r}" if echo else f"{where}: {msg}")
         return JSONResponse({"error": "; ".join(parts) or "bad request"}, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
@@ -189,9 +200,12 @@ def create_app(
 
     @app.get("/report", response_class=HTMLResponse, summary="The evening report as a page")
     def report_page(as_of: DateQ = None, universe: ReportUniverses = None) -> HTMLResponse:
-        report, chosen = _report(as_of, universe)
-        page = render_html(report, plotly_src="/static/plotly.js", controls=_controls(report.as_of, chosen))
-        return HTMLResponse(page.replace("<body>", f"<body>{pages.nav('report')}", 1))
+        def build() -> bytes:
+            report, chosen = _report(as_of, universe)
+            page = render_html(report, plotly_src="/static/plotly.js", controls=_controls(report.as_of, chosen))
+            return scrub_json(page.replace("<body>", f"<body>{pages.nav('report')}", 1)).encode()
+
+        return HTMLResponse(cache.get(("report-page", as_of, tuple(universe or ())), build))
 
     @app.get("/api/report", summary="The evening report as JSON (same content as report --format json)")
     def api_report(as_of: DateQ = None, universe: ReportUniverses = None) -> Response:
@@ -209,7 +223,8 @@ def create_app(
         known = universe_names()
         for name in names:
             if name not in known:
-                raise ConfigError(f"universe: expected one of {', '.join(known)}; got {name!r}")
+                got = repr(name) if re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", name) else "something else (names only, no paths)"
+                raise ConfigError(f"universe: expected one of {', '.join(known)}; got {got}")
 
     # -- views ----------------------------------------------------------------------------------
     @app.get("/api/overview", summary="Overview: notable rotation days, RRG snapshot, breadth, positioning, stops")
@@ -298,7 +313,13 @@ def create_app(
                                  description="The rotation dashboard's JSON API (read-only, localhost).")
             for item in schema.get("paths", {}).values():
                 for op in item.values():
-                    op.get("responses", {}).pop("422", None)  # validation errors are answered as 400
+                    responses = op.get("responses", {})
+                    responses.pop("422", None)  # validation errors are answered as 400
+                    for code in ("400", "404", "503"):  # errors are JSON, HTML pages included
+                        if code in responses:
+                            responses[code]["content"] = {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                            }
             schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
             schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
             app.openapi_schema = schema

@@ -3,7 +3,9 @@
 ``yfinance`` returns a pandas frame indexed by a timezone-aware ``Date`` with
 ``Open, High, Low, Close, Adj Close, Volume`` when ``auto_adjust=False``:
 ``Close`` is split-adjusted as traded, ``Adj Close`` also folds in dividends,
-which is exactly our bar schema.
+which is exactly our bar schema.  With ``actions=True`` it also has a ``Stock Splits``
+column (the ratio on a split's ex-date, 0 elsewhere): :meth:`YahooProvider.fetch_with_splits`
+returns those as split records (``symbol, date, ratio``) for the store's ``splits`` table.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def _yfinance_download(symbol: str, start: date | None, end: date | None) -> Any
         raise ProviderError(
             "the yahoo provider needs yfinance: pip install 'rotation[yahoo]' (or use --provider stooq)"
         ) from exc
-    kwargs: dict[str, Any] = {"interval": "1d", "auto_adjust": False, "actions": False}
+    kwargs: dict[str, Any] = {"interval": "1d", "auto_adjust": False, "actions": True}
     if start is None:
         kwargs["period"] = "max"
     else:
@@ -62,6 +64,22 @@ def yahoo_frame_to_bars(frame: Any, symbol: str) -> pl.DataFrame:
     return out.drop_nulls(["open", "high", "low", "close"]).unique("date", keep="last").sort("date")
 
 
+def yahoo_frame_to_splits(frame: Any, symbol: str) -> pl.DataFrame:
+    """The split records in yfinance's ``Stock Splits`` column (``symbol, date, ratio``)."""
+    schema = {"symbol": pl.Utf8(), "date": pl.Date(), "ratio": pl.Float64()}
+    if frame is None or len(frame) == 0:
+        return pl.DataFrame(schema=schema)
+    col = next((c for c in frame.columns if str(c).lower().replace(" ", "_") == "stock_splits"), None)
+    if col is None:
+        return pl.DataFrame(schema=schema)
+    rows = [
+        (symbol, ts.date(), float(v))
+        for ts, v in zip(frame.index, frame[col].to_numpy(), strict=True)
+        if v == v and float(v) > 0 and float(v) != 1.0
+    ]
+    return pl.DataFrame(rows, schema=schema, orient="row").unique("date", keep="last").sort("date")
+
+
 class YahooProvider:
     """Daily bars from Yahoo; ``download`` and ``sleep`` are injectable for offline tests."""
 
@@ -90,11 +108,17 @@ class YahooProvider:
             raise ProviderError(f"yahoo: {symbol}: {text}") from exc
 
     def fetch(self, symbol: str, start: date | None, end: date | None) -> pl.DataFrame:
+        return self.fetch_with_splits(symbol, start, end)[0]
+
+    def fetch_with_splits(self, symbol: str, start: date | None, end: date | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Bars and the split records Yahoo reports over the same dates."""
         kwargs = {} if self._sleep is None else {"sleep": self._sleep}
         raw = with_retries(lambda: self._call(symbol, start, end), f"yahoo: {symbol}", self._retry, **kwargs)
         bars = yahoo_frame_to_bars(raw, symbol)
+        splits = yahoo_frame_to_splits(raw, symbol)
         if end is not None:
             bars = bars.filter(pl.col("date") <= end)
+            splits = splits.filter(pl.col("date") <= end)
         if bars.is_empty() and start is None:
             raise ProviderError(f"yahoo: {symbol}: no data (unknown symbol?)")
-        return bars
+        return bars, splits

@@ -34,10 +34,30 @@
       ["mcclellan", "McClellan", (v) => D.num(v, 1)], ["error", "note"]],
       d.breadth.map((b) => Object.assign({ universe: b.universe, as_of: b.as_of, error: b.error || "" }, b.snapshot || {})));
     const pos = d.positioning;
-    if (pos.available && pos.rows) {
-      D.table(D.$("positioning"), pos.columns.map((c) => [c, c, typeof pos.rows[0]?.[c] === "number" && Math.abs(pos.rows[0][c]) < 5 ? (v) => D.num(v, 2) : undefined]), pos.rows);
+    const posEl = D.$("positioning");
+    if (pos.available && pos.positioning) {
+      const rows = [];
+      for (const c of pos.positioning.contracts) {
+        for (const g of c.groups) {
+          rows.push({ contract: c.contract, report: c.report_date + " (out " + c.release_date + ")", group: g.label, net: g.net,
+            change: g.change, zscore: g.zscore, percentile: g.percentile, dollars: g.net_dollars, extreme: g.extreme || "" });
+        }
+      }
+      D.table(posEl, [["contract", "contract"], ["report", "report"], ["group", "group"], ["net", "net", (v) => D.num(v, 0)],
+        ["change", "1w change", (v) => D.num(v, 0)], ["zscore", "z (3y)", (v) => D.num(v, 1)],
+        ["percentile", "pctile", (v) => D.pct(v, 0, false)], ["dollars", "net $bn", (v) => D.num(D.isNum(v) ? v / 1e9 : v, 2)],
+        ["extreme", "extreme"]], rows, (r) => r.extreme);
+      const s = pos.sentiment || {};
+      const bits = [];
+      if (s.aaii) bits.push("AAII (" + s.aaii.date + "): bullish " + D.pct(s.aaii.bullish, 1, false) + ", bearish " + D.pct(s.aaii.bearish, 1, false));
+      if (s.naaim) bits.push("NAAIM exposure (" + s.naaim.date + "): " + D.num(s.naaim.value, 1));
+      for (const p of s.put_call || []) bits.push(p.label + " (" + p.date + "): " + D.num(p.value, 2));
+      const note = document.createElement("p");
+      note.className = "note";
+      note.textContent = bits.join("; ") + ". CFTC reports are as of a Tuesday and known from their release date.";
+      posEl.appendChild(note);
     } else {
-      D.$("positioning").innerHTML = "<p class=note>" + D.esc(pos.missing || "not available") + "</p>";
+      posEl.innerHTML = "<p class=note>" + D.esc(pos.missing || "not available") + "</p>";
     }
     D.table(D.$("stops"), stopCols, d.stops, (r) => r.status !== "ok");
   };

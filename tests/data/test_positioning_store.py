@@ -298,8 +298,11 @@ def test_read_tff_zip_from_bytes_names_the_file(shared_data: Path) -> None:
         read_tff_zip(Path("fut_fin_xls_2026.zip"), data[:1000])
 
 
-def test_data_list_shows_positioning(cli, real_store: Path, shared_data: Path) -> None:
+def test_data_list_shows_positioning(cli, real_store: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _pos(shared_data)
+    from rotation.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)  # a narrow terminal (COLUMNS) would fold the cells
     result = cli("data", "list", "--store", str(real_store))
     assert result.exit_code == 0
     assert "Positioning and sentiment" in result.output
@@ -317,3 +320,35 @@ def test_both_forms_of_one_year_in_one_import(shared_data: Path, tmp_path: Path)
     first, second = (f.total for f in report.files)
     assert first.added == 741 * 5 and (second.added, second.changed, second.unchanged) == (0, 0, 741 * 5)
     assert stored.height == 741 * 5 and set(stored["source"]) == {"file:fut_fin_xls_2026.zip"}
+
+
+def test_tff_zip_recognised_by_content_under_any_name(shared_data: Path, tmp_path: Path) -> None:
+    folder = _pos(shared_data)
+    files = tmp_path / "files"
+    files.mkdir()
+    renamed = files / "positions.zip"
+    renamed.write_bytes((folder / "cftc_tff" / "fut_fin_xls_2026.zip").read_bytes())
+    inner = files / "renamed_inner.zip"
+    with zipfile.ZipFile(renamed) as zin, zipfile.ZipFile(inner, "w") as zout:
+        zout.writestr("sheet.xls", zin.read("FinFutYY.xls"))
+    other = files / "other.zip"
+    with zipfile.ZipFile(other, "w") as zout:
+        zout.writestr("notes.txt", "date,value\n2024-01-02,1\n")
+    with Store(tmp_path / "s.duckdb") as st:
+        report = import_paths(st, [files])
+    kinds = {f.path.name: f.kind for f in report.files}
+    assert kinds == {"positions.zip": "cftc-tff", "renamed_inner.zip": "cftc-tff"}
+    assert [p.name for p, _ in report.skipped] == ["other.zip"]
+
+
+def test_store_without_positioning_says_how_to_fill(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb"):
+        pass
+    with Store(tmp_path / "s.duckdb", read_only=True) as st:
+        with pytest.raises(DataError, match=r"has no positioning data: import it first"):
+            positioning_frame(st, ["RTY"])
+        with pytest.raises(DataError, match=r"has no sentiment data"):
+            sentiment_frame(st)
+        assert positioning_summary(st).is_empty()
+    with pytest.raises(DataError, match="unknown report 'cot'"), Store(tmp_path / "s.duckdb", read_only=True) as st:
+        positioning_frame(st, report="cot")
