@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rotation.alerts.rules import load_rules, parse_rules
 from rotation.analytics.claims import parse_claims
 from rotation.data.files import read_bar_file
 from rotation.data.symbols import _read_alias_file
@@ -116,7 +117,8 @@ KEYS = ["name", "symbol", "side", "size", "shares", "dollars", "tranche", "fract
         "stop", "target", "on", "level", "costs", "commission_per_share", "slippage", "fill", "note",
         "universe", "benchmark", "symbols", "pairs", "a", "b", "kind", "label", "labels", "claims", "id",
         "sentence", "from", "to", "stated", "tolerance", "defaults", "title", "source", "roll", "total_return",
-        "stated_spread", "aliases", "x"]
+        "stated_spread", "aliases", "spread", "rrg", "breadth", "stops", "delivery", "pair", "window",
+        "percentile", "quadrant", "metric", "above", "below", "webhook", "x"]
 SCALARS = st.one_of(
     st.sampled_from(["IWM", "^RUT", "short", "long", "open", "close", "ath", "2024-07-19", "mapped", "NVDA", ""]),
     st.text(max_size=12),
@@ -182,6 +184,7 @@ def test_arbitrary_toml_ends_in_a_rotation_error(doc: dict[str, Any], tmp_path: 
     _ends_well(parse_claims, text, "fuzz.toml")
     _ends_well(parse_universe, text, "fuzz.toml")
     _ends_well(_alias_text, tmp_path, text)
+    _ends_well(lambda t: parse_rules(parse_toml(t, "rules.toml"), Path("rules.toml")), text)
 
 
 @FUZZ
@@ -191,6 +194,7 @@ def test_arbitrary_bytes_end_in_a_rotation_error(raw: bytes, tmp_path: Path) -> 
     plan.write_bytes(raw)
     _ends_well(load_plan, plan)
     _ends_well(read_toml, plan)
+    _ends_well(load_rules, plan)
     for name in ("NVDA.csv", "spy.us.txt", "x.csv.gz", "NVDA.parquet"):
         bars = tmp_path / name
         bars.write_bytes(raw)

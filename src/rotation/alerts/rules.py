@@ -41,7 +41,6 @@ Each rule may set ``name`` (default ``<kind>-<n>``, unique in the file).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from rotation.analytics.events import EVENT_WINDOWS
 from rotation.analytics.rrg import DEFAULT_WINDOWS, QUADRANTS
 from rotation.data.positioning import CONTRACTS, LEGACY_GROUPS, REPORTS, TFF_GROUPS
 from rotation.data.symbols import normalize_symbol
+from rotation.data.textio import read_toml
 from rotation.errors import ConfigError
 
 DIRECTIONS: tuple[str, ...] = ("toward_a", "toward_b", "either")
@@ -396,15 +396,7 @@ def parse_rules(data: Mapping[str, Any], path: Path) -> RuleSet:
 def load_rules(path: Path | str) -> RuleSet:
     """Read and validate a rules file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read rules file: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_rules(data, path)
+    return parse_rules(read_toml(path, ConfigError, "rules file"), path)
 
 
 __all__ = [
