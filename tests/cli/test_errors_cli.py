@@ -65,6 +65,8 @@ def _required(name: str, tmp: Path) -> list[str]:
         "leaders": ["--universe", "sectors"],
         "backtest run": ["pair-switch"],
         "backtest sweep": ["pair-switch", "--grid", "fast=1,5"],
+        "backtest walkforward": ["pair-switch", "--grid", "fast=1,5"],
+        "alerts": [str(ROOT / "examples" / "alerts.toml")],
     }.get(name, [])
 
 
@@ -120,6 +122,16 @@ def test_bad_option_values_are_one_line_exit_2(cli: Cli, walker_store: Path, tmp
     assert any(o in lines[0] for o in named) or repr(value) in lines[0], (args, lines[0])
 
 
+def test_help_texts_survive_rich_markup() -> None:
+    """Typer renders help as rich markup: "[[tranche]]" written plainly would show as "[]"."""
+    from rich.text import Text
+
+    for name, cmd in _commands(typer.main.get_command(app)):
+        texts = [cmd.help or ""] + [getattr(p, "help", None) or "" for p in cmd.params]
+        for text in texts:
+            assert Text.from_markup(text).plain == text.replace("\\[", "["), (name, text)
+
+
 def test_one_date_vocabulary() -> None:
     """--from/--to bound a range everywhere; --start/--end/--since are only other names of them."""
     for name, cmd in _commands(typer.main.get_command(app)):
@@ -168,7 +180,7 @@ def _one_line(res: Any, *needles: str, code: int = 2) -> str:
         (["ratio", "@megacaps", "RUT", "--fast", "300", "--slow", "10"], ["fast < slow", "fast 300"]),
         (["breadth", "confirm", "--pair", "RUT:RUT", "--on", "2024-07-11"], ["two different sides"]),
         (["valuation", "NVDA", "--as-of", "2024-06-20", "--from", "2024-07-01"], ["not before the as-of day"]),
-        (["rrg", "--universe", "sectors", "--as-of", "1900-01-01"], ["no bars of the benchmark SPY"]),
+        (["rrg", "--universe", "sectors", "--as-of", "1900-01-01"], ["on or before 1900-01-01"]),
         (["events", "--pair", "RUT:NDX", "--as-of", "1900-01-01"], ["no 1d spread for ^RUT:^NDX"]),
         (["nosuch"], ["No such command 'nosuch'", "rotation --help"]),
     ],
@@ -232,6 +244,11 @@ def test_unwritable_outputs_exit_2_and_write_nothing(cli: Cli, real_store: Path,
                 assert (folder / "old.html").read_text() == "old"
     finally:
         folder.chmod(0o755)
+
+
+def test_tearsheet_to_an_unwritable_path(cli: Cli, real_store: Path) -> None:
+    _one_line(cli("backtest", "run", "pair-switch", "--from", "2020-01-01", "--out", "/proc/x.html",
+                  "--store", str(real_store)), "/proc/x.html", "cannot write tearsheet")
 
 
 def test_report_to_an_unwritable_path(cli: Cli, real_store: Path) -> None:

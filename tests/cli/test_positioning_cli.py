@@ -194,3 +194,16 @@ def test_chart_positioning(cli: Any, real_store: Path, tmp_path: Path) -> None:
     assert both.exit_code == 2 and "--positioning" in both.output
     bad = cli("chart", "--positioning", "XYZ", "--out", str(out), "--store", str(real_store))
     assert bad.exit_code == 2 and "unknown contract 'XYZ'" in bad.output
+
+
+def test_legacy_report(cli: Any, real_store: Path) -> None:
+    out = _json(cli("positioning", "RTY", "--report", "legacy", "--as-of", "2024-07-19", "--json",
+                    "--store", str(real_store)))
+    (rty,) = out["contracts"]
+    assert (rty["report"], rty["report_date"], rty["release_date"]) == ("legacy", "2024-07-16", "2024-07-19")
+    assert [g["group"] for g in rty["groups"]] == ["noncommercial", "commercial", "nonrept"]
+    g = _groups(rty)
+    # non-reportables are defined alike in both reports (SOURCES.md: equal in all 218 shared weeks)
+    assert g["nonrept"]["net"] == 11_964 and g["nonrept"]["change"] == 3_127
+    assert rty["open_interest"] is None and g["nonrept"]["net_pct_oi"] is None  # the compilation has none
+    assert rty["window_reports"] == 156  # the legacy series is longer than the TFF files

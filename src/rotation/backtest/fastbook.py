@@ -8,9 +8,9 @@ without stops here.  The work per chunk:
 * a numba ``prange`` over blocks of sets; per set, its targets are read off the
   two averages bar by bar (lagged one bar, held over carried gaps exactly as
   :func:`rotation.backtest.window.defer_on_gaps`), the book is
-  :func:`rotation.backtest.portfolio._account` itself (the same kernel as a
-  single run), and the statistics of :data:`STAT_NAMES` come from the curve in
-  two passes (the definitions of :mod:`rotation.backtest.stats`).
+  :func:`rotation.backtest.portfolio._account` unrolled for two symbols, operation
+  for operation (its curves are bit-identical to a single run's), and the
+  statistics of :data:`STAT_NAMES` come from the curve in two passes (the definitions of :mod:`rotation.backtest.stats`).
 
 Only the ``[set, statistic]`` table leaves the kernel.  The statistics agree with
 :func:`rotation.backtest.stats.compute_stats` on the same curve to rounding
@@ -112,6 +112,80 @@ def books_stats(equity: np.ndarray, exposure: np.ndarray, turnover: np.ndarray, 
     return {k: out[:, i].copy() for i, k in enumerate(STAT_NAMES)}
 
 
+@njit(cache=True, nogil=True)
+def _pair_book(o, c, tgt, at_close, cost, equity, turnover, exposure):  # pragma: no cover - numba
+    """:func:`rotation.backtest.portfolio._account` for two symbols without stops, operation for
+    operation (so the curves are bit-identical), with the loops over symbols and phases unrolled.
+    Returns (opened, closed, winners)."""
+    n = c.shape[0]
+    u0 = 0.0
+    u1 = 0.0
+    cash = 1.0
+    opened = 0
+    closed = 0
+    wins = 0
+    e0 = 0.0
+    e1 = 0.0
+    p0 = 0.0
+    p1 = 0.0
+    for t in range(n):
+        w0 = tgt[t, 0]
+        w1 = tgt[t, 1]
+        traded = 0.0
+        base = math.nan
+        if w0 != p0 or w1 != p1:
+            x0 = c[t, 0] if at_close else o[t, 0]
+            x1 = c[t, 1] if at_close else o[t, 1]
+            value = cash
+            if u0 != 0.0:
+                value += u0 * x0
+            if u1 != 0.0:
+                value += u1 * x1
+            tr = 0.0
+            if x0 > 0.0:
+                want = w0 * value / x0 if w0 > 0.0 else 0.0
+                tr += abs(want - u0) * x0
+            if x1 > 0.0:
+                want = w1 * value / x1 if w1 > 0.0 else 0.0
+                tr += abs(want - u1) * x1
+            net = value - cost * tr
+            b0, b1 = u0, u1
+            cash = net
+            if x0 > 0.0:
+                u0 = w0 * net / x0 if w0 > 0.0 else 0.0
+                cash -= u0 * x0
+            if x1 > 0.0:
+                u1 = w1 * net / x1 if w1 > 0.0 else 0.0
+                cash -= u1 * x1
+            traded += tr
+            base = value
+            if b0 == 0.0 and u0 > 0.0:
+                opened += 1
+                e0 = x0
+            elif b0 > 0.0 and u0 == 0.0:
+                closed += 1
+                if x0 * (1.0 - cost) > e0 * (1.0 + cost):
+                    wins += 1
+            if b1 == 0.0 and u1 > 0.0:
+                opened += 1
+                e1 = x1
+            elif b1 > 0.0 and u1 == 0.0:
+                closed += 1
+                if x1 * (1.0 - cost) > e1 * (1.0 + cost):
+                    wins += 1
+        p0 = w0
+        p1 = w1
+        value = cash
+        if u0 != 0.0:
+            value += u0 * c[t, 0]
+        if u1 != 0.0:
+            value += u1 * c[t, 1]
+        equity[t] = value
+        exposure[t] = (value - cash) / value if value > 0.0 else 0.0
+        turnover[t] = traded / base if (traded > 0.0 and base > 0.0) else 0.0
+    return opened, closed, wins
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _pair_sweep(mas, fi, si, wrow, o, c, at_close, cost, years, rf, chunks, stats):  # pragma: no cover - numba
     n = c.shape[0]
@@ -121,10 +195,6 @@ def _pair_sweep(mas, fi, si, wrow, o, c, at_close, cost, years, rf, chunks, stat
         equity = np.zeros(n)
         turnover = np.zeros(n)
         exposure = np.zeros(n)
-        one = np.zeros(1, dtype=np.int64)
-        onef = np.zeros(1)
-        no_px = np.zeros((0, 2))
-        no_code = np.zeros((0, 2), dtype=np.int64)
         for p in range(b * sets // chunks, (b + 1) * sets // chunks):
             f, s = mas[fi[p]], mas[si[p]]
             for t in range(n):
@@ -136,8 +206,7 @@ def _pair_sweep(mas, fi, si, wrow, o, c, at_close, cost, years, rf, chunks, stat
                         tgt[t, 0] = 1.0
                     else:
                         tgt[t, 1] = 1.0
-            opened, closed, wins, _ = portfolio._account(o, c, tgt, no_px, no_code, at_close, cost, equity, turnover,
-                                                         exposure, one, one, one, onef, onef, one, False)
+            opened, closed, wins = _pair_book(o, c, tgt, at_close, cost, equity, turnover, exposure)
             curve_stats(equity, exposure, turnover, years, rf, stats[p])
             stats[p, 9] = opened
             stats[p, 10] = wins / closed if closed > 0 else math.nan
