@@ -1,7 +1,8 @@
 """One exception per failure mode, all under :class:`RotationError`.
 
-The CLI maps every :class:`RotationError` to exit code 2 with one clear line;
-anything else is a bug and is shown with a traceback.
+The CLI maps every :class:`RotationError` to exit code 2 with one clear line.
+Anything else is a bug: the CLI's safety net prints it as one line naming the
+exception's type (exit 2), and ``ROTATION_DEBUG=1`` shows the traceback.
 """
 
 from __future__ import annotations

@@ -155,8 +155,8 @@ def test_no_look_ahead_signals_and_equity(which: str, pair_panel: Panel, sector_
 def test_make_params_parses_strings_and_rejects_bad_input() -> None:
     p = make_params("pair-switch", {"fast": "5", "slow": "200", "a": "iwm", "sa": "rut"})
     assert p == PairSwitch(a="IWM", b="QQQ", sa="^RUT", sb="^NDX", fast=5, slow=200)
-    m = make_params("momentum", {"symbols": "XLK+XLE", "absolute": "yes", "rebalance": "weekly"})
-    assert m == Momentum(("XLK", "XLE"), absolute=True, rebalance="weekly")
+    m = make_params("momentum", {"symbols": "XLK+XLE", "absolute": "yes", "rebalance": "weekly", "top": "2"})
+    assert m == Momentum(("XLK", "XLE"), absolute=True, rebalance="weekly", top=2)
     r = make_params("rrg", {"quadrants": "leading"})
     assert isinstance(r, RrgQuadrant) and r.quadrants == ("leading",)
     with pytest.raises(ConfigError, match="no parameter 'window'"):
@@ -182,6 +182,6 @@ def test_missing_symbol_and_mixed_strategies_are_errors() -> None:
     with pytest.raises(DataError, match="no bars for 'SA'"):
         target_weights(panel, [PairSwitch("A", "B", "SA", "B")])
     with pytest.raises(ConfigError, match="one strategy"):
-        target_weights(panel, [PairSwitch("A", "B", "A", "B"), Momentum(("A", "B"))])
+        target_weights(panel, [PairSwitch("A", "B", "A", "B"), Momentum(("A", "B"), top=2)])
     with pytest.raises(ConfigError, match="no parameter sets"):
         target_weights(panel, [])

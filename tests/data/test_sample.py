@@ -109,3 +109,22 @@ def test_a_user_store_is_not_a_demo_store(tmp_path: Path) -> None:
         import_frame(st, make_bars("ABC", [1.0, 2.0]), "test")
     assert not is_demo_store(path)
     assert not is_demo_store(tmp_path / "absent.duckdb")
+
+
+def test_fill_store_never_replaces_a_user_store(tmp_path: Path) -> None:
+    from conftest import make_bars
+    from rotation.data.importer import import_frame
+    from rotation.errors import StoreError
+
+    path = tmp_path / "mine.duckdb"
+    with Store(path) as st:
+        import_frame(st, make_bars("ABC", [1.0, 2.0]), "test")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a demo store"):
+        fill_store(path)
+    assert path.read_bytes() == before
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a store")
+    with pytest.raises(StoreError, match="not a demo store"):
+        fill_store(junk)
+    assert junk.read_text() == "not a store"

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from rotation.cli.main import app
 from rotation.data.sample import demo_store_path, is_demo_store
+from rotation.report.build import SECTIONS
 from rotation.report.png import check_page, find_chromium
 
 
@@ -42,7 +43,8 @@ def test_demo_fills_its_own_store_with_progress(demo: DemoRun) -> None:
 def test_demo_prints_the_report_and_the_commands_to_try(demo: DemoRun) -> None:
     out = demo.stdout
     assert "Rotation report, as of 2024-07-26" in out
-    assert "^RUT +3.57%, ^NDX -2.24%" in out
+    flat = " ".join(out.replace("│", " ").split())  # the report's panels wrap at the terminal's width
+    assert "^RUT +3.57%, ^NDX -2.24%, spread +5.82 points" in flat
     assert f"export ROTATION_STORE={demo.store}" in out
     assert "rotation measure NVDA --from ath --to 2024-07-26" in out
     assert f"The report: {demo.html}" in out
@@ -86,8 +88,8 @@ def test_demo_report_draws_every_chart_in_chromium(demo: DemoRun) -> None:
     assert {"fig-daily_chart", "fig-ratios", "fig-rrg_sectors", "fig-rrg_styles", "fig-breadth",
             "fig-leadership_sectors"} <= ids
     sections = {s["id"]: s for s in check.sections}
-    assert list(sections) == ["headline", "leadership", "daily_chart", "ratios", "rrg", "breadth", "trades",
-                              "health", "valuation"]
+    assert list(sections) == [key for _, key, _, _ in SECTIONS]  # every section, positioning included
+    assert "positioning" in sections
     for s in sections.values():
         assert int(s["text"]) > 100, s
     for p in check.plots:

@@ -559,6 +559,8 @@ def confirmation(
     (universe, volume fund); an unmapped ETF or stock uses its own volume, an
     unmapped index (``^...``) has none (index volume is not usable).
     """
+    if a == b:
+        raise DataError(f"pair {a}:{b}: expected two different sides A:B")
     side_a = _side(a, day, closes, volumes, breadth_by_universe, sources)
     side_b = _side(b, day, closes, volumes, breadth_by_universe, sources)
     biased = side_a.share_up is not None or side_b.share_up is not None

@@ -269,6 +269,10 @@ def pair_events(
         },
     )
     frame = frame.filter(pl.col("spread").is_not_nan())
+    if frame.is_empty():
+        labels = ", ".join(f"{a}:{b}" for a, b in pairs[:3]) + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
+        raise DataError(f"no {window} spread for {labels}: no two sessions with prices on both sides in the "
+                        "range asked (`rotation data list` shows the stored dates)")
     return frame.with_columns(
         pl.lit(window).alias("window"),
         pl.col("rank", "count", "rank_all", "count_all").fill_nan(None).cast(pl.Int64),

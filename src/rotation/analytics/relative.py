@@ -125,6 +125,11 @@ def ratio_line(
     for name in (a, b):
         if name not in closes.columns:
             raise DataError(f"no column {name!r} in the closes frame (columns: {', '.join(closes.columns)})")
+    if a == b:
+        raise DataError(f"ratio {a}/{b}: expected two different operands")
+    if min(fast, slow, slope_window) < 1 or fast >= slow:
+        raise DataError(f"ratio windows: expected 1 <= fast < slow and slope window >= 1, got fast {fast}, "
+                        f"slow {slow}, slope window {slope_window}")
     both = closes.select("date", pl.col(a).alias("a"), pl.col(b).alias("b")).drop_nulls().sort("date")
     both = both.filter(pl.col("a").is_not_nan() & pl.col("b").is_not_nan())
     base = 0 if start is None else int((both["date"] < start).sum())

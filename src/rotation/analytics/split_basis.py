@@ -27,7 +27,9 @@ from datetime import timedelta
 
 import polars as pl
 
-from rotation.analytics.valuation import SPLIT_SCHEMA
+# Detected or recorded splits, one row each (the valuation module's split frame).
+SPLIT_SCHEMA = {"ticker": pl.Utf8, "ratio": pl.Float64, "last_old_filed": pl.Date,
+                "first_new_filed": pl.Date, "support": pl.Int64, "source": pl.Utf8}
 
 #: Ratios whose overnight P/E jump (within :data:`JUMP_TOL`) is flagged as a likely missing split.
 JUMP_RATIOS: tuple[float, ...] = (2, 3, 4, 5, 8, 10, 15, 20)

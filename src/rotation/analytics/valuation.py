@@ -35,6 +35,9 @@ from fractions import Fraction
 import numpy as np
 import polars as pl
 
+from rotation.analytics.split_basis import SPLIT_SCHEMA, combine_splits, pe_split_jumps
+from rotation.errors import DataError
+
 # metric -> (concepts in order of preference, unit)
 METRICS: dict[str, tuple[tuple[str, ...], str]] = {
     "revenue": (
@@ -67,8 +70,6 @@ CONCEPTS_USED: tuple[str, ...] = tuple(
 MIN_SPLIT_SUPPORT = 3
 QUARTER_DAYS = (80, 100)
 YEAR_DAYS = (350, 380)
-SPLIT_SCHEMA = {"ticker": pl.Utf8, "ratio": pl.Float64, "last_old_filed": pl.Date,
-                "first_new_filed": pl.Date, "support": pl.Int64, "source": pl.Utf8}
 
 
 # -- splits ---------------------------------------------------------------
@@ -496,6 +497,9 @@ def summarize(
             g = grow.filter(pl.col("metric") == m).tail(1)
             cur, prev = (g["ttm"][0], g["prior_ttm"][0]) if g.height else (None, None)
             growth[m] = cur / prev - 1 if cur is not None and prev is not None and prev > 0 else None
+        if since is not None and since >= day:
+            raise DataError(f"{sym}: the decomposition starts {since}, not before the as-of day {day}: "
+                            "expected a start before it")
         start = since or date(day.year - 1, day.month, min(day.day, 28))
         out.append(
             SymbolValuation(
@@ -567,8 +571,6 @@ def valuation_report(
     ``split_events`` (``symbol, date, ratio``: the store's split records) join the splits
     detected in the filings (see :func:`rotation.analytics.split_basis.combine_splits`).
     """
-    from rotation.analytics.split_basis import combine_splits, pe_split_jumps
-
     splits = combine_splits(detect_splits(facts), split_events)
     history = ttm_history(facts, splits)
     series = valuation_series(bars, facts, splits, history)

@@ -163,8 +163,6 @@ class Momentum:
         _check_rebalance(self.rebalance)
         if not self.symbols:
             raise ConfigError("symbols: a momentum rotation needs at least one symbol")
-        if self.top > len(self.symbols):
-            raise ConfigError(f"top: expected at most the {len(self.symbols)} symbols to choose from, got {self.top}")
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -205,13 +203,52 @@ class RrgQuadrant:
         return tuple(dict.fromkeys((*self.symbols, self.benchmark)))
 
 
-Strategy = PairSwitch | Momentum | RrgQuadrant
-STRATEGIES: dict[str, type[PairSwitch] | type[Momentum] | type[RrgQuadrant]] = {
-    cls.name: cls for cls in (PairSwitch, Momentum, RrgQuadrant)
-}
+SIDES: tuple[str, ...] = ("long", "short")
 
 
-def strategy_class(name: str) -> type[PairSwitch] | type[Momentum] | type[RrgQuadrant]:
+@dataclass(frozen=True)
+class Breakout:
+    """Enter each symbol at the next open after a close at a ``lookback``-session closing
+    high (``side="long"``; a closing low for ``"short"``); leave on the stops (fractions,
+    None = none) or after ``hold`` bars.  A signal + stops strategy: it runs in
+    :mod:`rotation.backtest.breakout`, one sleeve of ``1/k`` per symbol."""
+
+    name: ClassVar[str] = "breakout"
+    symbols: tuple[str, ...] = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
+    lookback: int = 20
+    side: str = "long"
+    stop: float | None = None
+    target: float | None = None
+    trail: float | None = None
+    hold: int | None = None
+    conventions: str = "rotation"
+
+    def __post_init__(self) -> None:
+        _check_window("lookback", self.lookback)
+        if self.side not in SIDES:
+            raise ConfigError(f"side: expected long or short, got {self.side!r}")
+        if not self.symbols:
+            raise ConfigError("symbols: a breakout needs at least one symbol")
+        if self.hold is not None:
+            _check_window("hold", self.hold, 0)
+        if self.conventions not in ("rotation", "vectorbt"):
+            raise ConfigError(f"conventions: expected rotation or vectorbt, got {self.conventions!r}")
+
+    @property
+    def traded(self) -> tuple[str, ...]:
+        return tuple(self.symbols)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return tuple(self.symbols)
+
+
+Strategy = PairSwitch | Momentum | RrgQuadrant | Breakout
+StrategyClass = type[PairSwitch] | type[Momentum] | type[RrgQuadrant] | type[Breakout]
+STRATEGIES: dict[str, StrategyClass] = {cls.name: cls for cls in (PairSwitch, Momentum, RrgQuadrant, Breakout)}
+
+
+def strategy_class(name: str) -> StrategyClass:
     """The parameter class of strategy ``name`` (a :class:`ConfigError` naming the choices)."""
     try:
         return STRATEGIES[name]
@@ -222,6 +259,10 @@ def strategy_class(name: str) -> type[PairSwitch] | type[Momentum] | type[RrgQua
 def coerce_value(field: dataclasses.Field[Any], text: str) -> Any:
     """``text`` parsed by the field's type (int, float, bool, tuple joined with ``+``, else text)."""
     kind = str(field.type)
+    if kind.endswith(" | None"):
+        if text.strip().lower() in ("none", "off", ""):
+            return None
+        kind = kind[: -len(" | None")]
     try:
         if kind == "int":
             return int(text)
@@ -378,6 +419,9 @@ def target_weights(panel: Panel, params: Sequence[Strategy]) -> tuple[list[str],
     if len(kinds) != 1:
         raise ConfigError("all parameter sets of one call must belong to one strategy")
     first = params[0]
+    if isinstance(first, Breakout):
+        raise ConfigError("breakout is a signal + stops strategy without target weights: "
+                          "use rotation.backtest.breakout")
     if isinstance(first, PairSwitch):
         return _pair_switch(panel, params)  # type: ignore[arg-type]
     if isinstance(first, Momentum):

@@ -1,7 +1,10 @@
 """``rotation backtest run | sweep | walkforward``: backtest a rotation strategy, sweep its
 parameters, or walk a sweep forward (choose on train, trade on test).
 
-Strategies: ``pair-switch``, ``momentum``, ``rrg`` (see ``docs/backtest.md``).
+Strategies: ``pair-switch``, ``momentum``, ``rrg`` (target weights through the book) and
+``breakout`` (signal + stops, :mod:`rotation.backtest.breakout`; its sweep streams, shows
+a progress bar and an estimate, and refuses a grid beyond the documented limit unless
+``--force``); see ``docs/backtest.md``.
 Parameters come from ``--param key=value`` (strategy fields; tuples joined
 with ``+``: ``quadrants=leading+improving``), ``--universe`` (the symbols of a
 universe preset, and its benchmark for ``rrg``), ``--pair A:B`` and
@@ -163,7 +166,12 @@ def run_cmd(
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"--out: expected an .html file, got {out}")
     with read_store(store) as st:
-        res = backtest(st, strategy, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
+        if strategy == "breakout":
+            from rotation.backtest.breakout import backtest_breakout
+
+            res = backtest_breakout(st, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
+        else:
+            res = backtest(st, strategy, values, config, parse_date(start, "--from"), parse_date(end, "--to"))
         if out is not None:
             from rotation.report.tearsheet import write_tearsheet
 
@@ -175,14 +183,15 @@ def run_cmd(
             "end": res.end, "window": res.window.as_dict(), "symbols": res.symbols,
             "prices": "adj_close-adjusted OHLC",
             "stats": stats_row(res.stats), "trades": res.trades,
-            "equity": res.equity.select("date", "equity", "drawdown", "exposure", "turnover"),
+            "equity": res.equity.select(c for c in ("date", "equity", "drawdown", "exposure", "turnover", "carried")
+                                        if c in res.equity.columns),
         })
     else:
         _render_run(res, trades)
 
 
 def _render_sweep(res: SweepResult, top: int, by: str, seconds: float, where: str) -> None:
-    console.print(f"[bold]{escape(res.strategy)}[/] sweep: {res.table.height:,} parameter sets, "
+    console.print(f"[bold]{escape(res.strategy)}[/] sweep: {getattr(res, 'sets', res.table.height):,} parameter sets, "
                   f"{res.start} .. {res.end}, {seconds:.2f} s ({escape(where)})", markup=True)
     if res.window is not None:
         console.print(f"window {res.window.describe()}")
@@ -217,6 +226,8 @@ def sweep_cmd(
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Parameter sets per task.")] = 128,
     top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
+    force: Annotated[bool, typer.Option("--force", help="Run a breakout grid beyond the bar-step limit.")] = False,
+    device: Annotated[str, typer.Option("--device", help="breakout: cpu, or gpu (a CUDA GPU via numba.cuda).")] = "cpu",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -231,6 +242,13 @@ def sweep_cmd(
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
     s, e = parse_date(start, "--from"), parse_date(end, "--to")
+    if strategy == "breakout":
+        if dask or local_cluster:
+            raise ConfigError("--dask/--local-cluster: a breakout sweep runs in this process (all cores)")
+        _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out, device)
+        return
+    if device != "cpu":
+        raise ConfigError("--device gpu: only the breakout sweep has a GPU kernel")
     t0 = time.perf_counter()
     with read_store(store) as st:
         if dask or local_cluster:
@@ -258,10 +276,56 @@ def sweep_cmd(
         _render_sweep(res, top, by, seconds, where)
 
 
+def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, Any], config: RunConfig,
+                    start: Any, end: Any, top: int, by: str, force: bool, json_out: bool, device: str) -> None:
+    """Plan (estimate, limit), then stream the sweep with a progress bar on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rotation.backtest.breakout import plan_sweep, run_plan
+    from rotation.backtest.run import load_panel
+    from rotation.backtest.strategies import make_params
+
+    with read_store(store) as st:
+        panel = load_panel(st, make_params("breakout", values).needs, start, end)
+    plan = plan_sweep(panel, specs, values=values, config=config, start=start, end=end, top=top)
+    plan.check(force)
+    if device == "gpu":
+        from rotation.backtest.signals_gpu import gpu_available
+
+        if not gpu_available():
+            raise ConfigError("--device gpu: no CUDA GPU found (numba.cuda.is_available() is False); use --device cpu")
+    plan = plan.pilot()
+    n, k = plan.win.prices.shape
+    err_console.print(f"breakout sweep: {plan.sets:,} sets x {k} symbols x {n:,} bars = {plan.bar_steps:,} "
+                      f"bar-steps; estimated {plan.seconds:,.1f} s at {plan.rate / 1e6:,.0f}M bar-steps/s "
+                      f"(pilot), memory about {plan.memory / 2**20:,.0f} MiB", highlight=False)
+    with Progress(TextColumn("sets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, transient=True, disable=json_out or not err_console.is_terminal) as bar:
+        task = bar.add_task("sweep", total=plan.sets)
+        res = run_plan(plan, top=top, by=by, force=force, device=device,
+                       progress=lambda done, total: bar.update(task, completed=done))
+    if json_out:
+        print_json({
+            "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
+            "window": res.window.as_dict() if res.window else None,
+            "overfit": res.guard.as_dict() if res.guard else None,
+            "grid": res.grid, "sets": res.sets, "complete": res.complete, "by": by, "executor": "local",
+            "bar_steps": res.bar_steps, "seconds": res.seconds, "summary": res.summary,
+            "rows": res.top(top or res.table.height, by),
+        })
+        return
+    _render_sweep(res, top, by, res.seconds, f"local, {res.bar_steps / max(res.seconds, 1e-9) / 1e6:,.0f}M bar-steps/s")
+    if not res.complete:
+        console.print(f"{res.sets:,} sets: the table keeps the best {res.table.height:,} by {by}")
+    sh = res.summary["sharpe"]
+    console.print(f"Sharpe over all {res.sets:,} sets: mean {fmt_num(sh['mean'])}, std {fmt_num(sh['std'])}, "
+                  f"min {fmt_num(sh['min'])}, max {fmt_num(sh['max'])}")
+
+
 def _render_walkforward(wf: WalkForward) -> None:
     kind = "anchored" if wf.anchored else "rolling"
-    console.print(f"[bold]{wf.strategy}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} sessions, "
-                  f"best by {wf.by}): {len(wf.splits)} splits")
+    console.print(f"[bold]{escape(wf.strategy)}[/] walk-forward ({kind}, train {wf.train} / test {wf.test} "
+                  f"sessions, best by {wf.by}): {len(wf.splits)} splits", markup=True)
     console.print(f"window {wf.window.describe()}")
     rows = [[i, f"{s.train_start} .. {s.train_end}", f"{s.test_start} .. {s.test_end}",
              ", ".join(f"{k}={v}" for k, v in s.values.items()), _fmt_stat(wf.by, s.train_metric),
@@ -270,8 +334,9 @@ def _render_walkforward(wf: WalkForward) -> None:
                                         f"{wf.by} test"], rows))
     oos, ins = stats_row(wf.oos_stats), stats_row(wf.is_stats)
     best = ", ".join(f"{k}={v}" for k, v in wf.is_values.items())
-    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}",
-                             ["statistic", "out of sample (stitched tests)", f"in sample (best in hindsight: {best})"],
+    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}: out of sample = the stitched "
+                             f"tests; in sample = the best set in hindsight ({best})",
+                             ["statistic", "out of sample", "in sample"],
                              [[STAT_LABELS[k], _fmt_stat(k, oos[k]), _fmt_stat(k, ins[k])] for k in STAT_NAMES]))
 
 

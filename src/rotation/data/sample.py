@@ -229,9 +229,11 @@ def provenance_note(rows: dict[str, int], symbols: Sequence[str]) -> str:
         f"Filings: facts filed up to {SAMPLE_END.isoformat()} for periods ending from "
         f"{FILINGS_FROM.isoformat()} (the comparatives that trailing-twelve-month figures of early 2023 need).",
         "",
-        "The original vendors (Yahoo Finance, Interactive Brokers, S&P/Wikipedia lists, SEC EDGAR) keep "
-        "their own terms of use: research and test data. `../shared/data/SOURCES.md` names every "
-        "source repository and commit.",
+        "The original vendors (Yahoo Finance, Interactive Brokers, S&P/Wikipedia lists, SEC EDGAR, the CFTC, "
+        "AAII, NAAIM, Cboe) keep their own terms of use: research and test data. `../shared/data/SOURCES.md` "
+        "and the `SOURCES.md` files of its folders (fundamentals, positioning) name every source, "
+        "repository and commit; a CFTC report is as of a Tuesday and released the Friday after "
+        "(`release_date`).",
         "",
     ]
     return "\n".join(lines)
@@ -268,6 +270,9 @@ def fill_store(path: Path, *, sample: Path | None = None,
                on_part: Callable[[int, int, str], None] | None = None) -> FillReport:
     """(Re)create the store at ``path`` from the sample, atomically (a scratch file, then a rename).
 
+    An existing file is replaced only when it is a demo store (:func:`is_demo_store`):
+    the user's own store is never overwritten.
+
     ``on_part(i, n, table)`` is called before each part (a progress hook).
     """
     src = sample or sample_dir()
@@ -277,6 +282,9 @@ def fill_store(path: Path, *, sample: Path | None = None,
         raise DataError(f"the embedded sample at {src} is incomplete (missing {', '.join(missing)}); "
                         "rebuild it with `python scripts/build_sample.py`")
     path = Path(path).expanduser()
+    if path.exists() and not is_demo_store(path):
+        raise StoreError(f"{path} exists and is not a demo store (its imports are not all from the sample): "
+                         "refusing to replace it; give --store a new file")
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(path.name + ".filling")
     scratch.unlink(missing_ok=True)

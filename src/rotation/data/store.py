@@ -31,7 +31,14 @@ import polars as pl
 
 from rotation.data.schema import BAR_COLUMNS, BAR_SCHEMA, PRICE_COLUMNS
 from rotation.data.symbols import normalize_symbol
-from rotation.errors import DataError, StoreBusyError, StoreCorruptError, StoreError, UnknownSymbolError
+from rotation.errors import (
+    DataError,
+    OutputError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    UnknownSymbolError,
+)
 
 SCHEMA_VERSION = 1
 
@@ -445,7 +452,8 @@ class Store:
     ) -> pl.DataFrame:
         """A wide frame: ``date`` then one column per symbol (in the order asked) of ``field``.
 
-        Dates are the union over the symbols; a symbol without a bar that day is null.
+        Dates are the union over the symbols; a symbol without a bar that day is null (a
+        symbol with no bar in the whole range is an all-null column, never a missing one).
         """
         if field not in (*PRICE_COLUMNS, "volume"):
             raise StoreError(f"unknown price field {field!r}; expected one of {', '.join(PRICE_COLUMNS)}")
@@ -460,13 +468,21 @@ class Store:
     def export_parquet(self, folder: Path | str) -> int:
         """Write all bars to ``folder/symbol=<SYM>/*.parquet``; returns the row count."""
         dest = Path(folder)
-        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{dest}: cannot write the export: {exc.strerror or exc}") from None
         rows = self._con.execute("SELECT count(*) FROM bars").fetchall()
         target = str(dest).replace("'", "''")
-        self._con.execute(
-            f"COPY (SELECT * FROM bars ORDER BY symbol, date) TO '{target}' "
-            "(FORMAT PARQUET, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE true)"
-        )
+        try:
+            self._con.execute(
+                f"COPY (SELECT * FROM bars ORDER BY symbol, date) TO '{target}' "
+                "(FORMAT PARQUET, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE true)"
+            )
+        except StoreCorruptError:
+            raise
+        except StoreError as exc:  # DuckDB's I/O error writing the folder, mapped by _Guarded
+            raise OutputError(f"{dest}: cannot write the export: {exc.__cause__ or exc}") from None
         return int(rows[0][0]) if rows else 0
 
 

@@ -128,6 +128,9 @@ def universe_prices(st: Store, universe: str, benchmark: str | None = None, end:
     bars = st.bars(names, end=end)
     if bars.is_empty():
         raise DataError(f"no bars of {uni.name!r} on or before {end}")
+    if bars.filter(pl.col("symbol") == bench).is_empty():
+        raise DataError(f"no bars of the benchmark {bench} on or before {end}: expected an as-of date "
+                        "inside the stored bars (`rotation data list` shows them)")
     symbols = [n for n in names if n != bench]
     return UniversePrices(
         uni.name, bench, symbols, dict(uni.labels), _wide(bars, "adj_close", names),
@@ -136,4 +139,7 @@ def universe_prices(st: Store, universe: str, benchmark: str | None = None, end:
 
 
 def _wide(bars: pl.DataFrame, field: str, names: list[str]) -> pl.DataFrame:
-    return bars.pivot(on="symbol", index="date", values=field).sort("date").select(["date", *names])
+    """One column per name; a member without bars up to the date (listed later) is all null."""
+    wide = bars.pivot(on="symbol", index="date", values=field).sort("date")
+    wide = wide.with_columns(pl.lit(None, pl.Float64).alias(n) for n in names if n not in wide.columns)
+    return wide.select(["date", *names])

@@ -30,6 +30,7 @@ from rotation.backtest.run import BacktestResult
 from rotation.backtest.stats import PERIODS
 from rotation.data.store import Store
 from rotation.data.symbols import normalize_symbol
+from rotation.data.textio import write_atomic
 from rotation.errors import DataError
 from rotation.report import charts
 from rotation.report.html import render_html
@@ -260,9 +261,4 @@ def write_tearsheet(store: Store, res: BacktestResult, path: Path | str, benchma
         sym = normalize_symbol(benchmark)
         bench = (sym, benchmark_curve(store, sym, tuple(res.equity["date"].to_list())))
     page = render_tearsheet(tearsheet_report(res, bench, str(store.path)))
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return write_atomic(path, page, "tearsheet")

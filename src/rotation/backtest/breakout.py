@@ -1,0 +1,493 @@
+"""The ``breakout`` strategy: signal + stops runs and streaming sweeps over the store's bars.
+
+:class:`rotation.backtest.strategies.Breakout` names the rule; this module turns it
+into entry signals and runs them through :func:`rotation.backtest.signals.sweep_signals`
+(one sleeve of ``1/k`` per symbol, the fill rules of that module).
+
+* **Prices.** Dividend-adjusted ``open/high/low/close`` (each bar times
+  ``adj_close / close``, as the book), on the sessions where **every** traded
+  symbol has a bar: the window (:func:`rotation.backtest.window.fit_window`)
+  starts when the last of them starts and ends at the earliest last bar; a
+  session inside it where one of them has no bar is skipped for all of them
+  (not carried: a sleeve needs a real bar to check its stops on).
+* **Signal.** Long: the adjusted close is the highest of the last ``lookback``
+  closes (today's included); short: the lowest.  Decided at the close, filled
+  at the next open; history before ``start`` warms the signal up.
+* **Sweeps** stream: sets are evaluated in chunks; the table keeps every set up
+  to :data:`KEEP_ALL` sets, beyond that only the ``top`` best by ``by``, with
+  summary statistics (mean, standard deviation, skew, kurtosis, min, max) of
+  every statistic over all sets.  A plan (:func:`plan_sweep`) states the
+  bar-steps, memory and (after a pilot chunk) the time before the sweep runs,
+  and a grid beyond :data:`MAX_BAR_STEPS` is refused unless ``force``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from rotation.backtest import signals
+from rotation.backtest.guard import SweepGuard, pbo_subsample
+from rotation.backtest.overfit import (
+    PBO_BLOCKS,
+    DeflatedSharpe,
+    deflated_sharpe,
+    expected_max_sharpe,
+    moments,
+    pbo_cscv,
+    probabilistic_sharpe,
+)
+from rotation.backtest.run import BacktestResult, RunConfig, load_panel
+from rotation.backtest.stats import PERIODS, STAT_NAMES, daily_returns, drawdown, years_between
+from rotation.backtest.strategies import Breakout, Panel, coerce_value, make_params
+from rotation.backtest.sweep import SweepResult
+from rotation.backtest.window import Window, fit_window
+from rotation.data.store import Store
+from rotation.errors import ConfigError, DataError
+from rotation.trading.plan import FILL_REASONS
+
+SIGNAL_KEYS: tuple[str, ...] = ("lookback", "side")
+STOP_KEYS: tuple[str, ...] = ("stop", "target", "trail", "hold")
+#: A sweep beyond this many bar-steps (bars x sets x symbols) needs ``force``.
+MAX_BAR_STEPS = 2_000_000_000_000
+#: Up to this many sets the table keeps every set; beyond, the top ones and a summary.
+KEEP_ALL = 200_000
+CHUNK_SETS = 4096
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Bars:
+    """The traded window: dates, adjusted prices ``[k, n]``, the full-history closes for the
+    signals, and the run's :class:`rotation.backtest.window.Window`."""
+
+    dates: tuple[date, ...]
+    symbols: tuple[str, ...]
+    prices: signals.SignalPrices
+    history: np.ndarray  # adjusted closes [row, symbol] from the first common row, for the signals
+    first: int  # row of ``history`` where the window starts
+    window: Window | None = None
+
+    @property
+    def years(self) -> float:
+        return years_between(self.dates)
+
+
+def bars(panel: Panel, symbols: Sequence[str], start: date | None = None, end: date | None = None) -> Bars:
+    """Adjusted bars of ``symbols`` on the sessions where all of them have one, ``start .. end``."""
+    panel, win = fit_window(panel, Breakout(symbols=tuple(symbols)), start, end)
+    start = win.start
+    idx = [panel.column(s) for s in symbols]
+    close = panel.close[:, idx]
+    adj = panel.adj_close[:, idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(close > 0, adj / close, np.nan)
+    mats = [panel.open[:, idx] * factor, panel.high[:, idx] * factor, panel.low[:, idx] * factor, adj]
+    ok = np.all(np.stack([np.isfinite(m) & (m > 0) for m in mats]), axis=(0, 2))
+    rows = np.flatnonzero(ok)
+    if rows.size == 0:
+        raise DataError(f"no session where all of {', '.join(symbols)} have a bar")
+    dates = [panel.dates[r] for r in rows]
+    first = 0
+    if start is not None:
+        first = int(np.searchsorted(np.array(dates, dtype="datetime64[D]"), np.datetime64(start, "D")))
+        if first >= len(dates):
+            raise DataError(f"no session on or after {start} where all of {', '.join(symbols)} have a bar "
+                            f"(the last common one is {dates[-1]})")
+    if len(dates) - first < 2:
+        raise DataError(f"a backtest needs at least two sessions in the window, got {len(dates) - first}")
+    cut = [np.ascontiguousarray(m[rows][first:]) for m in mats]
+    prices = signals.SignalPrices.from_bars(*cut)
+    skipped = win.sessions - (len(dates) - first)
+    win = dataclasses.replace(win, sessions=len(dates) - first, end_reason=win.end_reason + (
+        f"; {skipped} session(s) where a symbol had no bar skipped" if skipped else ""))
+    return Bars(tuple(dates[first:]), tuple(symbols), prices, np.ascontiguousarray(adj[rows]), first, win)
+
+
+def entries(win: Bars, lookback: int, side: str) -> np.ndarray:
+    """Entry signals ``[bar, symbol]`` over the window: a close at a ``lookback``-session high (low)."""
+    close = win.history
+    n = close.shape[0]
+    out = np.zeros_like(close, dtype=bool)
+    if lookback <= n:
+        view = np.lib.stride_tricks.sliding_window_view(close, lookback, axis=0)  # [n - L + 1, k, L]
+        best = view.max(axis=2) if side == "long" else view.min(axis=2)
+        out[lookback - 1 :] = close[lookback - 1 :] == best
+    return out[win.first :]
+
+
+def _config(params: Breakout, config: RunConfig) -> tuple[Breakout, float]:
+    if config.execution != "open":
+        raise ConfigError("breakout enters at the next open: --execution close is not supported")
+    if config.stop is not None and params.stop is not None:
+        raise ConfigError("stop given twice (--stop and -p stop=)")
+    if config.trail is not None and params.trail is not None:
+        raise ConfigError("trail given twice (--trail and -p trail=)")
+    merged = dataclasses.replace(params, stop=params.stop if params.stop is not None else config.stop,
+                                 trail=params.trail if params.trail is not None else config.trail)
+    return merged, config.cost
+
+
+def _sets(p: Breakout) -> signals.StopSets:
+    return signals.StopSets.of(p.stop, p.target, p.trail, -1 if p.hold is None else p.hold)
+
+
+def _reason(code: int) -> str:
+    if code == -1:
+        return "signal"
+    if code == -2:
+        return "open"
+    return FILL_REASONS[code]
+
+
+def run_breakout(panel: Panel, params: Breakout, config: RunConfig | None = None,
+                 start: date | None = None, end: date | None = None) -> BacktestResult:
+    """One breakout run: statistics, equity curve and every trade (see the module docstring)."""
+    config = config or RunConfig()
+    params, cost = _config(params, config)
+    win = bars(panel, params.symbols, start, end)
+    side = 1 if params.side == "long" else -1
+    res = signals.sweep_signals(win.prices, entries(win, params.lookback, params.side), _sets(params), side=side,
+                                cost=cost, conventions=signals.Conventions.named(params.conventions),
+                                years=win.years, risk_free=config.risk_free, record=True)
+    stats = {k: float(v) for k, v in zip(STAT_NAMES, res.stats[0], strict=True)}
+    dates = win.dates
+    equity = pl.DataFrame({
+        "date": pl.Series(dates, dtype=pl.Date), "equity": res.equity[0], "drawdown": drawdown(res.equity[0])[0],
+        "exposure": res.exposure[0], "turnover": res.turnover[0],
+    })
+    order = np.lexsort((res.trade_symbol, res.trade_entry_bar))
+    closed = res.trade_exit_bar[order] >= 0
+    exit_bar = res.trade_exit_bar[order]
+    trades = pl.DataFrame({
+        "symbol": pl.Series([win.symbols[j] for j in res.trade_symbol[order]], dtype=pl.Utf8),
+        "side": pl.Series([params.side] * len(order), dtype=pl.Utf8),
+        "entry_date": pl.Series([dates[i] for i in res.trade_entry_bar[order]], dtype=pl.Date),
+        "entry_price": res.trade_entry_price[order],
+        "exit_date": pl.Series([dates[i] if i >= 0 else None for i in exit_bar], dtype=pl.Date),
+        "exit_price": res.trade_exit_price[order],
+        "return": res.trade_return[order],
+        "bars": np.where(closed, exit_bar - res.trade_entry_bar[order], len(dates) - 1 - res.trade_entry_bar[order]),
+        "exit_reason": pl.Series([_reason(int(c)) for c in res.trade_exit_code[order]], dtype=pl.Utf8),
+    }).with_columns(pl.col("exit_price").fill_nan(None))
+    assert win.window is not None
+    return BacktestResult(params.name, params, config, dates[0], dates[-1], win.symbols, stats, equity, trades,
+                          win.window)
+
+
+def backtest_breakout(store: Store, values: dict[str, Any] | None = None, config: RunConfig | None = None,
+                      start: date | None = None, end: date | None = None) -> BacktestResult:
+    """:func:`run_breakout` over bars loaded from ``store``."""
+    params = make_params("breakout", values)
+    assert isinstance(params, Breakout)
+    return run_breakout(load_panel(store, params.needs, start, end), params, config, start, end)
+
+
+# -- sweeps -------------------------------------------------------------------------------
+def _grid_values(grid: Mapping[str, Sequence[Any]], base: Breakout) -> dict[str, list[Any]]:
+    fields = {f.name: f for f in dataclasses.fields(Breakout)}
+    out: dict[str, list[Any]] = {}
+    for key, vals in grid.items():
+        if key not in SIGNAL_KEYS + STOP_KEYS:
+            raise ConfigError(f"--grid {key}: a breakout sweep varies {', '.join(SIGNAL_KEYS + STOP_KEYS)}")
+        if not vals:
+            raise ConfigError(f"--grid {key}: expected at least one value")
+        parsed = [coerce_value(fields[key], v) if isinstance(v, str) else v for v in vals]
+        for v in parsed:  # validate each value once through the dataclass
+            dataclasses.replace(base, **{key: v})
+        out[key] = parsed
+    return out
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """What a sweep will do, before it runs: ``sets``, ``bar_steps`` (bars x sets x symbols),
+    ``memory`` (bytes it holds at once) and, after :meth:`pilot`, ``seconds`` (estimated)."""
+
+    base: Breakout
+    config: RunConfig
+    win: Bars
+    grid: dict[str, list[Any]]
+    sets: int
+    bar_steps: int
+    memory: int
+    seconds: float = math.nan
+    rate: float = math.nan
+
+    def pilot(self, sets: int = 64) -> SweepPlan:
+        """Time a small chunk of the grid and extrapolate (compilation excluded)."""
+        m = max(1, min(sets, self.sets))
+        base, cost = _config(self.base, self.config)
+        ent = entries(self.win, base.lookback, base.side)
+        one = signals.StopSets.of(np.full(m, 0.05), np.full(m, 0.1))
+        signals.sweep_signals(self.win.prices, ent, signals.StopSets.of(0.05, 0.1), cost=cost)  # compile/load
+        t0 = time.perf_counter()
+        signals.sweep_signals(self.win.prices, ent, one, cost=cost, years=self.win.years)
+        rate = m * self.win.prices.close.size / max(time.perf_counter() - t0, 1e-9)
+        return dataclasses.replace(self, rate=rate, seconds=self.bar_steps / rate)
+
+    def check(self, force: bool = False) -> None:
+        """Refuse a grid beyond :data:`MAX_BAR_STEPS` unless ``force``."""
+        if self.bar_steps > MAX_BAR_STEPS and not force:
+            raise ConfigError(f"--grid: {self.sets:,} sets x {len(self.win.symbols)} symbols x {len(self.win.dates):,} "
+                              f"bars = {self.bar_steps:.3g} bar-steps, more than the limit {MAX_BAR_STEPS:.3g}; "
+                              "narrow the grid or pass --force")
+
+
+def plan_sweep(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
+               config: RunConfig | None = None, start: date | None = None, end: date | None = None,
+               top: int = 10) -> SweepPlan:
+    """The sweep of ``grid`` over ``panel`` from ``start``, planned (nothing runs)."""
+    config = config or RunConfig()
+    base = make_params("breakout", dict(values or {}))
+    assert isinstance(base, Breakout)
+    _config(base, config)
+    vals = _grid_values(grid, base)
+    sets = int(np.prod([len(v) for v in vals.values()])) if vals else 1
+    win = bars(panel, base.symbols, start, end)
+    n, k = win.prices.shape
+    chunk = min(sets, CHUNK_SETS)
+    kept = sets if sets <= KEEP_ALL else max(top, 100)
+    memory = (6 * n * k * 8 + n * k  # prices, scan ranges, next-entry index, signals
+              + chunk * (len(STAT_NAMES) + 2 * k) * 8  # one chunk's results
+              + 64 * 4 * (n + 1) * 8  # per-thread buffers
+              + kept * (len(STAT_NAMES) + len(vals) + 1) * 8)
+    return SweepPlan(base, config, win, vals, sets, sets * n * k, memory)
+
+
+@dataclass(frozen=True)
+class StreamedSweep(SweepResult):
+    """A :class:`SweepResult` whose ``table`` holds every set (``complete``) or, beyond
+    :data:`KEEP_ALL` sets, the best ``len(table)`` by ``by``; ``summary[stat]`` has
+    ``count, mean, std, skew, kurtosis, min, max`` over all ``sets``."""
+
+    sets: int = 0
+    complete: bool = True
+    by: str = "sharpe"
+    summary: dict[str, dict[str, float]] = field(default_factory=dict)
+    bar_steps: int = 0
+    seconds: float = 0.0
+
+
+class _Moments:
+    """Power sums of each statistic over sets (NaN skipped), mergeable chunk by chunk."""
+
+    def __init__(self) -> None:
+        z = np.zeros(len(STAT_NAMES))
+        self.n, self.s1, self.s2, self.s3, self.s4 = z.copy(), z.copy(), z.copy(), z.copy(), z.copy()
+        self.lo = np.full(len(STAT_NAMES), np.inf)
+        self.hi = np.full(len(STAT_NAMES), -np.inf)
+
+    def add(self, stats: np.ndarray) -> None:
+        ok = np.isfinite(stats)
+        x = np.where(ok, stats, 0.0)
+        self.n += ok.sum(axis=0)
+        self.s1 += x.sum(axis=0)
+        self.s2 += (x * x).sum(axis=0)
+        self.s3 += (x**3).sum(axis=0)
+        self.s4 += (x**4).sum(axis=0)
+        self.lo = np.minimum(self.lo, np.where(ok, stats, np.inf).min(axis=0))
+        self.hi = np.maximum(self.hi, np.where(ok, stats, -np.inf).max(axis=0))
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for i, name in enumerate(STAT_NAMES):
+            n = self.n[i]
+            if n == 0:
+                out[name] = {"count": 0.0, **dict.fromkeys(("mean", "std", "skew", "kurtosis", "min", "max"), math.nan)}
+                continue
+            mean = self.s1[i] / n
+            m2 = max(self.s2[i] / n - mean**2, 0.0)
+            m3 = self.s3[i] / n - 3 * mean * self.s2[i] / n + 2 * mean**3
+            m4 = self.s4[i] / n - 4 * mean * self.s3[i] / n + 6 * mean**2 * self.s2[i] / n - 3 * mean**4
+            out[name] = {
+                "count": float(n), "mean": mean,
+                "std": math.sqrt(m2 * n / (n - 1)) if n > 1 else math.nan,
+                "skew": m3 / m2**1.5 if m2 > 0 else math.nan,
+                "kurtosis": m4 / m2**2 if m2 > 0 else math.nan,  # not excess: 3 for a normal
+                "min": float(self.lo[i]), "max": float(self.hi[i]),
+            }
+        return out
+
+
+def _top(ids: np.ndarray, stats: np.ndarray, col: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``keep`` best rows by column ``col`` (NaN last; ties: lower set id first)."""
+    if ids.shape[0] <= keep:
+        return ids, stats
+    key = np.where(np.isnan(stats[:, col]), -np.inf, stats[:, col])
+    order = np.lexsort((ids, -key))[:keep]
+    return ids[order], stats[order]
+
+
+def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Progress | None = None,
+             force: bool = False, chunk_sets: int = CHUNK_SETS, overfit: bool = True,
+             device: str = "cpu") -> StreamedSweep:
+    """Run a planned sweep chunk by chunk (``progress(done, total)`` after each); ``overfit``:
+    add the deflated Sharpe ratio and PBO (:func:`_guard`); ``device="gpu"``: the CUDA
+    kernel (:mod:`rotation.backtest.signals_gpu`)."""
+    if device not in ("cpu", "gpu"):
+        raise ConfigError(f"--device: expected cpu or gpu, got {device!r}")
+    evaluate: Callable[..., signals.SignalSweep] = signals.sweep_signals
+    if device == "gpu":
+        from rotation.backtest.signals_gpu import gpu_available, sweep_signals_gpu
+
+        if not gpu_available():
+            raise ConfigError("--device gpu: no CUDA GPU found (numba.cuda.is_available() is False); "
+                              "use --device cpu")
+        evaluate = sweep_signals_gpu
+    if by not in STAT_NAMES:
+        raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
+    plan.check(force)
+    t0 = time.perf_counter()
+    base, cost = _config(plan.base, plan.config)
+    keys = list(plan.grid)
+    shape = tuple(len(plan.grid[k]) for k in keys)
+    sig_pos = [i for i, k in enumerate(keys) if k in SIGNAL_KEYS]
+    stop_pos = [i for i, k in enumerate(keys) if k in STOP_KEYS]
+    complete = plan.sets <= KEEP_ALL
+    keep = max(top, 100)
+    col = STAT_NAMES.index(by)
+    tally = _Moments()
+    all_stats = np.full((plan.sets if complete else 0, len(STAT_NAMES)), np.nan)
+    best_ids, best_stats = np.zeros(0, dtype=np.int64), np.zeros((0, len(STAT_NAMES)))
+    n_stop = int(np.prod([shape[i] for i in stop_pos])) if stop_pos else 1
+    sh = STAT_NAMES.index("sharpe")
+    best_sharpe, best_set = -np.inf, 0
+    done = 0
+    for sig_idx in np.ndindex(*(shape[i] for i in sig_pos)):
+        p = dataclasses.replace(base, **{keys[i]: plan.grid[keys[i]][j] for i, j in zip(sig_pos, sig_idx, strict=True)})
+        ent = entries(plan.win, p.lookback, p.side)
+        side = 1 if p.side == "long" else -1
+        for lo in range(0, n_stop, max(1, chunk_sets)):
+            flat = np.arange(lo, min(n_stop, lo + chunk_sets))
+            sub = np.unravel_index(flat, tuple(shape[i] for i in stop_pos)) if stop_pos else ()
+            cols: dict[str, Any] = {k: getattr(p, k) for k in STOP_KEYS}
+            for i, s in zip(stop_pos, sub, strict=True):
+                cols[keys[i]] = np.array([np.nan if v is None else v for v in plan.grid[keys[i]]], dtype=float)[s]
+            hold = cols["hold"]
+            sets = signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], -1 if hold is None else hold)
+            if sets.size == 1 and flat.size > 1:
+                sets = signals.StopSets.of(*(np.repeat(a, flat.size) for a in (sets.stop, sets.target, sets.trail, sets.hold)))
+            res = evaluate(plan.win.prices, ent, sets, side=side, cost=cost,
+                           conventions=signals.Conventions.named(p.conventions),
+                           years=plan.win.years, risk_free=plan.config.risk_free)
+            full = [np.full(flat.size, j) for j in sig_idx]
+            index: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(keys)
+            for i, a in zip(sig_pos, full, strict=True):
+                index[i] = a
+            for i, a in zip(stop_pos, sub, strict=True):
+                index[i] = np.asarray(a)
+            ids = np.ravel_multi_index(tuple(index), shape) if keys else np.zeros(1, dtype=np.int64)
+            tally.add(res.stats)
+            col_sh = np.where(np.isfinite(res.stats[:, sh]), res.stats[:, sh], -np.inf)
+            at = int(np.argmax(col_sh))
+            if col_sh[at] > best_sharpe or (col_sh[at] == best_sharpe and ids[at] < best_set):
+                best_sharpe, best_set = float(col_sh[at]), int(ids[at])
+            if complete:
+                all_stats[ids] = res.stats
+            else:
+                best_ids, best_stats = _top(np.concatenate([best_ids, ids]), np.vstack([best_stats, res.stats]),
+                                            col, keep)
+            done += flat.size
+            if progress is not None:
+                progress(done, plan.sets)
+    if complete:
+        best_ids, best_stats = np.arange(plan.sets), all_stats
+    table = _table(plan, keys, shape, best_ids, best_stats)
+    summary = tally.summary()
+    guard = (_guard(plan, keys, shape, best_set, all_stats[:, sh] if complete else None, summary["sharpe"])
+             if overfit else None)
+    return StreamedSweep("breakout", base, plan.config, plan.win.dates[0], plan.win.dates[-1],
+                         {k: tuple(v) for k, v in plan.grid.items()}, table, plan.win.window, guard,
+                         sets=plan.sets, complete=complete,
+                         by=by, summary=summary, bar_steps=plan.bar_steps,
+                         seconds=time.perf_counter() - t0)
+
+
+def _variants(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.ndarray
+              ) -> list[tuple[Breakout, np.ndarray, signals.StopSets]]:
+    """The sets ``ids`` (grid indices) grouped by signal: (params, ids, their stop sets)."""
+    base, _ = _config(plan.base, plan.config)
+    idx = np.unravel_index(ids, shape) if keys else ()
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for row in range(len(ids)):
+        groups.setdefault(tuple(int(idx[i][row]) for i, k in enumerate(keys) if k in SIGNAL_KEYS), []).append(row)
+    out = []
+    for sig, rows in groups.items():
+        sig_keys = [k for k in keys if k in SIGNAL_KEYS]
+        p = dataclasses.replace(base, **{k: plan.grid[k][j] for k, j in zip(sig_keys, sig, strict=True)})
+        cols: dict[str, Any] = {k: np.full(len(rows), np.nan if getattr(p, k) is None else getattr(p, k), dtype=float)
+                                for k in STOP_KEYS}
+        for i, k in enumerate(keys):
+            if k in STOP_KEYS:
+                vals = np.array([np.nan if v is None else v for v in plan.grid[k]], dtype=float)
+                cols[k] = vals[idx[i][rows]]
+        out.append((p, ids[rows], signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], cols["hold"])))
+    return out
+
+
+def _guard(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], best: int, sharpes: np.ndarray | None,
+           summary: dict[str, float]) -> SweepGuard:
+    """DSR of the best set by Sharpe and PBO (CSCV) over a subsample, as for the book's sweeps
+    (:mod:`rotation.backtest.guard`); a streamed sweep's DSR uses the Sharpe moments of all sets."""
+    ids = pbo_subsample(plan.sets, best)
+    _, cost = _config(plan.base, plan.config)
+    rets = np.full((len(plan.win.dates) - 1, len(ids)), np.nan)
+    rf = (1.0 + plan.config.risk_free) ** (1.0 / PERIODS) - 1.0
+    for p, sub, sets in _variants(plan, keys, shape, ids):
+        res = signals.sweep_signals(plan.win.prices, entries(plan.win, p.lookback, p.side), sets,
+                                    side=1 if p.side == "long" else -1, cost=cost,
+                                    conventions=signals.Conventions.named(p.conventions), record=True)
+        rets[:, np.searchsorted(ids, sub)] = (daily_returns(res.equity) - rf).T
+    best_r = rets[:, int(np.searchsorted(ids, best))]
+    if sharpes is not None:
+        dsr = deflated_sharpe(best_r, sharpes / math.sqrt(PERIODS))
+    else:
+        sr, skew, kurt, t = moments(best_r)
+        var = summary["std"] ** 2 / PERIODS if summary["count"] > 1 else 0.0
+        sr0 = expected_max_sharpe(int(summary["count"]), var)
+        dsr = DeflatedSharpe(sr, sr0, var, int(summary["count"]), t, skew, kurt,
+                             probabilistic_sharpe(sr, sr0, t, skew, kurt))
+    note = (f"all {plan.sets:,} sets" if len(ids) == plan.sets
+            else f"a subsample of {len(ids):,} of {plan.sets:,} sets, evenly spaced in grid order, with the best")
+    pbo = None
+    if len(ids) < 2:
+        note = "needs at least two parameter sets"
+    elif rets.shape[0] < 2 * PBO_BLOCKS:
+        note = f"needs at least {2 * PBO_BLOCKS} sessions in the window, got {rets.shape[0] + 1}"
+    else:
+        pbo = pbo_cscv(rets, PBO_BLOCKS)
+    return SweepGuard(best, dsr, pbo, len(ids), note)
+
+
+def _table(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.ndarray,
+           stats: np.ndarray) -> pl.DataFrame:
+    order = np.argsort(ids, kind="stable")
+    ids, stats = ids[order], stats[order]
+    table = pl.DataFrame({"set": pl.Series(ids, dtype=pl.Int64)})
+    if keys:
+        idx = np.unravel_index(ids, shape)
+        for key, i in zip(keys, idx, strict=True):
+            vals = [plan.grid[key][j] for j in i]
+            dtype = pl.Utf8 if key == "side" else (pl.Int64 if key in ("lookback", "hold") else pl.Float64)
+            table = table.with_columns(pl.Series(key, vals, dtype=dtype))
+    cols = [pl.Series(k, stats[:, i]) for i, k in enumerate(STAT_NAMES)]
+    table = table.with_columns(*cols).with_columns(pl.col("trades").cast(pl.Int64))
+    return table
+
+
+def sweep_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
+                   config: RunConfig | None = None, start: date | None = None, end: date | None = None,
+                   top: int = 10, by: str = "sharpe", progress: Progress | None = None,
+                   force: bool = False, overfit: bool = True, device: str = "cpu") -> StreamedSweep:
+    """:func:`plan_sweep` then :func:`run_plan`."""
+    plan = plan_sweep(panel, grid, values=values, config=config, start=start, end=end, top=top)
+    return run_plan(plan, top=top, by=by, progress=progress, force=force, overfit=overfit, device=device)

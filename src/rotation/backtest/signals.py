@@ -1,0 +1,542 @@
+"""Signal + stops sweeps: entry/exit signal matrices and percent stops, one compiled loop.
+
+The general form behind the ``breakout`` strategy (:mod:`rotation.backtest.breakout`),
+public for Python users with their own signals (:func:`sweep_signals`).  Every
+symbol is a **sleeve** holding ``1/k`` of the book, all in or all out of its
+symbol; a parameter set's book is the sum of its ``k`` sleeves (never
+rebalanced between them).  Per set, the statistics of :data:`STAT_NAMES` are
+computed inside the kernel from the book's equity curve, in the definitions
+of :mod:`rotation.backtest.stats`.
+
+Rules (``docs/backtest.md``; the defaults are the trading engine's,
+:mod:`rotation.trading.engine`):
+
+* **Entries.** ``entries[t, j]`` is decided at the close of bar ``t``; a flat
+  sleeve enters at the open of bar ``t + 1``.  The book starts in cash at the
+  close of bar 0.  A signal while the sleeve is in its position is ignored.
+* **Exits.** ``exits[t, j]`` (optional) exits at the open of bar ``t + 1``.  A
+  percent stop-loss ``stop`` and take-profit ``target`` are fractions of the
+  fill price; a trailing stop ``trail`` sits that fraction from the best
+  high (long) or low (short) since entry, updated at the end of each bar (it
+  acts from the next bar); with both a fixed and a trailing stop the tighter
+  one applies.  A time stop ``hold`` exits at the close ``hold`` bars after the
+  entry bar when nothing else did.
+* **Inside a bar.** The open comes first: an exit signal fills at the open;
+  a bar that opens through the stop fills the stop at the open, and one that
+  opens through the target fills the target at the open (even when the bar
+  later trades through the stop).  Otherwise, when the stop and the target
+  could both fill, the stop wins (pessimistic).  After an entry at the open
+  the whole entry bar is checked (its range came after the fill).
+* **Costs.** ``cost`` is a fraction of traded value per fill: entering
+  multiplies the sleeve by ``1 - cost``, leaving by ``1 - cost`` on the exit
+  value (a round trip ``(1 - cost)^2`` times the price ratio, like the book's
+  ``1 - 2 * cost`` per switch to first order).
+* **Shorts** (``side=-1``): the sleeve sells ``units`` at the fill and is
+  worth ``units * (2 * entry - price)``; stops sit above and targets below.
+
+:class:`Conventions` selects each rule where vectorbt's ``Portfolio.from_signals``
+differs (``Conventions.vectorbt()`` reproduces it trade for trade, see
+``bench/bench_vs_vectorbt.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from rotation.backtest.portfolio import EXIT_SIGNAL, OPEN_AT_END
+from rotation.backtest.stats import PERIODS, STAT_NAMES
+from rotation.errors import ConfigError, DataError
+from rotation.trading.engine import R_STOP, R_TARGET, R_TARGET_GAP, R_TIME, R_TRAIL
+
+NSTAT = len(STAT_NAMES)
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Fill conventions where the engine and vectorbt differ (defaults: the engine's).
+
+    ``stops_on_entry_bar``: check stops and target on the entry bar (vectorbt: no,
+    from the next bar; the trailing high then starts on the next bar too).
+    ``stop_from_close``: stop, target and trail measured from the entry bar's close,
+    not the fill (vectorbt's default ``stop_entry_price="close"``); needs
+    ``stops_on_entry_bar=False`` (the close is not known during the entry bar).
+    ``target_gap_first``: a bar that opens beyond the target fills the target at
+    the open even when it later trades through the stop (vectorbt: the stop).
+    ``fees_vectorbt``: entering buys ``value / (price * (1 + cost))`` units, a round
+    trip ``(1 - cost) / (1 + cost)``, instead of ``(1 - cost)^2``.
+    ``signal_exit_first``: an exit signal at the open beats a stop touched later
+    in the bar (vectorbt: the stop's price wins).
+    """
+
+    stops_on_entry_bar: bool = True
+    stop_from_close: bool = False
+    target_gap_first: bool = True
+    fees_vectorbt: bool = False
+    signal_exit_first: bool = True
+
+    def __post_init__(self) -> None:
+        if self.stop_from_close and self.stops_on_entry_bar:
+            raise ConfigError("conventions: stop_from_close needs stops_on_entry_bar=False "
+                              "(the entry bar's close is not known during that bar)")
+
+    @classmethod
+    def vectorbt(cls) -> Conventions:
+        """vectorbt 1.2 ``Portfolio.from_signals`` defaults (entries at ``price=open``)."""
+        return cls(False, True, False, True, False)
+
+    @classmethod
+    def named(cls, name: str) -> Conventions:
+        """``rotation`` (the engine's) or ``vectorbt``."""
+        if name == "rotation":
+            return cls()
+        if name == "vectorbt":
+            return cls.vectorbt()
+        raise ConfigError(f"conventions: expected rotation or vectorbt, got {name!r}")
+
+    def flags(self) -> np.ndarray:
+        return np.array([self.stops_on_entry_bar, self.stop_from_close, self.target_gap_first,
+                         self.fees_vectorbt, self.signal_exit_first], dtype=np.bool_)
+
+
+@dataclass(frozen=True)
+class StopSets:
+    """Parameter sets as parallel arrays (length ``S``): fractions, NaN = none; ``hold`` bars, -1 = none."""
+
+    stop: np.ndarray
+    target: np.ndarray
+    trail: np.ndarray
+    hold: np.ndarray
+
+    @classmethod
+    def of(cls, stop: object = None, target: object = None, trail: object = None,
+           hold: object = None) -> StopSets:
+        """Broadcast scalars/sequences (None = none) to one length and check them."""
+        def arr(v: object, fill: float) -> np.ndarray:
+            a = np.atleast_1d(np.asarray(fill if v is None else v, dtype=np.float64))
+            return np.where(np.isnan(a), fill, a)
+        cols = [arr(stop, np.nan), arr(target, np.nan), arr(trail, np.nan), arr(hold, -1.0)]
+        size = max(len(c) for c in cols)
+        if any(len(c) not in (1, size) for c in cols):
+            raise ConfigError("stop/target/trail/hold: expected one length (or scalars)")
+        cols = [np.broadcast_to(c, (size,)).copy() for c in cols]
+        for name, c in zip(("stop", "target", "trail"), cols[:3], strict=True):
+            bad = ~np.isnan(c) & ~((c > 0) & (c < 1 if name != "target" else c < 100))
+            if bad.any():
+                raise ConfigError(f"{name}: expected a fraction > 0 (stop and trail < 1), got {c[bad][0]!r}")
+        if ((cols[3] < -1) | (cols[3] != np.floor(cols[3]))).any():
+            raise ConfigError("hold: expected a whole number of bars >= 0")
+        return cls(cols[0], cols[1], cols[2], cols[3].astype(np.int64))
+
+    @property
+    def size(self) -> int:
+        return int(self.stop.shape[0])
+
+
+def next_entry(entries: np.ndarray) -> np.ndarray:
+    """``[k, n + 1]``: for each bar, the first bar at or after it where an entry may fill
+    (the bar after a signal; never bar 0); ``n`` for none."""
+    n, k = entries.shape
+    allowed = np.zeros((k, n + 1), dtype=bool)
+    allowed[:, 1:n] = np.asarray(entries, dtype=bool).T[:, : n - 1]
+    idx = np.where(allowed, np.arange(n + 1, dtype=np.int32)[None, :], np.int32(n))
+    idx[:, n] = n
+    return np.ascontiguousarray(np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1], dtype=np.int32)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan(lo, hi, ex, has_ex, j, end, side, sl_lvl, tp_lvl, trail, best):  # pragma: no cover - numba
+    """First bar in ``[j, end)`` where an exit may trigger; returns (bar, best high/low).
+
+    ``lo``/``hi`` are the bar's range including its open (``min(low, open)``,
+    ``max(high, open)``), so a gap counts as a touch; the exact fill is
+    :func:`_resolve`'s.  Without a trailing stop the levels are fixed and the
+    loop runs branch-free in blocks of 8 bars.
+    """
+    inf = math.inf
+    if side > 0:
+        s = -inf if math.isnan(sl_lvl) else sl_lvl
+        t = inf if math.isnan(tp_lvl) else tp_lvl
+    else:
+        s = inf if math.isnan(sl_lvl) else sl_lvl
+        t = -inf if math.isnan(tp_lvl) else tp_lvl
+    # lower and upper trigger levels: long stop below / target above, short the other way
+    down = s if side > 0 else t
+    up = t if side > 0 else s
+    if math.isnan(trail):
+        if not has_ex:
+            while j + 8 <= end:
+                hit = False
+                for u in range(8):
+                    hit |= (lo[j + u] <= down) | (hi[j + u] >= up)
+                if hit:
+                    break
+                j += 8
+        while j < end:
+            if lo[j] <= down or hi[j] >= up or (has_ex and ex[j]):
+                return j, best
+            j += 1
+        return j, best
+    if side > 0:
+        f = 1.0 - trail
+        while j < end:
+            lvl = max(s, best * f)
+            if lo[j] <= lvl or hi[j] >= t or (has_ex and ex[j]):
+                return j, best
+            best = max(best, hi[j])
+            j += 1
+    else:
+        f = 1.0 + trail
+        while j < end:
+            lvl = min(s, best * f)
+            if hi[j] >= lvl or lo[j] <= t or (has_ex and ex[j]):
+                return j, best
+            best = min(best, lo[j])
+            j += 1
+    return j, best
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _resolve(o, h, lo, c, ex, has_ex, j, e, side, sl_lvl, tp_lvl, trail_lvl, hold, gap_first, sig_first):  # pragma: no cover - numba
+    """The exit on bar ``j`` of a trade entered on bar ``e``: (price, reason) or (NaN, 0)."""
+    ref = o[j]
+    sig = has_ex and j > e and ex[j]
+    if sig and sig_first:
+        return ref, EXIT_SIGNAL
+    cand = math.nan
+    code = 0
+    gap = False
+    lvl = sl_lvl
+    kind = R_STOP
+    if not math.isnan(trail_lvl) and (math.isnan(lvl) or side * (trail_lvl - lvl) > 0.0):
+        lvl = trail_lvl
+        kind = R_TRAIL
+    if not math.isnan(lvl):
+        if side * (ref - lvl) <= 0.0:
+            cand, code, gap = ref, kind + 1, True
+        elif (side > 0 and lo[j] <= lvl) or (side < 0 and h[j] >= lvl):
+            cand, code = lvl, kind
+    if not math.isnan(tp_lvl):
+        gap_t = side * (ref - tp_lvl) >= 0.0
+        if gap_t and (math.isnan(cand) or (gap_first and not gap)):
+            cand, code = ref, R_TARGET_GAP
+        elif math.isnan(cand) and ((side > 0 and h[j] >= tp_lvl) or (side < 0 and lo[j] <= tp_lvl)):
+            cand, code = tp_lvl, R_TARGET
+    if math.isnan(cand) and sig:
+        cand, code = ref, EXIT_SIGNAL
+    if math.isnan(cand) and hold >= 0 and j - e >= hold:
+        cand, code = c[j], R_TIME
+    return cand, code
+
+
+@njit(cache=True, nogil=True)
+def _sleeve(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, cost,
+            cash, pos, traded, rec, r0, t_in, t_out, t_pin, t_pout, t_ret, t_code):  # pragma: no cover - numba
+    """One (set, symbol) sleeve from equity 1.0, added into the buffers: ``cash`` (a
+    difference array of the money not in the symbol), ``pos`` (units x close) and
+    ``traded`` (fill values).  Returns (final equity, opened, closed, winners)."""
+    n = c.shape[0]
+    has_ex = ex.shape[0] == n
+    on_entry, from_close, gap_first, vbt_fee, sig_first = flags[0], flags[1], flags[2], flags[3], flags[4]
+    eq = 1.0
+    opened = 0
+    closed = 0
+    wins = 0
+    r = r0
+    flat_from = 0
+    i = nxt[1] if n > 1 else n
+    while i < n:
+        cash[flat_from] += eq
+        cash[i] -= eq
+        px0 = o[i]
+        units = eq / (px0 * (1.0 + cost)) if vbt_fee else eq * (1.0 - cost) / px0
+        traded[i] += units * px0
+        opened += 1
+        base = c[i] if from_close else px0
+        sl_lvl = base * (1.0 - side * sl)
+        tp_lvl = base * (1.0 + side * tp)
+        best = base
+        e = i
+        end = n if hold < 0 else min(n, e + hold)
+        exit_bar = -1
+        exit_px = math.nan
+        code = OPEN_AT_END
+        j = e if on_entry else e + 1  # vectorbt checks from the bar after the entry
+        while exit_bar < 0 and j < n:
+            j, best = _scan(lo2, hi2, ex, has_ex, j, end, side, sl_lvl, tp_lvl, trail, best)
+            if j >= n:
+                break
+            cand, cd = _resolve(o, h, lo, c, ex, has_ex, j, e, side, sl_lvl, tp_lvl,
+                                best * (1.0 - side * trail), hold, gap_first, sig_first)
+            if not math.isnan(cand):
+                exit_bar, exit_px, code = j, cand, cd
+                break
+            if not math.isnan(trail):
+                best = max(best, hi2[j]) if side > 0 else min(best, lo2[j])
+            j += 1
+        stop_at = n if exit_bar < 0 else exit_bar
+        for t in range(e, stop_at):  # the position's value at each close (vectorized)
+            pos[t] += units * c[t]
+        if side < 0:  # a short is worth 2 * units * entry - units * close
+            cash[e] += 2.0 * units * px0
+            cash[stop_at] -= 2.0 * units * px0
+        if exit_bar < 0:
+            last = units * c[n - 1] if side > 0 else units * (2.0 * px0 - c[n - 1])
+            if rec:
+                t_in[r], t_pin[r], t_out[r], t_pout[r], t_code[r] = e, px0, -1, math.nan, OPEN_AT_END
+                t_ret[r] = last / eq - 1.0
+            return last, opened, closed, wins
+        value = units * exit_px if side > 0 else units * (2.0 * px0 - exit_px)
+        new_eq = value - cost * units * exit_px
+        traded[exit_bar] += units * exit_px
+        closed += 1
+        if new_eq > eq:
+            wins += 1
+        if rec:
+            t_in[r], t_pin[r], t_out[r], t_pout[r], t_code[r] = e, px0, exit_bar, exit_px, code
+            t_ret[r] = new_eq / eq - 1.0
+            r += 1
+        eq = new_eq
+        flat_from = exit_bar
+        i = nxt[exit_bar + 1]
+    cash[flat_from] += eq
+    cash[n] -= eq
+    return eq, opened, closed, wins
+
+
+@njit(cache=True, nogil=True)
+def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out, turnover_out):  # pragma: no cover - numba
+    """Statistics of the summed sleeves (``k`` of them, 1.0 each) into ``out``; clears the buffers."""
+    n = pos.shape[0]
+    run = 0.0
+    prev = 0.0
+    peak = 0.0
+    mdd = 0.0
+    s = 0.0
+    expo = 0.0
+    turn = 0.0
+    keep = curve.shape[0] == n
+    for t in range(n):
+        run += cash[t]
+        gross = pos[t] / k
+        val = run / k + side * gross
+        pos[t] = val
+        x = gross / val if val > 0.0 else 0.0
+        expo += x
+        if keep:
+            curve[t] = val
+            exposure_out[t] = x
+        if t > 0:
+            s += val / prev - 1.0
+            if traded[t] > 0.0:
+                turn += traded[t] / k / prev
+                if keep:
+                    turnover_out[t] = traded[t] / k / prev
+        if val > peak:
+            peak = val
+        dd = val / peak - 1.0
+        if dd < mdd:
+            mdd = dd
+        prev = val
+        cash[t] = 0.0
+        traded[t] = 0.0
+    cash[n] = 0.0
+    m = n - 1
+    total = pos[n - 1] / pos[0] - 1.0
+    nan = math.nan
+    cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0.0 and total >= -1.0 else nan
+    vol, sharpe, sortino = nan, nan, nan
+    if m >= 2:
+        mean = s / m
+        rfd = (1.0 + rf) ** (1.0 / PERIODS) - 1.0
+        ss = 0.0
+        down = 0.0
+        for t in range(1, n):
+            x = pos[t] / pos[t - 1] - 1.0
+            d = x - mean
+            ss += d * d
+            y = x - rfd
+            if y < 0.0:
+                down += y * y
+        sd = math.sqrt(ss / (m - 1))
+        if sd > 0.0:
+            vol = sd * math.sqrt(PERIODS)
+            sharpe = (mean - rfd) / sd * math.sqrt(PERIODS)
+        dn = math.sqrt(down / m)
+        if dn > 0.0:
+            sortino = (mean - rfd) / dn * math.sqrt(PERIODS)
+    for t in range(n):
+        pos[t] = 0.0
+    out[0] = total
+    out[1] = cagr
+    out[2] = vol
+    out[3] = sharpe
+    out[4] = sortino
+    out[5] = mdd
+    out[6] = cagr / abs(mdd) if mdd < 0.0 else nan
+    out[7] = expo / n
+    out[8] = turn / years if years > 0.0 else nan
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _sweep(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, cost, years, rf, chunks,
+           stats, col_ret, col_trades, rec, offsets, t_in, t_out, t_pin, t_pout, t_ret, t_code,
+           curve, exposure, turnover):  # pragma: no cover - numba
+    """Every (set, symbol) sleeve; sets split into ``chunks`` parallel blocks (one buffer each)."""
+    k, n = c.shape
+    nsets = sl.shape[0]
+    for b in prange(chunks):
+        cash = np.zeros(n + 1)
+        pos = np.zeros(n)
+        traded = np.zeros(n)
+        lo_s = b * nsets // chunks
+        hi_s = (b + 1) * nsets // chunks
+        for p in range(lo_s, hi_s):
+            opened = 0
+            closed = 0
+            wins = 0
+            for j in range(k):
+                r0 = offsets[p * k + j] if rec else 0
+                fin, a, cl, w = _sleeve(o[j], h[j], lo[j], c[j], lo2[j], hi2[j], nxt[j], ex[j], side, sl[p], tp[p], trail[p],
+                                        hold[p], flags, cost, cash, pos, traded, rec, r0,
+                                        t_in, t_out, t_pin, t_pout, t_ret, t_code)
+                col_ret[p, j] = fin - 1.0
+                col_trades[p, j] = a
+                opened += a
+                closed += cl
+                wins += w
+            _book_stats(cash, pos, traded, k, side, years, rf, stats[p], curve[p], exposure[p], turnover[p])
+            stats[p, 9] = opened
+            stats[p, 10] = wins / closed if closed > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class SignalPrices:
+    """Symbol-major, contiguous ``open/high/low/close`` ``[k, n]`` (finite, > 0)."""
+
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+
+    @classmethod
+    def from_bars(cls, open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray) -> SignalPrices:
+        """From ``[bar, symbol]`` matrices; every price must be a positive number."""
+        arrs = [np.ascontiguousarray(np.asarray(a, dtype=np.float64).T) for a in (open_, high, low, close)]
+        if any(a.shape != arrs[0].shape for a in arrs) or arrs[0].ndim != 2:
+            raise ConfigError("open, high, low and close must be [bar, symbol] matrices of one shape")
+        for name, a in zip(("open", "high", "low", "close"), arrs, strict=True):
+            bad = ~(np.isfinite(a) & (a > 0))
+            if bad.any():
+                j, t = np.argwhere(bad)[0]
+                raise DataError(f"signal backtest: {name} of symbol column {j} at bar {t} is {a[j, t]!r}; "
+                                "expected a positive price on every bar (trade only where every symbol has data)")
+        return cls(*arrs)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(bars, symbols)``."""
+        return int(self.close.shape[1]), int(self.close.shape[0])
+
+
+@dataclass(frozen=True)
+class SignalSweep:
+    """Per set ``stats[S, len(STAT_NAMES)]``; per (set, symbol) ``column_return`` and
+    ``column_trades``; with ``record``: the trades (parallel arrays, bar indices,
+    ``trade_set``/``trade_symbol`` columns) and each set's ``equity``/``exposure`` curves."""
+
+    stats: np.ndarray
+    column_return: np.ndarray
+    column_trades: np.ndarray
+    trade_set: np.ndarray
+    trade_symbol: np.ndarray
+    trade_entry_bar: np.ndarray
+    trade_exit_bar: np.ndarray
+    trade_entry_price: np.ndarray
+    trade_exit_price: np.ndarray
+    trade_return: np.ndarray
+    trade_exit_code: np.ndarray
+    equity: np.ndarray
+    exposure: np.ndarray
+    turnover: np.ndarray
+
+    def stat(self, name: str) -> np.ndarray:
+        return self.stats[:, STAT_NAMES.index(name)]
+
+
+def _threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def prepare(prices: SignalPrices, entries: np.ndarray, exits: np.ndarray | None, side: int,
+            cost: float) -> tuple[np.ndarray, np.ndarray]:
+    """Check the inputs; the next-entry index ``[k, n + 1]`` and the exits at the open ``[k, n]``."""
+    if side not in (1, -1):
+        raise ConfigError(f"side: expected +1 (long) or -1 (short), got {side!r}")
+    if not 0.0 <= cost < 0.5:
+        raise ConfigError(f"cost: expected a fraction in [0, 0.5), got {cost!r}")
+    n, k = prices.shape
+    ent = np.asarray(entries, dtype=bool)
+    if ent.shape != (n, k):
+        raise ConfigError(f"entries: expected shape {(n, k)} ([bar, symbol]), got {ent.shape}")
+    if n < 2:
+        raise DataError(f"a backtest needs at least two sessions, got {n}")
+    if exits is None:
+        ex = np.zeros((k, 0), dtype=np.bool_)
+    else:
+        exa = np.asarray(exits, dtype=bool)
+        if exa.shape != (n, k):
+            raise ConfigError(f"exits: expected shape {(n, k)} ([bar, symbol]), got {exa.shape}")
+        ex = np.zeros((k, n), dtype=np.bool_)
+        ex[:, 1:] = exa.T[:, :-1]  # the exit fills at the next open
+    return next_entry(ent), ex
+
+
+def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, exits: np.ndarray | None = None,
+                  side: int = 1, cost: float = 0.0, conventions: Conventions | None = None,
+                  years: float = math.nan, risk_free: float = 0.0, record: bool = False) -> SignalSweep:
+    """Evaluate every parameter set of ``sets`` on the signals (see the module docstring).
+
+    ``entries``/``exits``: boolean ``[bar, symbol]``, decided at each bar's close.
+    ``years``: the window's calendar length (CAGR, Calmar, turnover; NaN leaves
+    them empty).  ``record``: also return every trade and each set's curves.
+    """
+    nxt, ex = prepare(prices, entries, exits, side, cost)
+    n, k = prices.shape
+    conv = conventions or Conventions()
+    s = sets.size
+    stats = np.zeros((s, NSTAT))
+    col_ret = np.zeros((s, k))
+    col_trades = np.zeros((s, k), dtype=np.int64)
+    chunks = max(1, min(s, 4 * _threads()))
+    yrs = float(years) if years == years else -1.0
+    lo2 = np.minimum(prices.low, prices.open)
+    hi2 = np.maximum(prices.high, prices.open)
+    args = (prices.open, prices.high, prices.low, prices.close, lo2, hi2, nxt, ex, int(side), sets.stop, sets.target,
+            sets.trail, sets.hold, conv.flags(), float(cost), yrs, float(risk_free), chunks)
+    empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    no_curve = np.zeros((s, 0))
+    if not record:
+        _sweep(*args, stats, col_ret, col_trades, False, empty_i, empty_i, empty_i, empty_f, empty_f,
+               empty_f, empty_i, no_curve, no_curve, no_curve)
+        return SignalSweep(stats, col_ret, col_trades, empty_i, empty_i, empty_i, empty_i, empty_f, empty_f,
+                           empty_f, empty_i, no_curve, no_curve, no_curve)
+    # Count first (no records), then write each sleeve's trades at its offset.
+    _sweep(*args, stats, col_ret, col_trades, False, empty_i, empty_i, empty_i, empty_f, empty_f,
+           empty_f, empty_i, no_curve, no_curve, no_curve)
+    counts = col_trades.reshape(-1)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    m = int(counts.sum())
+    t_in, t_out, t_code = (np.zeros(m, dtype=np.int64) for _ in range(3))
+    t_pin, t_pout, t_ret = np.zeros(m), np.zeros(m), np.zeros(m)
+    curve, expo, turn = np.zeros((s, n)), np.zeros((s, n)), np.zeros((s, n))
+    _sweep(*args, stats, col_ret, col_trades, True, offsets, t_in, t_out, t_pin, t_pout, t_ret, t_code,
+           curve, expo, turn)
+    owner = np.repeat(np.arange(s * k), counts)
+    return SignalSweep(stats, col_ret, col_trades, owner // k, owner % k, t_in, t_out, t_pin, t_pout, t_ret,
+                       t_code, curve, expo, turn)
