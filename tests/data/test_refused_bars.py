@@ -239,3 +239,23 @@ def test_bad_split_records_are_refused(body: str, match: str, nvda_store: Path, 
 
     assert re.search(match, result.output.replace("\n", "")), result.output
     assert _sum(nvda_store) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("2024-01-02,10,inf\n2024-01-03,11,12\n", r"zz_closes.csv:2: column BBB: expected a finite price"),
+        ("2024-01-02,10,1e300\n2024-01-03,11,12\n", r"zz_closes.csv:2: column BBB: expected a finite price"),
+        ("2024-01-02,10,11\n2999-01-03,11,12\n", r"zz_closes.csv:3: future_date"),
+    ],
+)
+def test_constituent_closes_refuse_the_same_values(body: str, match: str, nvda_store: Path, tmp_path: Path,
+                                                   cli) -> None:
+    import re
+
+    path = tmp_path / "zz_closes.csv"
+    path.write_text("date,AAA,BBB\n" + body)
+    before = _sum(nvda_store)
+    result = cli("data", "import", str(path), "--store", str(nvda_store))
+    assert result.exit_code == 2 and re.search(match, result.output.replace("\n", "")), result.output
+    assert _sum(nvda_store) == before
