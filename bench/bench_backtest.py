@@ -169,7 +169,7 @@ def main() -> None:
 
     grid = {"fast": [str(f) for f in grid_sets[0]], "slow": [str(s) for s in grid_sets[1]]}
     t0 = time.perf_counter()
-    ours = sweep(panel, "pair-switch", grid, values=values, config=config, start=START)
+    ours = sweep(panel, "pair-switch", grid, values=values, config=config, start=START, overfit=False)
     ours_s = time.perf_counter() - t0
     table = ours.table.filter(pl.struct("fast", "slow").is_in([{"fast": f, "slow": s} for f, s in sets]))
 
@@ -209,7 +209,7 @@ def main() -> None:
         with dask_executor(workers=args.local_cluster) as ex:
             ready = time.perf_counter()
             on_dask = sweep(panel, "pair-switch", grid, values=values, config=config, start=START, executor=ex,
-                            chunk_size=max(1, len(sets) // (4 * args.local_cluster)))
+                            chunk_size=max(1, len(sets) // (4 * args.local_cluster)), overfit=False)
             done = time.perf_counter()
         assert on_dask.table.equals(ours.table)
         print(f"Dask LocalCluster ({args.local_cluster} workers): {done - ready:.3f} s sweep "

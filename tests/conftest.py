@@ -7,6 +7,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+# Rich sizes its consoles once, when the CLI modules are imported, from $COLUMNS (80 when
+# stdout is not a terminal): fix the width before any of them is, so a table never folds
+# differently in a terminal, under pytest-xdist workers or in CI.
+os.environ["COLUMNS"] = "200"
+
 import polars as pl
 import pytest
 from typer.testing import CliRunner

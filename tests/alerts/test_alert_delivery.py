@@ -145,3 +145,50 @@ def test_webhook_error_exits_2_without_recording(store: Path, tmp_path: Path, ho
     _Hook.status = 200
     code, _, _ = alerts(str(rules), "--as-of", "2024-07-11", "--store", str(store))
     assert code == 1 and len(_Hook.received) == 2
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"trader", b"s3cret")
+    return AuthResult(success=ok)
+
+
+@pytest.fixture
+def smtp_auth() -> Iterator[tuple[_Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    box = _Mailbox()
+    port = _free_port()
+    # auth over plain loopback for the test only (a real server wants STARTTLS first: starttls = true)
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=_authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+def _auth_rules(tmp_path: Path, port: int) -> Path:
+    rules = tmp_path / "auth.toml"
+    rules.write_text(
+        f'[delivery.email]\nhost = "127.0.0.1"\nport = {port}\nfrom = "r@localhost"\nto = ["t@localhost"]\n'
+        f'user = "trader"\npassword_env = "TEST_SMTP_PASSWORD"\n\n{SPREAD_RULE}', encoding="utf-8")
+    return rules
+
+
+def test_smtp_login_with_the_password_from_the_environment(
+    store: Path, tmp_path: Path, smtp_auth: tuple[_Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box, port = smtp_auth
+    rules = _auth_rules(tmp_path, port)
+    monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
+    code, _, err = alerts(str(rules), "--as-of", "2024-07-11", "--store", str(store))
+    assert code == 2 and "$TEST_SMTP_PASSWORD is empty" in err and box.messages == []
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+    code, _, err = alerts(str(rules), "--as-of", "2024-07-11", "--store", str(store))
+    assert code == 2 and "could not send the alerts" in err and box.messages == []
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    code, _, _ = alerts(str(rules), "--as-of", "2024-07-11", "--store", str(store))
+    assert code == 1 and len(box.messages) == 1

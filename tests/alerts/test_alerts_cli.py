@@ -157,3 +157,18 @@ def test_positioning_extreme_point_in_time_and_once_per_episode(store: Path, tmp
     # Still beyond a week later: the same episode, not a new alert.
     code, out, _ = alerts(str(rules), "--store", str(store), "--as-of", "2024-07-26", "--json")
     assert code == 0 and [r["key"] for r in json.loads(out)["repeats"]] == ["RTY|tff|nonrept|high|2024-07-16"]
+
+
+def test_positioning_rule_on_a_store_without_positioning_is_a_note(tmp_path: Path) -> None:
+    from conftest import make_bars
+    from rotation.data.importer import import_frame
+    from rotation.data.store import Store
+
+    path = tmp_path / "bars-only.duckdb"
+    with Store(path) as st:
+        import_frame(st, make_bars("SPY", [100.0 + i for i in range(30)]), "test")
+    rules = tmp_path / "pos.toml"
+    rules.write_text('[[positioning]]\ncontracts = ["RTY"]\n', encoding="utf-8")
+    code, out, err = alerts(str(rules), "--store", str(path))
+    assert code == 0 and "nothing new fired" in out
+    assert "the store has no positioning data" in err

@@ -21,7 +21,7 @@ def test_run_pair_switch_json(cli, real_store: Path) -> None:
     assert out["stats"]["total_return"] == pytest.approx(2.2144587095647856, rel=1e-9)
     assert out["stats"]["trades"] == 186
     assert out["equity"][0] == {"date": "2015-01-02", "equity": 1.0, "drawdown": 0.0, "exposure": 0.0,
-                                "turnover": 0.0}
+                                "turnover": 0.0, "carried": False}
     assert out["trades"][0]["entry_date"] == "2015-01-05"
     assert out["trades"][-1]["exit_reason"] == "open" and out["trades"][-1]["exit_date"] is None
 
@@ -46,6 +46,10 @@ def test_sweep_local_and_local_cluster_agree(cli, real_store: Path) -> None:
     dask = _json(cli(*args, "--local-cluster", "2", "--chunk-size", "3"))
     assert local["sets"] == 8 and len(local["rows"]) == 8
     assert dask["rows"] == local["rows"]
+    guard = local["overfit"]  # DSR and PBO of the grid, the same whichever executor ran it
+    assert guard == dask["overfit"] and guard["pbo"]["splits"] == 12_870 and guard["pbo"]["sets"] == 8
+    assert 0.0 <= guard["deflated_sharpe"]["dsr"] <= 1.0 and guard["deflated_sharpe"]["trials"] == 8
+    assert local["window"]["start"] == "2015-01-02" and guard["pbo_note"] == "all 8 sets"
     assert local["executor"] == "local" and "2 workers" in dask["executor"]
     by_set = {r["set"]: r for r in local["rows"]}
     assert (by_set[0]["fast"], by_set[0]["slow"]) == (1, 50)

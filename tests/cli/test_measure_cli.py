@@ -99,7 +99,10 @@ def test_pivots(cli, real_store: Path) -> None:
     assert "tentative" in text and "140.76" in text
 
 
-def test_claims_example_rejects_big_money_not_buying(cli, real_store: Path) -> None:
+def test_claims_example_rejects_big_money_not_buying(cli, real_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rotation.cli import common
+
+    monkeypatch.setattr(common.console, "width", 250)  # a wide terminal: no cell folds
     result = cli("claims", str(EXAMPLE), "--store", str(real_store), "--json")
     assert result.exit_code == 1, result.output
     out = json.loads(result.stdout)
@@ -118,7 +121,10 @@ def test_claims_example_rejects_big_money_not_buying(cli, real_store: Path) -> N
     assert "+44,102" in text and "+33,818" in text and "net +20,198 -> +64,300" in text
 
 
-def test_claims_mismatch_exits_1(cli, real_store: Path, tmp_path: Path) -> None:
+def test_claims_mismatch_exits_1(cli, real_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rotation.cli import common
+
+    monkeypatch.setattr(common.console, "width", 250)  # an 80-column console (xdist workers) folds MISMATCH
     f = tmp_path / "wrong.toml"
     f.write_text('[[claims]]\nid = "w"\nsentence = "NVDA fell 25% from its high"\nsymbol = "NVDA"\n'
                  'from = "ath"\nto = "2024-07-26"\nstated = -25\ntolerance = 0.5\n')

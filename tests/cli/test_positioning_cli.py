@@ -47,7 +47,10 @@ def test_the_day_before_the_release_sees_the_previous_report(cli: Any, real_stor
     assert (g["lev_money"]["net"], g["asset_mgr"]["net"], g["nonrept"]["net"]) == (-69_861, 20_198, 8_837)
 
 
-def test_default_contracts_and_table(cli: Any, real_store: Path) -> None:
+def test_default_contracts_and_table(cli: Any, real_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rotation.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)  # a wide terminal: no cell folds
     out = _json(cli("positioning", "--as-of", "2024-07-19", "--weeks", "52", "--json", "--store", str(real_store)))
     assert [c["contract"] for c in out["contracts"]] == ["RTY", "NQ", "ES"]
     assert [c["index_symbol"] for c in out["contracts"]] == ["^RUT", "^NDX", "^GSPC"]
@@ -57,7 +60,10 @@ def test_default_contracts_and_table(cli: Any, real_store: Path) -> None:
     assert "asset managers" in text and "+64,300" in text and "+$7.28bn" in text
 
 
-def test_flows_rty_around_the_rotation_day(cli: Any, real_store: Path) -> None:
+def test_flows_rty_around_the_rotation_day(cli: Any, real_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rotation.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)
     out = _json(cli("positioning", "flows", "RTY", "--from", "2024-07-12", "--to", "2024-07-19", "--json",
                     "--store", str(real_store)))
     (f,) = out["contracts"]
@@ -87,7 +93,10 @@ def test_flows_compare_contracts_in_dollars(cli: Any, real_store: Path) -> None:
             assert grp["dollars"] == pytest.approx(grp["contracts"] * c["multiplier"] * c["index_close"])
 
 
-def test_sentiment_on_the_rotation_day(cli: Any, real_store: Path) -> None:
+def test_sentiment_on_the_rotation_day(cli: Any, real_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rotation.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)
     out = _json(cli("sentiment", "--as-of", "2024-07-11", "--json", "--store", str(real_store)))
     a = out["aaii"]
     assert (a["date"], a["release_date"]) == ("2024-07-11", "2024-07-11")
@@ -176,7 +185,7 @@ def test_events_before_the_release_says_when_it_comes_out(cli: Any, real_store: 
 
 def test_chart_positioning(cli: Any, real_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "rty.html"
-    result = cli("chart", "--positioning", "rty", "--end", "2024-07-26", "--out", str(out), "--store", str(real_store))
+    result = cli("chart", "--positioning", "rty", "--to", "2024-07-26", "--out", str(out), "--store", str(real_store))
     assert result.exit_code == 0, result.output
     html = out.read_text()
     assert "RTY (E-mini Russell 2000): net contracts by trader group under ^RUT" in html
@@ -185,3 +194,16 @@ def test_chart_positioning(cli: Any, real_store: Path, tmp_path: Path) -> None:
     assert both.exit_code == 2 and "--positioning" in both.output
     bad = cli("chart", "--positioning", "XYZ", "--out", str(out), "--store", str(real_store))
     assert bad.exit_code == 2 and "unknown contract 'XYZ'" in bad.output
+
+
+def test_legacy_report(cli: Any, real_store: Path) -> None:
+    out = _json(cli("positioning", "RTY", "--report", "legacy", "--as-of", "2024-07-19", "--json",
+                    "--store", str(real_store)))
+    (rty,) = out["contracts"]
+    assert (rty["report"], rty["report_date"], rty["release_date"]) == ("legacy", "2024-07-16", "2024-07-19")
+    assert [g["group"] for g in rty["groups"]] == ["noncommercial", "commercial", "nonrept"]
+    g = _groups(rty)
+    # non-reportables are defined alike in both reports (SOURCES.md: equal in all 218 shared weeks)
+    assert g["nonrept"]["net"] == 11_964 and g["nonrept"]["change"] == 3_127
+    assert rty["open_interest"] is None and g["nonrept"]["net_pct_oi"] is None  # the compilation has none
+    assert rty["window_reports"] == 156  # the legacy series is longer than the TFF files

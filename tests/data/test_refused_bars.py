@@ -214,3 +214,48 @@ def test_the_real_data_passes_every_hard_rule(real_store: Path) -> None:
     with Store(real_store, read_only=True) as st:
         found = check_bars(st.bars(st.symbols()), calendar=False)
     assert [f for f in found if f.severity == "error"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("NVDA,2024-06-10,0\n", r"splits.csv:2: column ratio"),
+        ("NVDA,2024-06-10,1\n", r"splits.csv:2: column ratio"),
+        ("NVDA,2024-06-10,1e300\n", r"splits.csv:2: column ratio"),
+        ("NVDA,2024-06-10,inf\n", r"splits.csv:2: column ratio"),
+        ("NVDA,2024-06-10,ten\n", r"splits.csv:2: column ratio"),
+        ("NVDA,10/06/2024,10\n", r"splits.csv:2: cannot parse date"),
+        ("NVDA,2024-06-10,10\nNVDA,2024-06-10,10\n", r"splits.csv:3: NVDA 2024-06-10: a second split"),
+        (",2024-06-10,10\n", r"splits.csv:2: column symbol"),
+    ],
+)
+def test_bad_split_records_are_refused(body: str, match: str, nvda_store: Path, tmp_path: Path, cli) -> None:
+    path = tmp_path / "splits.csv"
+    path.write_text("symbol,date,ratio\n" + body)
+    before = _sum(nvda_store)
+    result = cli("data", "import", str(path), "--store", str(nvda_store))
+    assert result.exit_code == 2
+    import re
+
+    assert re.search(match, result.output.replace("\n", "")), result.output
+    assert _sum(nvda_store) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("2024-01-02,10,inf\n2024-01-03,11,12\n", r"zz_closes.csv:2: column BBB: expected a finite price"),
+        ("2024-01-02,10,1e300\n2024-01-03,11,12\n", r"zz_closes.csv:2: column BBB: expected a finite price"),
+        ("2024-01-02,10,11\n2999-01-03,11,12\n", r"zz_closes.csv:3: future_date"),
+    ],
+)
+def test_constituent_closes_refuse_the_same_values(body: str, match: str, nvda_store: Path, tmp_path: Path,
+                                                   cli) -> None:
+    import re
+
+    path = tmp_path / "zz_closes.csv"
+    path.write_text("date,AAA,BBB\n" + body)
+    before = _sum(nvda_store)
+    result = cli("data", "import", str(path), "--store", str(nvda_store))
+    assert result.exit_code == 2 and re.search(match, result.output.replace("\n", "")), result.output
+    assert _sum(nvda_store) == before

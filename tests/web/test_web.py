@@ -204,11 +204,16 @@ def test_results_are_cached_until_the_store_changes(store_copy: Path) -> None:
 def test_universe_names_only(base_url: str, tmp_path: Path) -> None:
     secret = tmp_path / "secret.toml"
     secret.write_text('name = "secret"\nsymbols = ["NVDA"]\n', encoding="utf-8")
-    for params in ({"universe": str(secret)}, {"universe": "../secret"}, {"universe": "nosuch"}):
-        for path in ("/api/rrg", "/api/report", "/report"):
-            resp = httpx.get(f"{base_url}{path}", params=params, timeout=60)
-            assert resp.status_code == 400, (path, params, resp.text)
+    for path in ("/api/rrg", "/api/report", "/report"):
+        answers = set()
+        for name in (str(secret), str(tmp_path / "absent.toml")):  # an existing file and a missing one
+            resp = httpx.get(f"{base_url}{path}", params={"universe": name}, timeout=60)
+            assert resp.status_code == 400, (path, name, resp.text)
             assert "NVDA" not in resp.text and str(tmp_path) not in resp.text
+            answers.add(resp.text)
+        assert len(answers) == 1  # the answer does not tell whether a file exists
+        for name in ("../secret", "nosuch"):
+            assert httpx.get(f"{base_url}{path}", params={"universe": name}, timeout=60).status_code == 400
     assert "expected one of" in httpx.get(f"{base_url}/api/rrg", params={"universe": "nosuch"}, timeout=60).json()["error"]
 
 

@@ -50,7 +50,7 @@ def api_url(real_store: Path) -> Iterator[str]:
 
 # The document is the app's own (it does not depend on the store); the requests go to the
 # live server. (schemathesis' lazy fixture loader does not work with pytest 9's nodes.)
-schema = schemathesis.openapi.from_dict(create_app(Path("unused.duckdb")).openapi())
+schema = schemathesis.openapi.from_dict(create_app(Path("unused.duckdb"), plans=(Path("unused.toml"),)).openapi())
 
 
 @schema.parametrize()

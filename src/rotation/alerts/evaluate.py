@@ -22,7 +22,7 @@ from rotation.alerts.rules import BreadthRule, PositioningRule, Rule, RuleSet, S
 from rotation.alerts.rules import RrgRule as RrgRuleT
 from rotation.analytics.events import pair_events
 from rotation.analytics.rrg import RrgParams, quadrant_transitions, rrg
-from rotation.data.positioning import positioning_frame
+from rotation.data.positioning import has_positioning, positioning_frame
 from rotation.data.store import Store
 from rotation.data.universes import pair_kind, standard_pairs
 from rotation.errors import ConfigError, DataError
@@ -173,9 +173,13 @@ def _breadth(store: Store, rule: BreadthRule, as_of: date) -> list[Firing]:
                                             "side": side, "since": began})]
 
 
-def _positioning(store: Store, rule: PositioningRule, as_of: date) -> list[Firing]:
+def _positioning(store: Store, rule: PositioningRule, as_of: date, notes: list[str]) -> list[Firing]:
     from rotation.analytics.positioning import group_label, positioning_history
 
+    if not has_positioning(store):  # like a standard pair the store lacks: said, not fatal
+        notes.append(f"{rule.name}: the store has no positioning data (`rotation data update --positioning`); "
+                     "rule left out")
+        return []
     frame = positioning_frame(store, list(rule.contracts), report=rule.report, as_of=as_of)
     if frame.is_empty():
         return []
@@ -275,7 +279,7 @@ def evaluate_rule(store: Store, rule: Rule, as_of: date, notes: list[str]) -> li
     if isinstance(rule, BreadthRule):
         return _breadth(store, rule, as_of)
     if isinstance(rule, PositioningRule):
-        return _positioning(store, rule, as_of)
+        return _positioning(store, rule, as_of, notes)
     return _stops(store, rule, as_of, notes)
 
 

@@ -42,9 +42,9 @@ GROUP_LABELS: dict[str, str] = {
     "asset_mgr": "asset managers",
     "lev_money": "leveraged funds",
     "other_rept": "other reportables",
-    "nonrept": "non-reportables",
     "noncommercial": "non-commercials",
     "commercial": "commercials",
+    "nonrept": "non-reportables",
 }
 # "Big money" and "small money" in the commentary's sense (docs/positioning.md).
 BIG_MONEY = ("asset_mgr", "lev_money")
@@ -195,7 +195,7 @@ class ContractPositioning:
     report_date: date
     release_date: date
     previous_report_date: date | None
-    open_interest: int
+    open_interest: int | None   # None where the report has none (the legacy compilation)
     multiplier: float
     index_symbol: str
     index_close: float | None
@@ -304,8 +304,8 @@ class ContractFlows:
     index_symbol: str
     index_close: float | None   # at to_report (on or before)
     index_date: date | None
-    open_interest_from: int
-    open_interest_to: int
+    open_interest_from: int | None
+    open_interest_to: int | None
     groups: tuple[GroupFlow, ...]
 
     def group(self, name: str) -> GroupFlow | None:
@@ -346,7 +346,7 @@ def contract_flows(
         from_report=a, from_release=ra["release_date"][0], to_report=b, to_release=rb["release_date"][0],
         reports=between, multiplier=float(spec.multiplier), index_symbol=spec.index_symbol,
         index_close=None if px is None else px[1], index_date=None if px is None else px[0],
-        open_interest_from=int(ra["open_interest"][0]), open_interest_to=int(rb["open_interest"][0]),
+        open_interest_from=ra["open_interest"][0], open_interest_to=rb["open_interest"][0],
         groups=tuple(groups),
     )
 

@@ -328,9 +328,21 @@ def _top(ids: np.ndarray, stats: np.ndarray, col: int, keep: int) -> tuple[np.nd
 
 
 def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Progress | None = None,
-             force: bool = False, chunk_sets: int = CHUNK_SETS, overfit: bool = True) -> StreamedSweep:
+             force: bool = False, chunk_sets: int = CHUNK_SETS, overfit: bool = True,
+             device: str = "cpu") -> StreamedSweep:
     """Run a planned sweep chunk by chunk (``progress(done, total)`` after each); ``overfit``:
-    add the deflated Sharpe ratio and PBO (:func:`_guard`)."""
+    add the deflated Sharpe ratio and PBO (:func:`_guard`); ``device="gpu"``: the CUDA
+    kernel (:mod:`rotation.backtest.signals_gpu`)."""
+    if device not in ("cpu", "gpu"):
+        raise ConfigError(f"--device: expected cpu or gpu, got {device!r}")
+    evaluate: Callable[..., signals.SignalSweep] = signals.sweep_signals
+    if device == "gpu":
+        from rotation.backtest.signals_gpu import gpu_available, sweep_signals_gpu
+
+        if not gpu_available():
+            raise ConfigError("--device gpu: no CUDA GPU found (numba.cuda.is_available() is False); "
+                              "use --device cpu")
+        evaluate = sweep_signals_gpu
     if by not in STAT_NAMES:
         raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
     plan.check(force)
@@ -364,9 +376,9 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
             sets = signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], -1 if hold is None else hold)
             if sets.size == 1 and flat.size > 1:
                 sets = signals.StopSets.of(*(np.repeat(a, flat.size) for a in (sets.stop, sets.target, sets.trail, sets.hold)))
-            res = signals.sweep_signals(plan.win.prices, ent, sets, side=side, cost=cost,
-                                        conventions=signals.Conventions.named(p.conventions),
-                                        years=plan.win.years, risk_free=plan.config.risk_free)
+            res = evaluate(plan.win.prices, ent, sets, side=side, cost=cost,
+                           conventions=signals.Conventions.named(p.conventions),
+                           years=plan.win.years, risk_free=plan.config.risk_free)
             full = [np.full(flat.size, j) for j in sig_idx]
             index: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(keys)
             for i, a in zip(sig_pos, full, strict=True):
@@ -475,7 +487,7 @@ def _table(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.nda
 def sweep_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
                    config: RunConfig | None = None, start: date | None = None, end: date | None = None,
                    top: int = 10, by: str = "sharpe", progress: Progress | None = None,
-                   force: bool = False, overfit: bool = True) -> StreamedSweep:
+                   force: bool = False, overfit: bool = True, device: str = "cpu") -> StreamedSweep:
     """:func:`plan_sweep` then :func:`run_plan`."""
     plan = plan_sweep(panel, grid, values=values, config=config, start=start, end=end, top=top)
-    return run_plan(plan, top=top, by=by, progress=progress, force=force, overfit=overfit)
+    return run_plan(plan, top=top, by=by, progress=progress, force=force, overfit=overfit, device=device)

@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from rotation.backtest import portfolio
-from rotation.backtest.stats import STAT_NAMES, compute_stats, drawdown
+from rotation.backtest.stats import STAT_NAMES, drawdown
 from rotation.backtest.strategies import Panel, Strategy, make_params, target_weights
 from rotation.backtest.window import Window, carried_rows, defer_on_gaps, fit_window
 from rotation.data.store import Store
@@ -161,9 +161,12 @@ def simulate_many(panel: Panel, params: Sequence[Strategy], config: RunConfig, f
 
 
 def book_stats(books: portfolio.Books, dates: Sequence[date], risk_free: float = 0.0) -> dict[str, np.ndarray]:
-    """:func:`compute_stats` of every run of ``books``."""
-    return compute_stats(books.equity, dates, exposure=books.exposure, turnover=books.turnover,
-                         trades=books.opened, closed=books.closed, wins=books.wins, risk_free=risk_free)
+    """The statistics of every run of ``books`` (the definitions of :func:`compute_stats`, computed
+    in one compiled pass per curve: :func:`rotation.backtest.fastbook.books_stats`)."""
+    from rotation.backtest.fastbook import books_stats
+
+    return books_stats(books.equity, books.exposure, books.turnover, books.opened, books.closed, books.wins,
+                       dates, risk_free)
 
 
 def _reason(code: int) -> str:

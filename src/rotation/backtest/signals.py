@@ -473,15 +473,9 @@ def _threads() -> int:
     return int(numba.get_num_threads())
 
 
-def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, exits: np.ndarray | None = None,
-                  side: int = 1, cost: float = 0.0, conventions: Conventions | None = None,
-                  years: float = math.nan, risk_free: float = 0.0, record: bool = False) -> SignalSweep:
-    """Evaluate every parameter set of ``sets`` on the signals (see the module docstring).
-
-    ``entries``/``exits``: boolean ``[bar, symbol]``, decided at each bar's close.
-    ``years``: the window's calendar length (CAGR, Calmar, turnover; NaN leaves
-    them empty).  ``record``: also return every trade and each set's curves.
-    """
+def prepare(prices: SignalPrices, entries: np.ndarray, exits: np.ndarray | None, side: int,
+            cost: float) -> tuple[np.ndarray, np.ndarray]:
+    """Check the inputs; the next-entry index ``[k, n + 1]`` and the exits at the open ``[k, n]``."""
     if side not in (1, -1):
         raise ConfigError(f"side: expected +1 (long) or -1 (short), got {side!r}")
     if not 0.0 <= cost < 0.5:
@@ -500,8 +494,21 @@ def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, 
             raise ConfigError(f"exits: expected shape {(n, k)} ([bar, symbol]), got {exa.shape}")
         ex = np.zeros((k, n), dtype=np.bool_)
         ex[:, 1:] = exa.T[:, :-1]  # the exit fills at the next open
+    return next_entry(ent), ex
+
+
+def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, exits: np.ndarray | None = None,
+                  side: int = 1, cost: float = 0.0, conventions: Conventions | None = None,
+                  years: float = math.nan, risk_free: float = 0.0, record: bool = False) -> SignalSweep:
+    """Evaluate every parameter set of ``sets`` on the signals (see the module docstring).
+
+    ``entries``/``exits``: boolean ``[bar, symbol]``, decided at each bar's close.
+    ``years``: the window's calendar length (CAGR, Calmar, turnover; NaN leaves
+    them empty).  ``record``: also return every trade and each set's curves.
+    """
+    nxt, ex = prepare(prices, entries, exits, side, cost)
+    n, k = prices.shape
     conv = conventions or Conventions()
-    nxt = next_entry(ent)
     s = sets.size
     stats = np.zeros((s, NSTAT))
     col_ret = np.zeros((s, k))

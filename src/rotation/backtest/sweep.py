@@ -30,7 +30,7 @@ import polars as pl
 from rotation.backtest.guard import SweepGuard, assess_sweep
 from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate_many
 from rotation.backtest.stats import STAT_NAMES
-from rotation.backtest.strategies import Panel, Strategy, coerce_value, make_params
+from rotation.backtest.strategies import PairSwitch, Panel, Strategy, coerce_value, make_params
 from rotation.backtest.window import Window, fit_window
 from rotation.data.store import Store
 from rotation.errors import ConfigError, DataError
@@ -38,6 +38,7 @@ from rotation.errors import ConfigError, DataError
 RUN_KEYS: tuple[str, ...] = ("execution", "commission", "slippage", "stop", "trail")
 SYMBOL_KEYS: tuple[str, ...] = ("a", "b", "sa", "sb", "symbols", "benchmark")
 CHUNK_SIZE = 128
+FUSED_CHUNK = 65_536  # sets per local task on the fused pair-switch path (statistics only)
 MAX_SETS = 1_000_000
 
 Task = tuple[list[Strategy], RunConfig, int]
@@ -168,7 +169,15 @@ def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mappin
 
 
 def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, first: int) -> dict[str, np.ndarray]:
-    """Statistics of each parameter set of one chunk (the unit of work sent to an executor)."""
+    """Statistics of each parameter set of one chunk (the unit of work sent to an executor).
+
+    Pair-switch sets without stops take the fused kernel (:mod:`rotation.backtest.fastbook`:
+    signal, book and statistics in one compiled loop); the rest the book per chunk."""
+    if isinstance(params[0], PairSwitch) and config.stop is None and config.trail is None:
+        from rotation.backtest.fastbook import pair_switch_stats
+
+        return pair_switch_stats(panel, params, first, config.execution, config.cost,  # type: ignore[arg-type]
+                                 config.risk_free, panel.dates[first:])
     return book_stats(simulate_many(panel, params, config, first), panel.dates[first:], config.risk_free)
 
 
@@ -213,6 +222,9 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
+    local = executor is None or isinstance(executor, LocalExecutor)
+    if local and isinstance(params[0], PairSwitch) and all(c.stop is None and c.trail is None for c in configs):
+        chunk_size = max(int(chunk_size), FUSED_CHUNK)  # the fused kernel holds no per-set arrays
     tasks, index = _tasks(params, configs, first, int(chunk_size))
     results = (executor or LocalExecutor()).map(evaluate_chunk, panel, tasks)
     stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}

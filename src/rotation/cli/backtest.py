@@ -183,7 +183,8 @@ def run_cmd(
             "end": res.end, "window": res.window.as_dict(), "symbols": res.symbols,
             "prices": "adj_close-adjusted OHLC",
             "stats": stats_row(res.stats), "trades": res.trades,
-            "equity": res.equity.select("date", "equity", "drawdown", "exposure", "turnover"),
+            "equity": res.equity.select(c for c in ("date", "equity", "drawdown", "exposure", "turnover", "carried")
+                                        if c in res.equity.columns),
         })
     else:
         _render_run(res, trades)
@@ -226,6 +227,7 @@ def sweep_cmd(
     top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
     force: Annotated[bool, typer.Option("--force", help="Run a breakout grid beyond the bar-step limit.")] = False,
+    device: Annotated[str, typer.Option("--device", help="breakout: cpu, or gpu (a CUDA GPU via numba.cuda).")] = "cpu",
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -243,8 +245,10 @@ def sweep_cmd(
     if strategy == "breakout":
         if dask or local_cluster:
             raise ConfigError("--dask/--local-cluster: a breakout sweep runs in this process (all cores)")
-        _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out)
+        _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out, device)
         return
+    if device != "cpu":
+        raise ConfigError("--device gpu: only the breakout sweep has a GPU kernel")
     t0 = time.perf_counter()
     with read_store(store) as st:
         if dask or local_cluster:
@@ -273,7 +277,7 @@ def sweep_cmd(
 
 
 def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, Any], config: RunConfig,
-                    start: Any, end: Any, top: int, by: str, force: bool, json_out: bool) -> None:
+                    start: Any, end: Any, top: int, by: str, force: bool, json_out: bool, device: str) -> None:
     """Plan (estimate, limit), then stream the sweep with a progress bar on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -285,6 +289,11 @@ def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, A
         panel = load_panel(st, make_params("breakout", values).needs, start, end)
     plan = plan_sweep(panel, specs, values=values, config=config, start=start, end=end, top=top)
     plan.check(force)
+    if device == "gpu":
+        from rotation.backtest.signals_gpu import gpu_available
+
+        if not gpu_available():
+            raise ConfigError("--device gpu: no CUDA GPU found (numba.cuda.is_available() is False); use --device cpu")
     plan = plan.pilot()
     n, k = plan.win.prices.shape
     err_console.print(f"breakout sweep: {plan.sets:,} sets x {k} symbols x {n:,} bars = {plan.bar_steps:,} "
@@ -293,7 +302,7 @@ def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, A
     with Progress(TextColumn("sets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err_console, transient=True, disable=json_out or not err_console.is_terminal) as bar:
         task = bar.add_task("sweep", total=plan.sets)
-        res = run_plan(plan, top=top, by=by, force=force,
+        res = run_plan(plan, top=top, by=by, force=force, device=device,
                        progress=lambda done, total: bar.update(task, completed=done))
     if json_out:
         print_json({

@@ -261,8 +261,7 @@ def claims_cmd(
     else:
         console.print(make_table(
             claims.title or str(file),
-            ["id", "claim", "figure", "stated", "computed", "diff (pts)", "tol (pts)", "result",
-             "anchors (from; to) or reports"],
+            ["id", "claim", "figure", "stated", "computed", "diff (pts)", "tol (pts)", "result", "anchors (from; to)"],
             [_claim_row(r) for r in results],
         ))
         console.print(f"{len(results)} figure(s) checked, {len(bad)} mismatch(es)")

@@ -84,7 +84,7 @@ def _render_positioning(items: Sequence[ContractPositioning]) -> None:
         px = f"; {p.index_symbol} {fmt_num(p.index_close)} on {p.index_date}" if p.index_close is not None else ""
         title = (
             f"{p.contract} ({CONTRACTS[p.contract].name if p.contract in CONTRACTS else p.market_name}): {p.report} report of {p.report_date} (released {p.release_date}"
-            f"{f', known at {p.as_of}' if p.as_of else ''}), open interest {p.open_interest:,}{px}"
+            f"{f', known at {p.as_of}' if p.as_of else ''}), open interest {fmt_num(p.open_interest, 0)}{px}"
         )
         rows = [
             [g.label, f"{g.long:,}", f"{g.short:,}", _int(g.net), fmt_pct(g.net_pct_oi, 1), _int(g.change),

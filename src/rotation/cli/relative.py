@@ -243,7 +243,7 @@ def events_cmd(
     title += f" ({history.kind}: {history.label})" if history.kind else ""
     title += f" since {since}" if since else f" since {events['date'].min()!s}"
     console.print(_events_table(title, listed, a, b))
-    console.print(_events_table("Latest day", latest, a, b))
+    console.print(_events_table("Latest day", top_events(latest), a, b))
     console.print("rank: among the days money moved the same way (the 'toward' column), up to that day")
 
 

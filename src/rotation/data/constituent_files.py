@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -262,6 +263,7 @@ def read_closes_file(path: Path | str) -> ConstituentFile:
             row = int(nan.arg_true()[0])
             col = next(t for t in tickers if values[t].is_nan()[row])
             raise DataError(f"{path}:{frame['line'][row]}: column {col}: expected a number, found NaN")
+    _refuse_absurd(path, frame, values, tickers, dates)
     symbols = [t.strip().upper().replace(".", "-") for t in tickers]
     if len(set(symbols)) != len(symbols):
         dup = next(s for s in symbols if symbols.count(s) > 1)
@@ -279,6 +281,29 @@ def read_closes_file(path: Path | str) -> ConstituentFile:
         names = ", ".join(sorted(set(nonpos["symbol"].to_list()))[:5])
         notes.append(f"{nonpos.height} non-positive closes kept ({names}); breadth treats them as missing")
     return ConstituentFile(path, "closes", universe, long, tuple(notes))
+
+
+def _refuse_absurd(
+    path: Path, frame: pl.DataFrame, values: pl.DataFrame, tickers: list[str], dates: pl.Series
+) -> None:
+    """The bar rules that apply to a closes matrix: finite, plausible prices; no future dates."""
+    from rotation.data.validate import MAX_PRICE
+
+    today = date.today()
+    future = dates > today
+    if future.any():
+        row = int(future.arg_true()[0])
+        raise DataError(f"{path}:{frame['line'][row]}: future_date: {dates[row]} is after today ({today})")
+    bad = values.select(pl.any_horizontal([(~pl.col(t).is_finite()) | (pl.col(t) > MAX_PRICE) for t in tickers]))
+    mask = bad.to_series().fill_null(False)
+    if mask.any():
+        row = int(mask.arg_true()[0])
+        col = next(t for t in tickers if values[t][row] is not None
+                   and (not math.isfinite(values[t][row]) or values[t][row] > MAX_PRICE))
+        raise DataError(
+            f"{path}:{frame['line'][row]}: column {col}: expected a finite price <= {MAX_PRICE:,.0f}, "
+            f"found {values[col][row]!r}"
+        )
 
 
 def read_membership_file(path: Path | str) -> ConstituentFile:

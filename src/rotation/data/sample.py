@@ -229,9 +229,11 @@ def provenance_note(rows: dict[str, int], symbols: Sequence[str]) -> str:
         f"Filings: facts filed up to {SAMPLE_END.isoformat()} for periods ending from "
         f"{FILINGS_FROM.isoformat()} (the comparatives that trailing-twelve-month figures of early 2023 need).",
         "",
-        "The original vendors (Yahoo Finance, Interactive Brokers, S&P/Wikipedia lists, SEC EDGAR) keep "
-        "their own terms of use: research and test data. `../shared/data/SOURCES.md` names every "
-        "source repository and commit.",
+        "The original vendors (Yahoo Finance, Interactive Brokers, S&P/Wikipedia lists, SEC EDGAR, the CFTC, "
+        "AAII, NAAIM, Cboe) keep their own terms of use: research and test data. `../shared/data/SOURCES.md` "
+        "and the `SOURCES.md` files of its folders (fundamentals, positioning) name every source, "
+        "repository and commit; a CFTC report is as of a Tuesday and released the Friday after "
+        "(`release_date`).",
         "",
     ]
     return "\n".join(lines)

@@ -12,5 +12,6 @@ of being printed: the CLI prints them to stderr, the dashboard shows them.
 * :mod:`rotation.query.breadth`: breadth of a constituent set, confirmation of a pair's day;
 * :mod:`rotation.query.positioning`: CFTC positioning, flows, sentiment, a day's positioning block;
 * :mod:`rotation.query.positioning`: CFTC positioning, flows, sentiment, a day's positioning block;
+* :mod:`rotation.query.positioning`: CFTC positioning and sentiment as known at a date;
 * :mod:`rotation.query.trades`: saved plans and journal entries with their stop distances.
 """

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -164,7 +165,10 @@ def create_app(
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
             msg = "expected a date YYYY-MM-DD" if "date" in str(e.get("type", "")) else e.get("msg", "invalid")
-            parts.append(f"{where}: {msg}, got {e.get('input')!r}" if "input" in e else f"{where}: {msg}")
+            # the input is echoed only when it is short and plain (never a path sent back)
+            value = e.get("input")
+            echo = "input" in e and (not isinstance(value, str) or re.fullmatch(r"[\w.^@:=\-]{0,40}", value))
+            parts.append(f"{where}: {msg}, got {e.get('input')!r}" if echo else f"{where}: {msg}")
         return JSONResponse({"error": "; ".join(parts) or "bad request"}, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
@@ -219,7 +223,8 @@ def create_app(
         known = universe_names()
         for name in names:
             if name not in known:
-                raise ConfigError(f"universe: expected one of {', '.join(known)}; got {name!r}")
+                got = repr(name) if re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", name) else "something else (names only, no paths)"
+                raise ConfigError(f"universe: expected one of {', '.join(known)}; got {got}")
 
     # -- views ----------------------------------------------------------------------------------
     @app.get("/api/overview", summary="Overview: notable rotation days, RRG snapshot, breadth, positioning, stops")

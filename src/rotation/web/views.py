@@ -7,6 +7,7 @@ caches their serialized output per store version (:mod:`rotation.web.cache`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,9 +31,10 @@ from rotation.query.rotation import scan_universe, universe_rrg
 from rotation.query.trades import trades
 
 # Calendar days of constituent history loaded before a breadth range: the 200-day average
-# and 52-week highs need a year of sessions.
-BREADTH_WARMUP_DAYS = 560
-DEFAULT_RANGE_DAYS = 730  # the breadth and pair views show two years unless told otherwise
+# and the 52-week (252-session) highs need a year of sessions.
+BREADTH_WARMUP_DAYS = 400
+DEFAULT_RANGE_DAYS = 730  # the pair view shows two years unless told otherwise
+BREADTH_RANGE_DAYS = 365  # the breadth view, one year
 BREADTH_COLUMNS = ("share_up", "above_ma20", "above_ma50", "above_ma200", "mcclellan", "ad_line",
                    "new_highs", "new_lows", "advancers", "decliners", "counted")
 EVENT_COLUMNS = ("date", "return_a", "return_b", "spread", "pattern", "rank", "count", "percentile",
@@ -51,7 +53,8 @@ def check_universe(st: Store, name: str, *, constituents: bool = True) -> str:
     if key in universe_names() or key in sets:
         return key
     choices = ", ".join([*universe_names(), *sets])
-    raise ConfigError(f"universe: expected one of {choices}; got {name!r}")
+    got = repr(name) if re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", name) else "something else (names only, no paths)"
+    raise ConfigError(f"universe: expected one of {choices}; got {got}")
 
 
 def universes_view(st: Store) -> dict[str, Any]:
@@ -154,7 +157,7 @@ def breadth_view(st: Store, universe: str, start: date | None, end: date | None,
     if start is not None and end is not None and start > end:
         raise ConfigError(f"start {start} is after end {end}")
     last = end or as_of or _last_date(st, key)
-    first = start or (last - timedelta(days=DEFAULT_RANGE_DAYS))
+    first = start or (last - timedelta(days=BREADTH_RANGE_DAYS))
     b = universe_breadth(st, key, first - timedelta(days=BREADTH_WARMUP_DAYS), last)
     frame = b.frame
     if frame.is_empty():
