@@ -38,7 +38,7 @@ def _print_run(run: AlertRun) -> None:
 
 
 def alerts_cmd(
-    rules: Annotated[Path, typer.Argument(help=escape("Rules file (TOML): [[spread]], [[rrg]], [[breadth]], [[stops]], [delivery]."))],
+    rules: Annotated[Path, typer.Argument(help=escape("Rules file (TOML): [[spread]], [[rrg]], [[breadth]], [[positioning]], [[stops]], [delivery]."))],
     as_of: AsOfOpt = None,
     from_: Annotated[
         str | None, typer.Option("--from", help="Replay every session from this date to --as-of, in order (YYYY-MM-DD).")

@@ -160,7 +160,7 @@ def positioning_section(data: ReportData, options: ReportOptions) -> Section:
     if flows:
         f0 = flows[0]
         lines.append(
-            f"Flows over the last {f0.reports} reports ({f0.from_report} -> {f0.to_report}): " + "; ".join(
+            f"Flows from the {f0.from_report} report to the {f0.to_report} one ({f0.reports} weekly changes): " + "; ".join(
                 f"{f.contract} " + ", ".join(f"{g.label} {g.contracts:+,}"
                                              + (f" ({usd_bn(g.dollars)})" if g.dollars is not None else "")
                                              for g in f.groups if g.group in _SHOWN)
