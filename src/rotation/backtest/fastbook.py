@@ -36,8 +36,10 @@ NSTAT = len(STAT_NAMES)
 
 
 @njit(cache=True, nogil=True)
-def curve_stats(eq, expo, turn, years, rf, out):  # pragma: no cover - numba
-    """Statistics 0..8 of :data:`STAT_NAMES` of one curve (trades and win rate are the caller's)."""
+def curve_stats(eq, expo, turn, years, rf, out, ret):  # pragma: no cover - numba
+    """Statistics 0..8 of :data:`STAT_NAMES` of one curve (trades and win rate are the caller's).
+    ``ret``: scratch of at least ``len(eq)`` (the bar returns of the first pass, reused by the second
+    instead of dividing again: the same numbers)."""
     n = eq.shape[0]
     nan = math.nan
     for i in range(9):
@@ -61,7 +63,9 @@ def curve_stats(eq, expo, turn, years, rf, out):  # pragma: no cover - numba
         ex += expo[t]
         tu += turn[t]
         if t > 0:
-            s += eq[t] / eq[t - 1] - 1.0
+            r = eq[t] / eq[t - 1] - 1.0
+            ret[t] = r
+            s += r
     out[5] = mdd
     out[6] = out[1] / abs(mdd) if mdd < 0.0 else nan
     out[7] = ex / n
@@ -74,7 +78,7 @@ def curve_stats(eq, expo, turn, years, rf, out):  # pragma: no cover - numba
     ss = 0.0
     down = 0.0
     for t in range(1, n):
-        x = eq[t] / eq[t - 1] - 1.0 - rfd
+        x = ret[t] - rfd
         d = x - mean
         ss += d * d
         if x < 0.0:
@@ -91,7 +95,7 @@ def curve_stats(eq, expo, turn, years, rf, out):  # pragma: no cover - numba
 @njit(cache=True, nogil=True, parallel=True)
 def _curves_stats(equity, exposure, turnover, years, rf, out):  # pragma: no cover - numba
     for p in prange(equity.shape[0]):
-        curve_stats(equity[p], exposure[p], turnover[p], years, rf, out[p])
+        curve_stats(equity[p], exposure[p], turnover[p], years, rf, out[p], np.empty(equity.shape[1]))
 
 
 def books_stats(equity: np.ndarray, exposure: np.ndarray, turnover: np.ndarray, opened: np.ndarray,
@@ -113,9 +117,11 @@ def books_stats(equity: np.ndarray, exposure: np.ndarray, turnover: np.ndarray, 
 
 
 @njit(cache=True, nogil=True)
-def _pair_book(o, c, tgt, at_close, cost, equity, turnover, exposure):  # pragma: no cover - numba
+def _pair_book(o, c, f, s, wrow, at_close, cost, equity, turnover, exposure):  # pragma: no cover - numba
     """:func:`rotation.backtest.portfolio._account` for two symbols without stops, operation for
     operation (so the curves are bit-identical), with the loops over symbols and phases unrolled.
+    The targets are read off the averages ``f``/``s`` on the fly: bar ``t`` acts on row ``wrow[t]``
+    (none where it is negative or an average is NaN; else all in ``a`` where ``f > s``, else in ``b``).
     Returns (opened, closed, winners)."""
     n = c.shape[0]
     u0 = 0.0
@@ -129,8 +135,14 @@ def _pair_book(o, c, tgt, at_close, cost, equity, turnover, exposure):  # pragma
     p0 = 0.0
     p1 = 0.0
     for t in range(n):
-        w0 = tgt[t, 0]
-        w1 = tgt[t, 1]
+        w0 = 0.0
+        w1 = 0.0
+        r = wrow[t]
+        if r >= 0 and not (math.isnan(f[r]) or math.isnan(s[r])):
+            if f[r] > s[r]:
+                w0 = 1.0
+            else:
+                w1 = 1.0
         traded = 0.0
         base = math.nan
         if w0 != p0 or w1 != p1:
@@ -191,23 +203,14 @@ def _pair_sweep(mas, fi, si, wrow, o, c, at_close, cost, years, rf, chunks, stat
     n = c.shape[0]
     sets = fi.shape[0]
     for b in prange(chunks):
-        tgt = np.zeros((n, 2))
         equity = np.zeros(n)
         turnover = np.zeros(n)
         exposure = np.zeros(n)
+        ret = np.zeros(n)
         for p in range(b * sets // chunks, (b + 1) * sets // chunks):
-            f, s = mas[fi[p]], mas[si[p]]
-            for t in range(n):
-                r = wrow[t]
-                tgt[t, 0] = 0.0
-                tgt[t, 1] = 0.0
-                if r >= 0 and not (math.isnan(f[r]) or math.isnan(s[r])):
-                    if f[r] > s[r]:
-                        tgt[t, 0] = 1.0
-                    else:
-                        tgt[t, 1] = 1.0
-            opened, closed, wins = _pair_book(o, c, tgt, at_close, cost, equity, turnover, exposure)
-            curve_stats(equity, exposure, turnover, years, rf, stats[p])
+            opened, closed, wins = _pair_book(o, c, mas[fi[p]], mas[si[p]], wrow, at_close, cost, equity, turnover,
+                                              exposure)
+            curve_stats(equity, exposure, turnover, years, rf, stats[p], ret)
             stats[p, 9] = opened
             stats[p, 10] = wins / closed if closed > 0 else math.nan
 

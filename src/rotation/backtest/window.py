@@ -28,9 +28,11 @@ window of a longer history never changes an earlier row's decision.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -124,6 +126,18 @@ def _check_end(panel: Panel, spans: dict[str, tuple[int, int]], end: date) -> No
                             f"({missing:,} NYSE sessions earlier); choose --to {last_day.isoformat()} or earlier")
 
 
+def _search(dates: Sequence[date], day: date, side: Literal["left", "right"]) -> int:
+    """``np.searchsorted`` of ``day`` in the ascending ``dates`` (by day), without converting every
+    date to ``datetime64`` (that conversion was most of a sweep's setup); other types take numpy."""
+    if len(dates) and type(day) is date and type(dates[0]) is date and type(dates[-1]) is date:
+        try:
+            return bisect.bisect_left(dates, day) if side == "left" else bisect.bisect_right(dates, day)
+        except TypeError:
+            pass
+    days = np.array(dates, dtype="datetime64[D]")
+    return int(np.searchsorted(days, np.datetime64(day, "D"), side=side))
+
+
 def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: date | None = None,
                gap_limit: int = GAP_LIMIT) -> tuple[Panel, Window]:
     """The panel cut to the rows ``params`` may trade on (history before the start kept for the
@@ -143,8 +157,7 @@ def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: d
     first = bound[start_sym]
     start_reason = f"the first member's first bar ({start_sym})" if start_sym == m0 else f"{start_sym}'s first bar"
     if start is not None:
-        days = np.array(panel.dates, dtype="datetime64[D]")
-        row = int(np.searchsorted(days, np.datetime64(start, "D"), side="left"))
+        row = _search(panel.dates, start, "left")
         if row >= panel.n:
             raise DataError(f"no data on or after {start.isoformat()} (last date {panel.dates[-1]})")
         if row > first:
@@ -153,8 +166,7 @@ def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: d
     last = spans[end_sym][1]
     end_reason = f"{end_sym}'s last bar"
     if end is not None:
-        days = np.array(panel.dates, dtype="datetime64[D]")
-        cut = int(np.searchsorted(days, np.datetime64(end, "D"), side="right")) - 1
+        cut = _search(panel.dates, end, "right") - 1
         if cut <= last:
             last, end_reason = cut, "--to"
     if first > last:
@@ -168,7 +180,7 @@ def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: d
     keep[first : last + 1] = has_bar[first : last + 1].any(axis=1)
     keep[first] = True
     rows = np.flatnonzero(keep)
-    fitted = Panel(tuple(panel.dates[i] for i in rows), panel.symbols,
+    fitted = Panel(tuple(map(panel.dates.__getitem__, rows.tolist())), panel.symbols,
                    *(np.ascontiguousarray(a[rows]) for a in
                      (panel.open, panel.high, panel.low, panel.close, panel.adj_close)))
     new_first = int(np.searchsorted(rows, first))
