@@ -1,4 +1,5 @@
-"""What every provider shares: the protocol and retries with exponential backoff."""
+"""What every provider shares: the protocol, an HTTP GET that tells transient failures apart,
+and retries with exponential backoff."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, TypeVar
 
+import httpx
 import polars as pl
 
 from rotation.errors import ProviderError
@@ -59,3 +61,17 @@ def with_retries(
             if attempt + 1 < policy.attempts:
                 sleep(policy.delay(attempt))
     raise ProviderError(f"{what}: gave up after {policy.attempts} attempts: {last}")
+
+
+def http_get(client: httpx.Client, url: str, params: dict[str, str] | None = None) -> httpx.Response:
+    """GET ``url``; a timeout, a connection error, HTTP 429 or 5xx raise :class:`TransientError`
+    (which :func:`with_retries` retries); any other response is returned for the caller to judge."""
+    try:
+        resp = client.get(url, params=params)
+    except httpx.TimeoutException as exc:
+        raise TransientError(f"timeout: {exc}") from exc
+    except httpx.TransportError as exc:
+        raise TransientError(f"connection error: {exc}") from exc
+    if resp.status_code == 429 or resp.status_code >= 500:
+        raise TransientError(f"HTTP {resp.status_code}")
+    return resp

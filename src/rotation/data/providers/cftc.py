@@ -22,7 +22,7 @@ import httpx
 
 from rotation.data.positioning import has_positioning, write_positioning
 from rotation.data.positioning_files import read_tff_zip
-from rotation.data.providers.base import DEFAULT_RETRY, RetryPolicy, TransientError, with_retries
+from rotation.data.providers.base import DEFAULT_RETRY, RetryPolicy, http_get, with_retries
 from rotation.data.store import Store, UpsertCounts
 from rotation.errors import ProviderError, RotationError
 
@@ -60,14 +60,7 @@ class CftcClient:
         return self._url.format(year=year)
 
     def _get(self, year: int) -> bytes:
-        try:
-            resp = self._client.get(self.url(year))
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"timeout: {exc}") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"connection error: {exc}") from exc
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise TransientError(f"HTTP {resp.status_code}")
+        resp = http_get(self._client, self.url(year))
         if resp.status_code == 404:
             raise ProviderError(f"cftc: {tff_file_name(year)}: not published (HTTP 404 at {self.url(year)})")
         if resp.status_code != 200:

@@ -15,7 +15,7 @@ import httpx
 import polars as pl
 
 from rotation.data.files import read_bar_text
-from rotation.data.providers.base import DEFAULT_RETRY, RetryPolicy, TransientError, with_retries
+from rotation.data.providers.base import DEFAULT_RETRY, RetryPolicy, http_get, with_retries
 from rotation.data.schema import BAR_SCHEMA
 from rotation.errors import DataError, ProviderError
 
@@ -65,14 +65,7 @@ class StooqProvider:
             params["d1"] = start.strftime("%Y%m%d")
         if end is not None:
             params["d2"] = end.strftime("%Y%m%d")
-        try:
-            resp = self._client.get(self._url, params=params)
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"timeout: {exc}") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"connection error: {exc}") from exc
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise TransientError(f"HTTP {resp.status_code}")
+        resp = http_get(self._client, self._url, params)
         if resp.status_code != 200:
             raise ProviderError(f"stooq: {symbol}: HTTP {resp.status_code}")
         return resp.text
