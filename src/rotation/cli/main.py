@@ -13,7 +13,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from rotation import __version__
-from rotation.cli import breadth, data, demo, measure, positioning, report, trade, valuation, web
+from rotation.cli import data, demo, measure, positioning, report, trade, valuation, web
 from rotation.cli.common import err_console
 from rotation.errors import RotationError
 
@@ -26,6 +26,7 @@ _LAZY: dict[str, str] = {
     "events": "relative",
     "backtest": "backtest",
     "alerts": "alerts",
+    "breadth": "breadth",  # through the query layer it loads the relative-strength kernels
 }
 
 
@@ -115,7 +116,7 @@ def _root(
     """Detect, measure, chart and trade rotation within the U.S. stock market."""
 
 
-for _module in (demo, data, measure, breadth, positioning, trade, valuation, report, web):
+for _module in (demo, data, measure, positioning, trade, valuation, report, web):
     _module.register(app)
 
 
