@@ -19,7 +19,7 @@ from datetime import date
 import polars as pl
 
 from rotation.data.importer import import_frame
-from rotation.data.providers.base import Provider
+from rotation.data.providers.base import Provider, UpdateReport
 from rotation.data.store import Store, UpsertCounts
 from rotation.data.symbols import normalize_symbol
 from rotation.errors import RotationError
@@ -42,22 +42,6 @@ class SymbolUpdate:
         return self.error is None
 
 
-@dataclass(frozen=True)
-class UpdateReport:
-    provider: str
-    results: tuple[SymbolUpdate, ...]
-
-    @property
-    def failed(self) -> tuple[SymbolUpdate, ...]:
-        return tuple(r for r in self.results if not r.ok)
-
-    @property
-    def total(self) -> UpsertCounts:
-        out = UpsertCounts()
-        for r in self.results:
-            if r.counts:
-                out = out + r.counts
-        return out
 
 
 def _rebased(stored: pl.DataFrame, fetched: pl.DataFrame) -> bool:
@@ -109,7 +93,7 @@ def update_symbols(
     *,
     end: date | None = None,
     on_symbol: Callable[[SymbolUpdate], None] | None = None,
-) -> UpdateReport:
+) -> UpdateReport[SymbolUpdate]:
     """Update each symbol in turn; failures are collected, not raised."""
     results = []
     for sym in dict.fromkeys(normalize_symbol(s) for s in symbols):

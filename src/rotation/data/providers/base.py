@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 import polars as pl
 
+from rotation.data.store import UpsertCounts
 from rotation.errors import ProviderError
 
 T = TypeVar("T")
@@ -75,3 +76,36 @@ def http_get(client: httpx.Client, url: str, params: dict[str, str] | None = Non
     if resp.status_code == 429 or resp.status_code >= 500:
         raise TransientError(f"HTTP {resp.status_code}")
     return resp
+
+
+class _Outcome(Protocol):
+    """One fetched item's outcome (a symbol, a CFTC year): counts when it worked."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def counts(self) -> UpsertCounts | None: ...
+
+
+R = TypeVar("R", bound=_Outcome)
+
+
+@dataclass(frozen=True)
+class UpdateReport(Generic[R]):
+    """What one update fetched: each item's outcome, the failures, the summed counts."""
+
+    provider: str
+    results: tuple[R, ...]
+
+    @property
+    def failed(self) -> tuple[R, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    @property
+    def total(self) -> UpsertCounts:
+        out = UpsertCounts()
+        for r in self.results:
+            if r.counts:
+                out = out + r.counts
+        return out

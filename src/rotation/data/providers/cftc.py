@@ -22,7 +22,7 @@ import httpx
 
 from rotation.data.positioning import has_positioning, write_positioning
 from rotation.data.positioning_files import read_tff_zip
-from rotation.data.providers.base import DEFAULT_RETRY, RetryPolicy, http_get, with_retries
+from rotation.data.providers.base import DEFAULT_RETRY, RetryPolicy, UpdateReport, http_get, with_retries
 from rotation.data.store import Store, UpsertCounts
 from rotation.errors import ProviderError, RotationError
 
@@ -86,22 +86,8 @@ class YearUpdate:
         return self.error is None
 
 
-@dataclass(frozen=True)
-class PositioningUpdate:
-    provider: str
-    results: tuple[YearUpdate, ...]
-
-    @property
-    def failed(self) -> tuple[YearUpdate, ...]:
-        return tuple(r for r in self.results if not r.ok)
-
-    @property
-    def total(self) -> UpsertCounts:
-        out = UpsertCounts()
-        for r in self.results:
-            if r.counts:
-                out = out + r.counts
-        return out
+# What one positioning update fetched, year by year (the same report as a bars update's).
+PositioningUpdate = UpdateReport[YearUpdate]
 
 
 def stored_tff_years(store: Store) -> list[int]:
