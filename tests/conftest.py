@@ -12,6 +12,7 @@ from pathlib import Path
 # differently in a terminal, under pytest-xdist workers or in CI.
 os.environ["COLUMNS"] = "200"
 
+import duckdb
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -76,6 +77,38 @@ def store_copy(real_store: Path, tmp_path: Path) -> Path:
     """A private, writable copy of :func:`real_store`."""
     dest = tmp_path / "copy.duckdb"
     dest.write_bytes(real_store.read_bytes())
+    return dest
+
+
+@pytest.fixture(scope="session")
+def damaged_store(real_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of :func:`real_store` with junk in every block that holds bars or constituent closes.
+
+    The blocks are found from DuckDB's own storage map, so the damage does not depend on
+    where an import happened to lay the tables out (it does vary: thread count, DuckDB
+    version); the header and the catalog stay intact, so the file opens and only reads fail.
+    Open it read-only.
+    """
+    dest = tmp_path_factory.mktemp("damaged") / "d.duckdb"
+    dest.write_bytes(real_store.read_bytes())
+    con = duckdb.connect(str(dest), read_only=True)
+    try:
+        block_size = int(con.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0])
+        blocks: set[int] = set()
+        for table in ("bars", "constituent_closes"):
+            for block_id, extra in con.execute(
+                f"SELECT block_id, additional_block_ids FROM pragma_storage_info('{table}') WHERE block_id >= 0"
+            ).fetchall():
+                blocks.update([block_id, *(extra or [])])
+    finally:
+        con.close()
+    assert len(blocks) > 10, blocks
+    header = 3 * 4096  # DuckDB's file header and its two database headers come before block 0
+    junk = bytes((i * 131 + 7) % 256 for i in range(4096))
+    with dest.open("r+b") as fh:
+        for block_id in sorted(blocks):
+            fh.seek(header + block_id * block_size + 8192)
+            fh.write(junk)
     return dest
 
 

@@ -3,7 +3,6 @@ CLI), a damaged store is one StoreCorruptError, and the CLI's safety net names w
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -100,16 +99,10 @@ def test_store_ranges_and_missing_columns(real_store: Path) -> None:
         assert wide.columns == ["date", "XLC", "SPY"] and wide["XLC"].null_count() == wide.height > 0
 
 
-def test_a_damaged_store_raises_store_corrupt_error(real_store: Path, tmp_path: Path) -> None:
+def test_a_damaged_store_raises_store_corrupt_error(real_store: Path, damaged_store: Path) -> None:
     from rotation.data.verify import verify_store
 
-    dest = tmp_path / "d.duckdb"
-    shutil.copyfile(real_store, dest)
-    size = dest.stat().st_size
-    with dest.open("r+b") as fh:
-        for at in range(2 << 20, size - (1 << 16), 1 << 20):
-            fh.seek(at)
-            fh.write(bytes(1 << 16))
+    dest = damaged_store
     with (pytest.raises(StoreCorruptError, match=r"is damaged .*rotation data import DIR --store NEW\.duckdb"),
           Store(dest, read_only=True) as st):
         for sym in st.symbols():

@@ -256,39 +256,6 @@ def test_report_to_an_unwritable_path(cli: Cli, real_store: Path) -> None:
               "/proc/x.html", "cannot write report")
 
 
-@pytest.fixture(scope="module")
-def damaged_store(real_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real store with junk written into every block that holds bars or constituent closes.
-
-    The blocks are found from DuckDB's own storage map, so the damage does not depend on
-    where an import happened to lay the tables out (it does vary: thread count, DuckDB
-    version); the header and the catalog stay intact, so the file opens and only reads fail.
-    """
-    import duckdb
-
-    dest = tmp_path_factory.mktemp("damaged") / "d.duckdb"
-    shutil.copyfile(real_store, dest)
-    con = duckdb.connect(str(dest), read_only=True)
-    try:
-        block_size = int(con.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0])
-        blocks: set[int] = set()
-        for table in ("bars", "constituent_closes"):
-            for block_id, extra in con.execute(
-                f"SELECT block_id, additional_block_ids FROM pragma_storage_info('{table}') WHERE block_id >= 0"
-            ).fetchall():
-                blocks.update([block_id, *(extra or [])])
-    finally:
-        con.close()
-    assert len(blocks) > 10, blocks
-    header = 3 * 4096  # DuckDB's file header and its two database headers come before block 0
-    junk = bytes((i * 131 + 7) % 256 for i in range(4096))
-    with dest.open("r+b") as fh:
-        for block_id in sorted(blocks):
-            fh.seek(header + block_id * block_size + 8192)
-            fh.write(junk)
-    return dest
-
-
 @pytest.mark.parametrize("args", [["breadth"], ["events", "--pair", "RUT:NDX"], ["report", "--format", "json"]])
 def test_a_damaged_store_is_one_line_saying_how_to_rebuild(cli: Cli, damaged_store: Path, args: list[str]) -> None:
     _one_line(cli(*args, "--store", str(damaged_store)), "is damaged", "rotation data verify",
