@@ -40,7 +40,7 @@ NSTAT = len(STAT_NAMES)
 BLOCK = 8  # bars tested at once for a change of target (one AVX-512 compare of doubles)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")  # a curve that reaches 0 gives inf/NaN, not an error
 def curve_stats(eq, expo, turn, years, rf, out, ret):  # pragma: no cover - numba
     """Statistics 0..8 of :data:`STAT_NAMES` of one curve (trades and win rate are the caller's).
     ``ret``: scratch of at least ``len(eq)`` (the bar returns of the first pass, reused by the second

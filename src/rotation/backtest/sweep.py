@@ -222,12 +222,25 @@ def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, firs
 
     Long-only pair-switch sets without stops take the fused kernel (:mod:`rotation.backtest.fastbook`:
     signal, book and statistics in one compiled loop, as their single runs); the rest the book per chunk."""
-    if all(fastbook.fused(p, config) for p in params):
-        found = fastbook.pair_switch_stats(panel, params, first, config.execution, config.cost,  # type: ignore[arg-type]
-                                           config.risk_free, panel.dates[first:])
-        if found is not None:
-            return found
-    return book_stats(simulate_many(panel, params, config, first), panel.dates[first:], config.risk_free)
+    fused = [i for i, p in enumerate(params) if fastbook.fused(p, config)]
+    found = None
+    if fused:
+        sets = [p for p in (params if len(fused) == len(params) else [params[i] for i in fused])
+                if isinstance(p, PairSwitch)]
+        found = fastbook.pair_switch_stats(panel, sets, first, config.execution, config.cost, config.risk_free,
+                                           panel.dates[first:])
+    if found is not None and len(fused) == len(params):
+        return found
+    rest = [i for i in range(len(params)) if found is None or not fastbook.fused(params[i], config)]
+    books = book_stats(simulate_many(panel, [params[i] for i in rest], config, first), panel.dates[first:],
+                       config.risk_free)
+    if found is None:
+        return books
+    out = {k: np.empty(len(params)) for k in STAT_NAMES}
+    for k in STAT_NAMES:
+        out[k][fused] = found[k]
+        out[k][rest] = books[k]
+    return out
 
 
 def _tasks(params: list[Strategy], configs: list[RunConfig], first: int,
