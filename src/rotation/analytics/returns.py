@@ -241,21 +241,25 @@ def _series_parts(values):  # pragma: no cover - compiled
     return centre, dv, lastnan, run
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _rolling_means_at(values, windows, rows, out):  # pragma: no cover - compiled
     """The mean arithmetic of :func:`_rolling_moments` (centred running sum, add then drop, a
     constant run exact) for many windows, rows outer and windows inner (independent sums, no
-    chain of additions to wait on), eight windows at a time; ``out[window, k]`` is
-    the mean at row ``rows[k]``."""
+    chain of additions to wait on), eight windows to a task; ``out[window, k]`` is the mean at
+    row ``rows[k]``.  Dropping a row before the first is dropping 0.0 (no change to a sum)."""
     nw = windows.shape[0]
     m = rows.shape[0]
     centre, dv, lastnan, run = _series_parts(values)
     last = rows[m - 1]
+    pad = max(windows.max(), 0)
+    dvp = np.zeros(pad + dv.shape[0])  # dv behind ``pad`` zeros: row t - w is dvp[t + pad - w]
+    dvp[pad:] = dv
     groups = (nw + 7) // 8
-    for gi in range(groups):
+    for gi in numba.prange(groups):
         lo = gi * 8
         hi = min(nw, lo + 8)
         s1 = np.zeros(hi - lo)
+        back = pad - windows[lo:hi]
         k = 0
         while k < m and rows[k] < 0:
             for i in range(lo, hi):
@@ -263,12 +267,8 @@ def _rolling_means_at(values, windows, rows, out):  # pragma: no cover - compile
             k += 1
         for t in range(last + 1):
             x = dv[t]
-            for i in range(lo, hi):
-                w = windows[i]
-                a = s1[i - lo] + x
-                if t >= w:
-                    a = a - dv[t - w]
-                s1[i - lo] = a
+            for i in range(hi - lo):
+                s1[i] = (s1[i] + x) - dvp[t + back[i]]
             while k < m and rows[k] == t:
                 v = values[t]
                 for i in range(lo, hi):

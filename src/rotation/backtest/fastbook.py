@@ -155,80 +155,77 @@ def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost
     mdd = 0.0
     floor = 1.0 + mdd + 1e-12  # at or above peak * floor a bar cannot deepen the drawdown
     seg = 1  # first bar of the run without a trade
-    t = 1
-    while t < n:
-        if (t - 1) % BLOCK == 0 and t + BLOCK <= n and j >= 0:
-            # A block where the fast average stays above (below) the slow one on every bar, by the
-            # block's extremes, keeps the target; its drawdown comes from the block's extreme closes
-            # (the equity is increasing in the held close).  Any other block goes bar by bar.
-            blk = (t - 1) // BLOCK
-            if (fmin[blk] > smax[blk]) if j == 0 else (fmax[blk] <= smin[blk]):
-                top = max(peak, cash + u * cmax[j, blk])
-                if cash + u * cmin[j, blk] >= top * floor:
-                    peak = top
-                    t += BLOCK
-                    continue
-        f = fm[t]
-        s = sm[t]
-        d = 0 if f > s else (1 if f <= s else -1)  # the symbol wanted (-1: none)
-        if d == j:
-            value = cash + u * c[j, t] if j >= 0 else cash
-        else:
-            if t > seg:  # the bars seg..t-1: the held symbol's returns, or 0 when flat
-                m = t - seg
-                if j >= 0:
-                    sr += ps[j, t - 1, 0] - ps[j, seg - 1, 0]
-                    sq += ps[j, t - 1, 1] - ps[j, seg - 1, 1]
-                    sd += ps[j, t - 1, 2] - ps[j, seg - 1, 2]
-                    e = float(m)
-                    if cash != 0.0:  # (value - cash) / value = 1 - cash / (cash + u c) ~ 1 - (cash / u) / c
-                        e -= cash / u * (ps[j, t - 1, 3] - ps[j, seg - 1, 3])
-                    ex += e
-                else:
-                    sq += m * (rfd * rfd)
-                    if rfd > 0.0:
-                        sd += m * (rfd * rfd)
-            before = cash + u * c[j, t - 1] if j >= 0 else cash  # the equity at bar t - 1
-            value = cash  # the rebalance at the open (close) of bar t
-            tr = 0.0
-            if j >= 0:
-                x = c[j, t] if at_close else o[j, t]
-                value += u * x
-                tr = u * x  # |0 - u| x
-                closed += 1
-                if x * (1.0 - cost) > entry * (1.0 + cost):
-                    wins += 1
-            if d >= 0:
-                x = c[d, t] if at_close else o[d, t]
-                tr += value / x * x  # |value / x - 0| x
-                net = value - cost * tr
-                u = net / x
-                cash = net - u * x
-                opened += 1
-                entry = x
+    full = fmin.shape[0]  # blocks of BLOCK bars from bar 1; a shorter one at the end
+    for blk in range((n - 1 + BLOCK - 1) // BLOCK):
+        # A block where the fast average stays above (below) the slow one on every bar, by the
+        # block's extremes, keeps the target; its drawdown comes from the block's extreme closes
+        # (the equity is increasing in the held close).  Any other block goes bar by bar.
+        if j >= 0 and blk < full and ((fmin[blk] > smax[blk]) if j == 0 else (fmax[blk] <= smin[blk])):
+            top = max(peak, cash + u * cmax[j, blk])
+            if cash + u * cmin[j, blk] >= top * floor:
+                peak = top
+                continue
+        for t in range(1 + blk * BLOCK, min(1 + (blk + 1) * BLOCK, n)):
+            f = fm[t]
+            s = sm[t]
+            d = 0 if f > s else (1 if f <= s else -1)  # the symbol wanted (-1: none)
+            if d == j:
+                value = cash + u * c[j, t] if j >= 0 else cash
             else:
-                cash = value - cost * tr
-                u = 0.0
-            base = value
-            j = d
-            value = cash + u * c[j, t] if j >= 0 else cash
-            r = value / before - 1.0
-            sr += r
-            q = r - rfd
-            sq += q * q
-            if q < 0.0:
-                sd += q * q
-            ex += (value - cash) / value
-            if tr > 0.0:
-                tu += tr / base
-            seg = t + 1
-        peak = max(peak, value)  # branch-free: new highs come at random in a rise
-        if value < peak * floor:
-            dd = value / peak - 1.0
-            if dd < mdd:
-                mdd = dd
-                floor = 1.0 + mdd + 1e-12
-        t += 1
+                if t > seg:  # the bars seg..t-1: the held symbol's returns, or 0 when flat
+                    m = t - seg
+                    if j >= 0:
+                        sr += ps[j, t - 1, 0] - ps[j, seg - 1, 0]
+                        sq += ps[j, t - 1, 1] - ps[j, seg - 1, 1]
+                        sd += ps[j, t - 1, 2] - ps[j, seg - 1, 2]
+                        e = float(m)
+                        if cash != 0.0:  # (value - cash) / value = 1 - cash / (cash + u c) ~ 1 - (cash / u) / c
+                            e -= cash / u * (ps[j, t - 1, 3] - ps[j, seg - 1, 3])
+                        ex += e
+                    else:
+                        sq += m * (rfd * rfd)
+                        if rfd > 0.0:
+                            sd += m * (rfd * rfd)
+                before = cash + u * c[j, t - 1] if j >= 0 else cash  # the equity at bar t - 1
+                value = cash  # the rebalance at the open (close) of bar t
+                tr = 0.0
+                if j >= 0:
+                    x = c[j, t] if at_close else o[j, t]
+                    value += u * x
+                    tr = u * x  # |0 - u| x
+                    closed += 1
+                    if x * (1.0 - cost) > entry * (1.0 + cost):
+                        wins += 1
+                if d >= 0:
+                    x = c[d, t] if at_close else o[d, t]
+                    tr += value / x * x  # |value / x - 0| x
+                    net = value - cost * tr
+                    u = net / x
+                    cash = net - u * x
+                    opened += 1
+                    entry = x
+                else:
+                    cash = value - cost * tr
+                    u = 0.0
+                base = value
+                j = d
+                value = cash + u * c[j, t] if j >= 0 else cash
+                r = value / before - 1.0
+                sr += r
+                q = r - rfd
+                sq += q * q
+                if q < 0.0:
+                    sd += q * q
+                ex += (value - cash) / value
+                if tr > 0.0:
+                    tu += tr / base
+                seg = t + 1
+            peak = max(peak, value)  # branch-free: new highs come at random in a rise
+            if value < peak * floor:
+                dd = value / peak - 1.0
+                if dd < mdd:
+                    mdd = dd
+                    floor = 1.0 + mdd + 1e-12
     if n > seg:  # the last run of bars without a trade
         m = n - seg
         if j >= 0:
@@ -334,10 +331,25 @@ def pair_switch_stats(panel: Panel, params: Sequence[PairSwitch], first: int, ex
     panel, or None when a traded price in the window is not positive and finite (the per-bar
     book then, :func:`rotation.backtest.run.book_stats`).  Single runs of such a set take this
     path too, so a sweep row equals the single run exactly."""
-    p0 = params[0]
-    prices = portfolio.adjusted_prices(panel, [p0.a, p0.b])
-    o = np.ascontiguousarray(prices.open[first:].T)
-    c = np.ascontiguousarray(prices.close[first:].T)
+    return switch_grid_stats(panel, params[0], [p.fast for p in params], [p.slow for p in params], first,
+                             execution, cost, risk_free, dates)
+
+
+def switch_grid_stats(panel: Panel, p0: PairSwitch, fast: Sequence[int], slow: Sequence[int], first: int,
+                      execution: str, cost: float, risk_free: float, dates: Sequence[date]
+                      ) -> dict[str, np.ndarray] | None:
+    """:func:`pair_switch_stats` of the sets ``p0`` with windows ``(fast[i], slow[i])``."""
+    # the prices from the last row at or before the window where both have a close: the same
+    # numbers as over the whole panel (the carried closes start there), for a fraction of the work
+    cols = [panel.column(p0.a), panel.column(p0.b)]
+    lo = first
+    while lo > 0 and np.isnan(panel.adj_close[lo, cols]).any():
+        lo -= 1
+    tail = Panel(panel.dates[lo:], panel.symbols, *(a[lo:] for a in
+                 (panel.open, panel.high, panel.low, panel.close, panel.adj_close)))
+    prices = portfolio.adjusted_prices(tail, [p0.a, p0.b])
+    o = np.ascontiguousarray(prices.open[first - lo:].T)
+    c = np.ascontiguousarray(prices.close[first - lo:].T)
     if not (np.isfinite(o).all() and np.isfinite(c).all() and (o > 0).all() and (c > 0).all()):
         return None
     sa = ffill(panel.adj_close[:, panel.column(p0.sa)], FFILL_LIMIT)
@@ -350,18 +362,17 @@ def pair_switch_stats(panel: Panel, params: Sequence[PairSwitch], first: int, ex
     src = np.where(~carried, np.arange(n), -1)
     np.maximum.accumulate(src, out=src)
     wrow = np.where(src >= 1, first + src - 1, -1).astype(np.int64)  # the decision row each bar acts on
-    fast = np.fromiter((p.fast for p in params), dtype=np.int64, count=len(params))
-    slow = np.fromiter((p.slow for p in params), dtype=np.int64, count=len(params))
-    windows, inverse = np.unique(np.concatenate([fast, slow]), return_inverse=True)
+    sets = len(fast)
+    windows, inverse = np.unique(np.asarray(list(fast) + list(slow), dtype=np.int64), return_inverse=True)
     g = rolling_means(ratio, windows.tolist(), wrow)  # [window, bar]: the average each bar acts on
-    fi = np.ascontiguousarray(inverse[: len(params)], dtype=np.int64)
-    si = np.ascontiguousarray(inverse[len(params):], dtype=np.int64)
+    fi = np.ascontiguousarray(inverse[:sets], dtype=np.int64)
+    si = np.ascontiguousarray(inverse[sets:], dtype=np.int64)
     rfd = (1.0 + float(risk_free)) ** (1.0 / PERIODS) - 1.0
     ps = _prefix_sums(c, rfd)
-    stats = np.empty((len(params), NSTAT))
+    stats = np.empty((sets, NSTAT))
     import numba
 
-    chunks = max(1, min(len(params), 4 * int(numba.get_num_threads())))
+    chunks = max(1, min(sets, 4 * int(numba.get_num_threads())))
     gmin, gmax = _block_extremes(g)
     cmin, cmax = _block_extremes(c)
     _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, execution == "close", float(cost), years_between(dates), float(risk_free),

@@ -133,23 +133,29 @@ class PairSwitch:
         if self.long == 0.0 and self.short == 0.0:
             raise ConfigError("long and short: at least one leg needs a weight above 0")
 
+    @staticmethod
+    def check_grid(base: PairSwitch, fast: Sequence[Any] | None, slow: Sequence[Any] | None
+                   ) -> tuple[list[Any], list[Any]]:
+        """The validation of :meth:`grid` alone: ``(fasts, slows)`` with base's where None."""
+        count = len(fast if fast is not None else slow or ())
+        fasts = list(fast) if fast is not None else [base.fast] * count
+        slows = list(slow) if slow is not None else [base.slow] * count
+        if len(fasts) != len(slows):
+            raise ConfigError(f"fast and slow: expected as many values, got {len(fasts)} and {len(slows)}")
+        if fasts:
+            for name, values in (("fast", fasts), ("slow", slows)):
+                for value in set(values):
+                    _check_window(name, value)
+            dataclasses.replace(base, fast=max(fasts), slow=min(slows))  # the hardest set: fast < slow
+        return fasts, slows
+
     @classmethod
     def grid(cls, base: PairSwitch, fast: Sequence[Any] | None, slow: Sequence[Any] | None) -> list[PairSwitch]:
         """``base`` with each ``(fast[i], slow[i])`` (None: base's), validated once for the whole
         grid: every window a whole number >= 1 and the largest fast below the smallest slow, which
         holds for every set then; else a :class:`ConfigError`.  The sets are built without
         validating each again (a sweep of a million sets spends no second on it)."""
-        count = len(fast if fast is not None else slow or ())
-        fasts = list(fast) if fast is not None else [base.fast] * count
-        slows = list(slow) if slow is not None else [base.slow] * count
-        if len(fasts) != len(slows):
-            raise ConfigError(f"fast and slow: expected as many values, got {len(fasts)} and {len(slows)}")
-        if not fasts:
-            return []
-        for name, values in (("fast", fasts), ("slow", slows)):
-            for value in set(values):
-                _check_window(name, value)
-        dataclasses.replace(base, fast=max(fasts), slow=min(slows))  # the hardest set: fast < slow
+        fasts, slows = cls.check_grid(base, fast, slow)
         proto = dict(base.__dict__)
         out = []
         new = object.__new__

@@ -134,14 +134,15 @@ def _run_value(key: str, value: Any) -> Any:
 def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[str, Any] | None = None,
                 config: RunConfig | None = None) -> tuple[list[dict[str, Any]], list[Strategy], list[RunConfig]]:
     """The cartesian product: ``(rows of swept values, strategy params, run configs)``."""
-    combos, params, configs = _expand(strategy, grid, values, config)
+    combos, sets, configs = _expand(strategy, grid, values, config)
+    params = list(sets)
     keys = list(grid)
     rows = [{k: grid[k][i] for k, i in zip(keys, combo, strict=True)} for combo in combos.tolist()]
     return rows, params, configs
 
 
 def _expand(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[str, Any] | None,
-            config: RunConfig | None) -> tuple[np.ndarray, list[Strategy], list[RunConfig]]:
+            config: RunConfig | None) -> tuple[np.ndarray, Sequence[Strategy], list[RunConfig]]:
     """:func:`expand_grid` with the rows as value indices ``[set, key]`` (grid order, the last key
     fastest).  A grid that is valid as a whole is built without validating set by set: each run
     configuration once, and a pair-switch ``fast`` x ``slow`` grid checked on its extremes."""
@@ -190,15 +191,32 @@ def _configs(config: RunConfig, keys: list[str], parsed: list[list[Any]], combos
     return out
 
 
-def _params(base: Strategy, keys: list[str], parsed: list[list[Any]], combos: np.ndarray) -> list[Strategy]:
+def _params(base: Strategy, keys: list[str], parsed: list[list[Any]], combos: np.ndarray) -> Sequence[Strategy]:
     """The strategy parameters of each set (a :class:`ConfigError` when some set is invalid)."""
     if not keys:
         return [base] * combos.shape[0]
     if isinstance(base, PairSwitch) and set(keys) <= {"fast", "slow"}:
         values = {k: [parsed[i][c] for c in combos[:, i].tolist()] for i, k in enumerate(keys)}
-        return list(PairSwitch.grid(base, values.get("fast"), values.get("slow")))
+        return _PairSets(base, *PairSwitch.check_grid(base, values.get("fast"), values.get("slow")))
     return [dataclasses.replace(base, **{k: parsed[i][c] for i, (k, c) in enumerate(zip(keys, combo, strict=True))})
             for combo in combos.tolist()]
+
+
+class _PairSets(Sequence[PairSwitch]):
+    """The sets of a validated pair-switch ``fast`` x ``slow`` grid, built when first read: a
+    fused local sweep reads only the windows (:func:`rotation.backtest.fastbook.switch_grid_stats`)."""
+
+    def __init__(self, base: PairSwitch, fast: list[Any], slow: list[Any]) -> None:
+        self.base, self.fast, self.slow = base, fast, slow
+        self._sets: list[PairSwitch] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fast)
+
+    def __getitem__(self, i: Any) -> Any:
+        if self._sets is None:
+            self._sets = PairSwitch.grid(self.base, self.fast, self.slow)
+        return self._sets[i]
 
 
 def _one_by_one(base: Strategy, config: RunConfig, keys: list[str], grid: Mapping[str, Sequence[Any]],
@@ -282,27 +300,37 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ConfigError(f"chunk size: expected a whole number of parameter sets >= 1, got {chunk_size!r}")
     config = config or RunConfig()
-    combos, params, configs = _expand(strategy, grid, values, config)
-    panel, window = fit_window(panel, params[0], start, end)
+    combos, sets, configs = _expand(strategy, grid, values, config)
+    base = make_params(strategy, dict(values or {}))
+    panel, window = fit_window(panel, base, start, end)  # every set trades base's symbols
     first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
     local = executor is None or isinstance(executor, LocalExecutor)
-    if local and all(fastbook.fused(p, c) for p, c in zip(params, configs, strict=True)):
-        chunk_size = max(int(chunk_size), FUSED_CHUNK)  # the fused kernel holds no per-set arrays
-    tasks, index = _tasks(params, configs, first, int(chunk_size))
-    results = (executor or LocalExecutor()).map(evaluate_chunk, panel, tasks)
-    stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
-    for idx, res in zip(index, results, strict=True):
-        for k in STAT_NAMES:
-            stats[k][idx] = res[k]
+    found = None
+    if local and isinstance(sets, _PairSets) and fastbook.fused(base, config) and all(c is config for c in configs):
+        # a long-only fast x slow grid here: one call of the fused kernel on the windows alone
+        found = fastbook.switch_grid_stats(panel, sets.base, sets.fast, sets.slow, first, config.execution,
+                                           config.cost, config.risk_free, panel.dates[first:])
+    params: Sequence[Strategy] = sets
+    if found is not None:
+        stats = found
+    else:
+        params = list(sets)
+        if local and all(fastbook.fused(p, c) for p, c in zip(params, configs, strict=True)):
+            chunk_size = max(int(chunk_size), FUSED_CHUNK)  # the fused kernel holds no per-set arrays
+        tasks, index = _tasks(params, configs, first, int(chunk_size))
+        results = (executor or LocalExecutor()).map(evaluate_chunk, panel, tasks)
+        stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
+        for idx, res in zip(index, results, strict=True):
+            for k in STAT_NAMES:
+                stats[k][idx] = res[k]
     table = pl.DataFrame([
-        pl.Series("set", np.arange(len(params)), dtype=pl.Int64),
+        pl.Series("set", np.arange(len(sets)), dtype=pl.Int64),
         *(_column(list(values_)).gather(combos[:, i]).alias(key) for i, (key, values_) in enumerate(grid.items())),
         *(pl.Series(k, stats[k]) if k != "trades" else pl.Series(k, stats[k]).cast(pl.Int64) for k in STAT_NAMES),
     ])
-    base = make_params(strategy, dict(values or {}))
-    guard = assess_sweep(panel, first, params, configs, stats["sharpe"]) if overfit else None
+    guard = assess_sweep(panel, first, list(params), configs, stats["sharpe"]) if overfit else None
     return SweepResult(strategy, base, config, panel.dates[first], panel.dates[-1],
                        {k: tuple(v) for k, v in grid.items()}, table, window, guard)
 
