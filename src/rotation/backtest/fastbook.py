@@ -28,7 +28,6 @@ import numpy as np
 from numba import njit, prange
 
 from rotation.analytics.returns import ffill, rolling_means
-from rotation.backtest import portfolio
 from rotation.backtest.stats import PERIODS, STAT_NAMES, years_between
 from rotation.backtest.strategies import FFILL_LIMIT, PairSwitch, Panel, Strategy
 from rotation.backtest.window import carried_rows
@@ -271,8 +270,8 @@ def _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, at_close, cost, years
                   stats):  # pragma: no cover - numba
     sets = fi.shape[0]
     for b in prange(chunks):
-        for p in range(b * sets // chunks, (b + 1) * sets // chunks):
-            a, z = fi[p], si[p]
+        for p in range(b, sets, chunks):  # every chunks-th set: short and long fast windows (few and many
+            a, z = fi[p], si[p]  # trades) spread evenly over the threads
             _switch_set(g[a], g[z], gmin[a], gmax[a], gmin[z], gmax[z], o, c, cmin, cmax, at_close, cost, years,
                         rf, ps, stats[p])
 
@@ -319,6 +318,32 @@ def _block_extremes(a):  # pragma: no cover - numba
     return lo, hi
 
 
+@njit(cache=True, nogil=True)
+def _open_close(op, cl, adj, cols, first):  # pragma: no cover - numba
+    """:func:`rotation.backtest.portfolio.adjusted_prices` (open and close only, the same operations)
+    of ``cols`` over rows ``first..``, as ``[symbol, bar]``: the close is the last adjusted close,
+    the open ``open * adj / close``, or that close where it is NaN."""
+    n = cl.shape[0]
+    k = cols.shape[0]
+    o = np.empty((k, n - first))
+    c = np.empty((k, n - first))
+    for i in range(k):
+        j = cols[i]
+        lo = first
+        while lo > 0 and math.isnan(adj[lo, j]):  # the carried close comes from here
+            lo -= 1
+        last = math.nan
+        for t in range(lo, n):
+            if not math.isnan(adj[t, j]):
+                last = adj[t, j]
+            if t >= first:
+                factor = adj[t, j] / cl[t, j] if cl[t, j] > 0.0 else math.nan
+                x = op[t, j] * factor
+                c[i, t - first] = last
+                o[i, t - first] = last if math.isnan(x) else x
+    return o, c
+
+
 def fused(params: Strategy, config: RunConfig) -> bool:
     """True for the sets :func:`pair_switch_stats` evaluates: long-only pair-switch, no stops."""
     return (isinstance(params, PairSwitch) and params.long == 1.0 and params.short == 0.0
@@ -339,17 +364,8 @@ def switch_grid_stats(panel: Panel, p0: PairSwitch, fast: Sequence[int], slow: S
                       execution: str, cost: float, risk_free: float, dates: Sequence[date]
                       ) -> dict[str, np.ndarray] | None:
     """:func:`pair_switch_stats` of the sets ``p0`` with windows ``(fast[i], slow[i])``."""
-    # the prices from the last row at or before the window where both have a close: the same
-    # numbers as over the whole panel (the carried closes start there), for a fraction of the work
-    cols = [panel.column(p0.a), panel.column(p0.b)]
-    lo = first
-    while lo > 0 and np.isnan(panel.adj_close[lo, cols]).any():
-        lo -= 1
-    tail = Panel(panel.dates[lo:], panel.symbols, *(a[lo:] for a in
-                 (panel.open, panel.high, panel.low, panel.close, panel.adj_close)))
-    prices = portfolio.adjusted_prices(tail, [p0.a, p0.b])
-    o = np.ascontiguousarray(prices.open[first - lo:].T)
-    c = np.ascontiguousarray(prices.close[first - lo:].T)
+    o, c = _open_close(panel.open, panel.close, panel.adj_close,
+                       np.array([panel.column(p0.a), panel.column(p0.b)], dtype=np.int64), first)
     if not (np.isfinite(o).all() and np.isfinite(c).all() and (o > 0).all() and (c > 0).all()):
         return None
     sa = ffill(panel.adj_close[:, panel.column(p0.sa)], FFILL_LIMIT)
