@@ -43,6 +43,11 @@ from rotation.backtest.strategies import Panel, Strategy
 from rotation.backtest.sweep import Task
 from rotation.errors import ClusterError, ConfigError
 
+# A local cluster still serves HTTP (health, metrics) even without the dashboard: on the default
+# port 8787 a second cluster (another sweep, a test worker) gets a "port in use" warning, which
+# pytest's warnings-as-errors turns into a failed start.  Any free port on loopback instead.
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
+
 
 def _distributed() -> Any:
     try:
@@ -209,7 +214,7 @@ def _local_cluster(dist: Any, workers: int, threads: int, processes: bool, numba
     try:
         with dask.config.set(env):
             cluster = dist.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=LOOPBACK_ANY_PORT, silence_logs=logging.ERROR)
     finally:
         if before is None:
             os.environ.pop("NUMBA_NUM_THREADS", None)
