@@ -1,20 +1,28 @@
 """The pair-switch sweep in one compiled loop: signal, book and statistics per set, no arrays per set.
 
-:func:`rotation.backtest.sweep.evaluate_chunk` sends a chunk of ``pair-switch`` sets
-without stops here.  The work per chunk:
+Long-only ``pair-switch`` sets without stops come here (:func:`fused`), from a sweep
+(:func:`rotation.backtest.sweep.sweep`, :func:`rotation.backtest.sweep.evaluate_chunk`)
+and from a single run (:func:`rotation.backtest.run.run_backtest`) alike, so a sweep row
+equals the single run of its set exactly.  The work per call:
 
-* one moving average of the signal ratio per *distinct* window (as
-  :func:`rotation.backtest.strategies.target_weights`);
-* a numba ``prange`` over blocks of sets; per set, its targets are read off the
-  two averages bar by bar (lagged one bar, held over carried gaps exactly as
-  :func:`rotation.backtest.window.defer_on_gaps`), the book is
-  :func:`rotation.backtest.portfolio._account` unrolled for two symbols, operation
-  for operation (its curves are bit-identical to a single run's), and the
-  statistics of :data:`STAT_NAMES` come from the curve in two passes (the definitions of :mod:`rotation.backtest.stats`).
+* the averages of the signal ratio for all distinct windows in one compiled call
+  (:func:`rotation.analytics.returns.rolling_means`, bit for bit ``rolling(..., "mean")``),
+  read at the decision row of each bar (lagged one bar, held over carried gaps as
+  :func:`rotation.backtest.window.defer_on_gaps`);
+* shared by all sets: the pair's open and close (as :func:`rotation.backtest.portfolio.adjusted_prices`),
+  prefix sums of each symbol's bar returns, squared excess returns, squared shortfalls and
+  ``1 / close``, and the extremes of every average and close over blocks of :data:`BLOCK` bars;
+* a numba ``prange`` over the sets.  Per set a block where the fast average stays above
+  (below) the slow one by the block's extremes, and the equity cannot make a new low, passes
+  in one test; other bars go one by one.  On a bar where the target changes the book is
+  :func:`rotation.backtest.portfolio._account` for two symbols, operation for operation;
+  between such bars a bar's return is the held symbol's own and is summed from the prefix
+  sums, so there is no division per bar.
 
-Only the ``[set, statistic]`` table leaves the kernel.  The statistics agree with
-:func:`rotation.backtest.stats.compute_stats` on the same curve to rounding
-(sums in a different order: relative differences around 1e-15).
+Only the ``[set, statistic]`` table leaves the kernel.  Total return, CAGR, drawdown,
+Calmar, exposure, turnover, trades and win rate are bit-identical to those of the per-bar
+book's curve (:func:`books_stats`); volatility, Sharpe and Sortino, summed from the prefix
+sums, agree with them to about 1e-14 (the tests hold them to 1e-12).
 """
 
 from __future__ import annotations

@@ -20,7 +20,11 @@ book (it holds ``[set, bar, symbol]`` arrays); on the fused pair-switch path
 (no per-set arrays) the whole grid is one task in this process, and on an
 executor with several ``slots`` about :data:`FUSED_TASKS_PER_SLOT` tasks per
 slot (at least :data:`FUSED_MIN_TASK` sets each), its sets ordered so that a
-task needs few distinct moving-average windows.
+task needs few distinct moving-average windows.  A long-only pair-switch grid of
+``fast`` and ``slow`` alone (no run key swept) in this process skips the chunks: one call
+of :func:`rotation.backtest.fastbook.switch_grid_stats` on the windows, and the set
+objects are built only if something reads them (the overfitting report).  A grid that is
+valid as a whole is not validated set by set (:func:`_expand`).
 """
 
 from __future__ import annotations
