@@ -60,12 +60,12 @@ class Timed:
     and the table around them) took."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner, self.slots, self.seconds = inner, inner.slots, 0.0
+        self.inner, self.slots, self.seconds, self.cpu = inner, inner.slots, 0.0, 0.0
 
     def map(self, fn: Callable[..., Any], panel: Panel, tasks: Any) -> Any:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         out = self.inner.map(fn, panel, tasks)
-        self.seconds = time.perf_counter() - t0
+        self.seconds, self.cpu = time.perf_counter() - t0, time.process_time() - c0
         return out
 
 
@@ -77,14 +77,15 @@ class Figure:
     wall: float = float("inf")
     tasks: float = 0.0
     cpu: float = 0.0
+    tasks_cpu: float = 0.0
     workers: tuple[float, ...] = ()
     table: Any = None
 
-    def add(self, wall: float, tasks: float, cpu: float, workers: tuple[float, ...], table: Any) -> None:
+    def add(self, wall: float, ex: Timed, cpu: float, workers: tuple[float, ...], table: Any) -> None:
         if self.table is not None:
             assert table.equals(self.table)
         if wall < self.wall:
-            self.wall, self.tasks, self.cpu, self.workers = wall, tasks, cpu, workers
+            self.wall, self.tasks, self.cpu, self.tasks_cpu, self.workers = wall, ex.seconds, cpu, ex.cpu, workers
         self.table = table
 
 
@@ -137,14 +138,19 @@ def main() -> None:
                     res = run(grid, config, ex)
                     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
                     after = dask.client.run(time.process_time) if inner is dask else {}
-                    fig.add(wall, ex.seconds, cpu, tuple(after[w] - before[w] for w in before), res.table)
+                    fig.add(wall, ex, cpu, tuple(after[w] - before[w] for w in before), res.table)
             assert all(f.table.equals(figures[0].table) for f in figures)
             print(f"{name}: tables identical on all three")
             for (label, _, _), fig in zip(runners, figures, strict=True):
                 on = f" + {sum(fig.workers):.3f} s in the workers ({' + '.join(f'{w:.3f}' for w in fig.workers)})"
                 print(f"  {label + ':':32s} {fig.wall:7.3f} s wall ({fig.tasks:.3f} s in the tasks), CPU "
-                      f"{fig.cpu:.3f} s here{on if fig.workers else ''}")
+                      f"{fig.cpu:.3f} s here ({fig.tasks_cpu:.3f} s in the tasks){on if fig.workers else ''}")
             one, many, dk = figures
+            print(f"  CPU of the tasks: the workers {sum(dk.workers):.3f} s against {one.tasks_cpu:.3f} s in one "
+                  f"process ({sum(dk.workers) / one.tasks_cpu - 1:+.0%}); outside them {one.cpu - one.tasks_cpu:.3f} s "
+                  f"(grid, table) of {one.cpu:.3f} s")
+            fastest = min(zip(runners, figures, strict=True), key=lambda rf: rf[1].wall)[0][0]
+            print(f"  fastest here: {fastest}")
             lines.append(f"dask {args.workers} workers: {one.wall / dk.wall:.2f}x one single-thread process, "
                          f"{many.wall / dk.wall:.2f}x one process on {all_threads} threads ({name}; the tasks alone: "
                          f"{one.tasks / dk.tasks:.2f}x and {many.tasks / dk.tasks:.2f}x)")
