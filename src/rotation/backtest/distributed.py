@@ -103,22 +103,30 @@ class ParamBlock:
         return (ParamBlock, (self.kind, self.names, self.columns))
 
 
-def run_task(fn: Callable[..., dict[str, np.ndarray]], threads: int | None, panel: Panel,
-             params: ParamBlock | list[Strategy], config: Any, first: int) -> np.ndarray:
-    """One task on a worker: ``fn`` on ``threads`` numba threads, its statistics as one
-    ``[statistic, set]`` array (:data:`STAT_NAMES` order)."""
+def run_task(fn: Callable[..., Any], threads: int | None, shared: Any, *args: Any) -> Any:
+    """One task on a worker: ``fn(shared, *args)`` on ``threads`` numba threads (a
+    :class:`ParamBlock` argument rebuilt into its list first)."""
     _numba_threads(threads)
-    out = fn(panel, params.params() if isinstance(params, ParamBlock) else params, config, first)
+    return fn(shared, *(a.params() if isinstance(a, ParamBlock) else a for a in args))
+
+
+def stats_array(panel: Panel, fn: Callable[..., dict[str, np.ndarray]], params: list[Strategy], config: Any,
+                first: int) -> np.ndarray:
+    """A sweep task: ``fn``'s statistics as one ``[statistic, set]`` array (:data:`STAT_NAMES` order)."""
+    out = fn(panel, params, config, first)
     return np.stack([np.asarray(out[k], dtype=np.float64) for k in STAT_NAMES])
 
 
 def warm_task(threads: int | None) -> str:
     """Load the sweep's compiled kernels in this worker (a tiny sweep of each path: the fused
-    pair-switch kernel, the book with and without stops); returns the numba threading layer."""
+    pair-switch kernel, the book with and without stops, the breakout kernel); returns the numba
+    threading layer."""
     import numba
 
+    from rotation.backtest.breakout import bars, chunk_stats
     from rotation.backtest.run import RunConfig
-    from rotation.backtest.strategies import Momentum, PairSwitch
+    from rotation.backtest.signals import StopSets
+    from rotation.backtest.strategies import Breakout, Momentum, PairSwitch
     from rotation.backtest.sweep import evaluate_chunk
 
     _numba_threads(threads)
@@ -132,17 +140,22 @@ def warm_task(threads: int | None) -> str:
     evaluate_chunk(panel, pair, RunConfig(), 10)
     evaluate_chunk(panel, pair, RunConfig(stop=0.05), 10)
     evaluate_chunk(panel, [Momentum(symbols=("A", "B"), lookback=5, top=1)], RunConfig(), 10)
+    win = bars(panel, ("A", "B"))
+    chunk_stats(win, Breakout(symbols=("A", "B"), lookback=5), StopSets.of(0.05, 0.1, 0.08, 5), 0.001, 0.0)
     return str(numba.threading_layer())
 
 
 class DaskExecutor:
-    """Maps the sweep's task function over a ``distributed.Client``.
+    """Runs sweep tasks on a ``distributed.Client``: the book's sweeps (:meth:`map`, a
+    :class:`rotation.backtest.sweep.Executor`) and the breakout sweep's chunks (:meth:`run`, a
+    :class:`rotation.backtest.breakout.TaskRunner`).
 
     ``numba_threads``: numba threads per task (``None`` leaves the workers' setting)."""
 
     def __init__(self, client: Any, *, numba_threads: int | None = 1) -> None:
         self.client = client
         self.numba_threads = numba_threads
+        self._shared: tuple[Any, Any] | None = None  # (object, its future on the workers)
 
     @property
     def slots(self) -> int:
@@ -157,16 +170,30 @@ class DaskExecutor:
                                       pure=False) for w in workers]
         return dict(zip(workers, self._gather(futures), strict=True))
 
+    def run(self, fn: Callable[..., Any], shared: Any, tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``fn(shared, *args)`` for each ``args`` of ``tasks`` on the workers, results in task
+        order; ``shared`` is scattered to every worker once (and kept while it is the same object)."""
+        handle = self._scatter(shared)
+        futures = [self.client.submit(run_task, fn, self.numba_threads, handle, *args, pure=False) for args in tasks]
+        return self._gather(futures)
+
     def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
             tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]:
+        """The sweep's tasks (:class:`rotation.backtest.sweep.Executor`): the sets as a
+        :class:`ParamBlock`, the statistics back as one array a task."""
+        out = self.run(stats_array, panel, [(fn, ParamBlock.of(params), config, first)
+                                            for params, config, first in tasks])
+        return [{k: arr[i] for i, k in enumerate(STAT_NAMES)} for arr in out]
+
+    def _scatter(self, shared: Any) -> Any:
+        if self._shared is not None and self._shared[0] is shared:
+            return self._shared[1]
         try:
-            shared = self.client.scatter(panel, broadcast=True)
+            handle = self.client.scatter(shared, broadcast=True)
         except OSError as exc:
             raise ClusterError(f"Dask: cannot send the bars to the workers: {exc}") from None
-        futures = [self.client.submit(run_task, fn, self.numba_threads, shared, ParamBlock.of(params), config,
-                                      first, pure=False) for params, config, first in tasks]
-        out = self._gather(futures)
-        return [{k: arr[i] for i, k in enumerate(STAT_NAMES)} for arr in out]
+        self._shared = (shared, handle)
+        return handle
 
     def _gather(self, futures: list[Any]) -> list[Any]:
         """The tasks' results in order; the cluster's own failures (a lost scheduler, a worker
@@ -226,8 +253,11 @@ def _local_cluster(dist: Any, workers: int, threads: int, processes: bool, numba
     env = {"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(int(numba_threads))} if numba_threads else {}
     try:
         with dask.config.set({**QUIET, **env}):
+            # No dashboard; its HTTP server (health, metrics) on a free port, not 8787, which
+            # another cluster on this machine may hold.
             cluster = dist.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
-                                        dashboard_address=None, silence_logs=logging.CRITICAL)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL,
+                                        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
     finally:
         if before is None:
             os.environ.pop("NUMBA_NUM_THREADS", None)
