@@ -44,6 +44,12 @@ from rotation.backtest.strategies import Panel, Strategy
 from rotation.backtest.sweep import Task
 from rotation.errors import ClusterError, ConfigError
 
+# A local cluster still serves HTTP (health, metrics) even without the dashboard: on the default
+# port 8787 a second cluster (another sweep, a test worker) gets a "port in use" warning, which
+# pytest's warnings-as-errors turns into a failed start.  Any free port on loopback instead,
+# and no dashboard (nobody looks at it during a sweep, and it costs the scheduler CPU).
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
+
 #: Dask settings for the LocalCluster: its statistical profiler (a stack sample of every
 #: worker thread each 10 ms) and its 20 ms event-loop ticks and 0.5 s system monitor cost
 #: about 4% of a core per worker and 6% in this process (measured idle: 45 and 61 ms/s;
@@ -253,11 +259,9 @@ def _local_cluster(dist: Any, workers: int, threads: int, processes: bool, numba
     env = {"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(int(numba_threads))} if numba_threads else {}
     try:
         with dask.config.set({**QUIET, **env}):
-            # No dashboard; its HTTP server (health, metrics) on a free port, not 8787, which
-            # another cluster on this machine may hold.
             cluster = dist.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
                                         dashboard_address=None, silence_logs=logging.CRITICAL,
-                                        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
+                                        scheduler_kwargs={"dashboard": False, "dashboard_address": LOOPBACK_ANY_PORT})
     finally:
         if before is None:
             os.environ.pop("NUMBA_NUM_THREADS", None)
