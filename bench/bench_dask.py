@@ -37,10 +37,11 @@ from typing import Any
 import numba
 
 from bench_backtest import COMMISSION, DATA, SLIPPAGE, START, real_panel, synthetic_panel
+from rotation.backtest.breakout import sweep_breakout
 from rotation.backtest.distributed import dask_executor
 from rotation.backtest.run import RunConfig
 from rotation.backtest.strategies import Panel
-from rotation.backtest.sweep import LocalExecutor, SweepResult, sweep
+from rotation.backtest.sweep import LocalExecutor, sweep
 
 VALUES = {"a": "IWM", "b": "QQQ", "sa": "^RUT", "sb": "^NDX"}
 SLOWS = [str(s) for s in range(41, 291)]
@@ -68,6 +69,12 @@ class Timed:
         self.seconds, self.cpu = time.perf_counter() - t0, time.process_time() - c0
         return out
 
+    def run(self, fn: Callable[..., Any], shared: Any, tasks: Any) -> Any:  # the breakout sweep's waves
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = self.inner.run(fn, shared, tasks)
+        self.seconds, self.cpu = self.seconds + time.perf_counter() - t0, self.cpu + time.process_time() - c0
+        return out
+
 
 @dataclass
 class Figure:
@@ -81,11 +88,12 @@ class Figure:
     workers: tuple[float, ...] = ()
     table: Any = None
 
-    def add(self, wall: float, ex: Timed, cpu: float, workers: tuple[float, ...], table: Any) -> None:
+    def add(self, wall: float, ex: Timed | None, cpu: float, workers: tuple[float, ...], table: Any) -> None:
         if self.table is not None:
             assert table.equals(self.table)
         if wall < self.wall:
-            self.wall, self.tasks, self.cpu, self.tasks_cpu, self.workers = wall, ex.seconds, cpu, ex.cpu, workers
+            self.wall, self.cpu, self.workers = wall, cpu, workers
+            self.tasks, self.tasks_cpu = (ex.seconds, ex.cpu) if ex is not None else (float("nan"), float("nan"))
         self.table = table
 
 
@@ -93,24 +101,39 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", type=int, default=10_000, help="sets without stops (a multiple of 250)")
     ap.add_argument("--stop-sets", type=int, default=2_000, help="sets with --stop 0.05 (a multiple of 250; 0: skip)")
+    ap.add_argument("--breakout-sets", type=int, default=10_000,
+                    help="breakout stop x target sets (a multiple of 200; 0: skip)")
     ap.add_argument("--workers", type=int, default=2, help="Dask workers (1 thread each)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure (best taken); the stop grid runs once")
     ap.add_argument("--synthetic", action="store_true", help="random walks instead of ../shared/data")
     args = ap.parse_args()
     panel: Panel = synthetic_panel() if args.synthetic or not (DATA / "RUT.csv").is_file() else real_panel()
     cost = {"commission": COMMISSION, "slippage": SLIPPAGE}
-    cases = [(f"pair-switch {len(grid_of(args.sets)['fast']) * len(SLOWS):,} sets", grid_of(args.sets),
-              RunConfig(**cost), args.repeat)]
+
+    def pair(grid: dict[str, list[str]], config: RunConfig) -> Callable[[Any], Any]:
+        return lambda ex: sweep(panel, "pair-switch", grid, values=VALUES, config=config, start=START,
+                                overfit=False, executor=ex)
+
+    def stops(grid: dict[str, list[str]]) -> Callable[[Any], Any]:
+        return lambda ex: sweep_breakout(panel, grid, values={"symbols": "+".join(VALUES.values())},
+                                         config=RunConfig(**cost), start=START, overfit=False, executor=ex)
+
+    cases: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], int, bool]] = [
+        (f"pair-switch {len(grid_of(args.sets)['fast']) * len(SLOWS):,} sets", pair(grid_of(args.sets), RunConfig(**cost)),
+         pair({"fast": ["2"], "slow": ["20"]}, RunConfig(**cost)), args.repeat, True)]
     if args.stop_sets:
+        config = RunConfig(stop=0.05, **cost)
         cases.append((f"pair-switch --stop 0.05 {len(grid_of(args.stop_sets)['fast']) * len(SLOWS):,} sets",
-                      grid_of(args.stop_sets), RunConfig(stop=0.05, **cost), 1))
+                      pair(grid_of(args.stop_sets), config), pair({"fast": ["2"], "slow": ["20"]}, config), 1, True))
+    if args.breakout_sets:
+        n = max(1, args.breakout_sets // 200)
+        grid = {"lookback": ["20", "55"], "stop": [f"{0.005 * i:.3f}" for i in range(1, n + 1)],
+                "target": [f"{0.01 * i:.2f}" for i in range(1, 101)]}
+        cases.append((f"breakout {2 * n * 100:,} sets x {len(VALUES)} symbols", stops(grid),
+                      stops({"stop": ["0.05"]}), args.repeat, False))
     all_threads = int(numba.config.NUMBA_NUM_THREADS)
     print(f"{'synthetic' if args.synthetic else 'real ../shared/data'}: {panel.n:,} sessions, trading from {START}; "
           f"{os.cpu_count()} CPUs, numba {numba.__version__} ({all_threads} threads); {load()}")
-
-    def run(grid: dict[str, list[str]], config: RunConfig, executor: Any) -> SweepResult:
-        return sweep(panel, "pair-switch", grid, values=VALUES, config=config, start=START, overfit=False,
-                     executor=executor)
 
     t0 = time.perf_counter()
     with dask_executor(workers=args.workers) as dask:
@@ -120,40 +143,46 @@ def main() -> None:
         print(f"Dask LocalCluster: {args.workers} worker processes x 1 thread, numba layer "
               f"{', '.join(sorted(set(layers.values())))}; started in {started - t0:.2f} s, workers warmed up in "
               f"{warmed - started:.2f} s (neither counted)")
-        runners = [("one process, 1 thread", 1, LocalExecutor()),
-                   (f"one process, {all_threads} threads", all_threads, LocalExecutor()),
-                   (f"Dask, {args.workers} workers x 1 thread", 1, dask)]
+        runners = [("one process, 1 thread", 1, False), (f"one process, {all_threads} threads", all_threads, False),
+                   (f"Dask, {args.workers} workers x 1 thread", 1, True)]
         lines = []
-        for name, grid, config, repeat in cases:
+        for name, run, warm, repeat, book in cases:
             for threads in (1, all_threads):
                 numba.set_num_threads(threads)
-                run({"fast": ["2"], "slow": ["20"]}, config, None)  # compile here, or load from numba's cache
+                warm(None)  # compile here, or load from numba's cache
             figures = [Figure() for _ in runners]
             for _ in range(repeat):  # interleaved, so that the neighbours' load falls on every runner alike
-                for (_, threads, inner), fig in zip(runners, figures, strict=True):
+                for (_, threads, on_dask), fig in zip(runners, figures, strict=True):
                     numba.set_num_threads(threads)
-                    ex = Timed(inner)
-                    before = dask.client.run(time.process_time) if inner is dask else {}
+                    # The book's sweeps take an executor; a local breakout sweep runs in run_plan itself.
+                    ex = Timed(dask if on_dask else LocalExecutor()) if on_dask or book else None
+                    before = dask.client.run(time.process_time) if on_dask else {}
                     c0, w0 = time.process_time(), time.perf_counter()
-                    res = run(grid, config, ex)
+                    res = run(ex)
                     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-                    after = dask.client.run(time.process_time) if inner is dask else {}
+                    after = dask.client.run(time.process_time) if on_dask else {}
                     fig.add(wall, ex, cpu, tuple(after[w] - before[w] for w in before), res.table)
             assert all(f.table.equals(figures[0].table) for f in figures)
             print(f"{name}: tables identical on all three")
             for (label, _, _), fig in zip(runners, figures, strict=True):
                 on = f" + {sum(fig.workers):.3f} s in the workers ({' + '.join(f'{w:.3f}' for w in fig.workers)})"
-                print(f"  {label + ':':32s} {fig.wall:7.3f} s wall ({fig.tasks:.3f} s in the tasks), CPU "
-                      f"{fig.cpu:.3f} s here ({fig.tasks_cpu:.3f} s in the tasks){on if fig.workers else ''}")
+                inside = f" ({fig.tasks:.3f} s in the tasks)" if fig.tasks == fig.tasks else ""
+                inside_cpu = f" ({fig.tasks_cpu:.3f} s in the tasks)" if fig.tasks == fig.tasks else ""
+                print(f"  {label + ':':32s} {fig.wall:7.3f} s wall{inside}, CPU {fig.cpu:.3f} s here{inside_cpu}"
+                      f"{on if fig.workers else ''}")
             one, many, dk = figures
-            print(f"  CPU of the tasks: the workers {sum(dk.workers):.3f} s against {one.tasks_cpu:.3f} s in one "
-                  f"process ({sum(dk.workers) / one.tasks_cpu - 1:+.0%}); outside them {one.cpu - one.tasks_cpu:.3f} s "
-                  f"(grid, table) of {one.cpu:.3f} s")
+            if book:
+                print(f"  CPU of the tasks: the workers {sum(dk.workers):.3f} s against {one.tasks_cpu:.3f} s in one "
+                      f"process ({sum(dk.workers) / one.tasks_cpu - 1:+.0%}); outside them "
+                      f"{one.cpu - one.tasks_cpu:.3f} s (grid, table) of {one.cpu:.3f} s")
+            else:
+                print(f"  CPU: the workers {sum(dk.workers):.3f} s against {one.cpu:.3f} s in one process "
+                      f"({sum(dk.workers) / one.cpu - 1:+.0%})")
             fastest = min(zip(runners, figures, strict=True), key=lambda rf: rf[1].wall)[0][0]
             print(f"  fastest here: {fastest}")
+            alone = f"; the tasks alone: {one.tasks / dk.tasks:.2f}x and {many.tasks / dk.tasks:.2f}x" if book else ""
             lines.append(f"dask {args.workers} workers: {one.wall / dk.wall:.2f}x one single-thread process, "
-                         f"{many.wall / dk.wall:.2f}x one process on {all_threads} threads ({name}; the tasks alone: "
-                         f"{one.tasks / dk.tasks:.2f}x and {many.tasks / dk.tasks:.2f}x)")
+                         f"{many.wall / dk.wall:.2f}x one process on {all_threads} threads ({name}{alone})")
         numba.set_num_threads(all_threads)
     print(load())
     for line in lines:
