@@ -267,7 +267,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
     executor = executor or LocalExecutor()
     tasks, index = _tasks(params, configs, first, None if chunk_size is None else int(chunk_size),
-                          int(executor.slots))
+                          int(getattr(executor, "slots", 1)))  # an executor from before slots: one at a time
     results = executor.map(evaluate_chunk, panel, tasks)
     stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
     for idx, res in zip(index, results, strict=True):
