@@ -22,8 +22,10 @@ How the work is spread:
   before a timed sweep (a fresh worker process otherwise pays it in its first
   tasks).
 
-The sweep sizes the tasks from :attr:`DaskExecutor.slots` (see
-:func:`rotation.backtest.sweep.sweep`).
+The book's sweeps size their tasks from :attr:`DaskExecutor.slots` (see
+:mod:`rotation.backtest.sweep`) and go through :meth:`DaskExecutor.map`; the
+breakout sweep's chunks go through :meth:`DaskExecutor.run`
+(:func:`rotation.backtest.breakout.run_plan`).
 """
 
 from __future__ import annotations
