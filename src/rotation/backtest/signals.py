@@ -347,10 +347,13 @@ def _sleeve(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold,
 
 @njit(cache=True, nogil=True)
 def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out, turnover_out):  # pragma: no cover - numba
-    """Statistics of the summed sleeves (``k`` of them, 1.0 each) into ``out``; clears the buffers."""
+    """Statistics of the summed sleeves (``k`` of them, 1.0 each) into ``out``; clears the buffers.
+
+    The first pass keeps each bar's return in ``cash`` (read by then) for the second."""
     n = pos.shape[0]
     run = 0.0
     prev = 0.0
+    first = 0.0
     peak = 0.0
     mdd = 0.0
     s = 0.0
@@ -361,29 +364,33 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
         run += cash[t]
         gross = pos[t] / k
         val = run / k + side * gross
-        pos[t] = val
+        pos[t] = 0.0
         x = gross / val if val > 0.0 else 0.0
         expo += x
         if keep:
             curve[t] = val
             exposure_out[t] = x
         if t > 0:
-            s += val / prev - 1.0
+            ret = val / prev - 1.0
+            s += ret
+            cash[t] = ret
             if traded[t] > 0.0:
                 turn += traded[t] / k / prev
                 if keep:
                     turnover_out[t] = traded[t] / k / prev
+        else:
+            first = val
+            cash[t] = 0.0
         if val > peak:
             peak = val
         dd = val / peak - 1.0
         if dd < mdd:
             mdd = dd
         prev = val
-        cash[t] = 0.0
         traded[t] = 0.0
     cash[n] = 0.0
     m = n - 1
-    total = pos[n - 1] / pos[0] - 1.0
+    total = prev / first - 1.0
     nan = math.nan
     cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0.0 and total >= -1.0 else nan
     vol, sharpe, sortino = nan, nan, nan
@@ -393,7 +400,8 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
         ss = 0.0
         down = 0.0
         for t in range(1, n):
-            x = pos[t] / pos[t - 1] - 1.0
+            x = cash[t]
+            cash[t] = 0.0
             d = x - mean
             ss += d * d
             y = x - rfd
@@ -406,8 +414,9 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
         dn = math.sqrt(down / m)
         if dn > 0.0:
             sortino = (mean - rfd) / dn * math.sqrt(PERIODS)
-    for t in range(n):
-        pos[t] = 0.0
+    else:
+        for t in range(1, n):
+            cash[t] = 0.0
     out[0] = total
     out[1] = cagr
     out[2] = vol
