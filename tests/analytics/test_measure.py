@@ -20,7 +20,7 @@ from rotation.analytics.measure import (
     measure,
 )
 from rotation.data.store import Store
-from rotation.errors import AnchorError, DataError
+from rotation.errors import AnchorError, ConfigError, DataError
 
 PRICES = ["open", "high", "low", "close", "adj_close"]
 
@@ -117,6 +117,9 @@ def test_compare_errors(real: pl.DataFrame, empty_bars: pl.DataFrame) -> None:
         compare(real, "2024-06-20", "2024-07-26", symbols=["NVDA", "QQQ"])
     with pytest.raises(DataError):
         compare(empty_bars, "2024-06-20", "2024-07-26")
+    for symbols in (["NVDA", "NVDA"], ["NVDA"], None):  # None: the frame's symbols, here only NVDA
+        with pytest.raises(ConfigError, match="two or more different symbols"):
+            compare(_one(real, "NVDA"), "2024-06-20", "2024-07-26", symbols=symbols)
 
 
 def test_nvda_drawdown_as_of_july_26(real: pl.DataFrame) -> None:

@@ -183,6 +183,18 @@ def _one_line(res: Any, *needles: str, code: int = 2) -> str:
         (["rrg", "--universe", "sectors", "--as-of", "1900-01-01"], ["on or before 1900-01-01"]),
         (["events", "--pair", "RUT:NDX", "--as-of", "1900-01-01"], ["no 1d spread for ^RUT:^NDX"]),
         (["nosuch"], ["No such command 'nosuch'", "rotation --help"]),
+        # a symbol against itself, a window longer than the data
+        (["compare", "NVDA", "NVDA", "--from", "2024-06-20"], ["SYMBOLS", "two or more different", "NVDA, NVDA"]),
+        (["compare", "RUT", "^RUT", "--from", "2024-06-20"], ["SYMBOLS", "^RUT, ^RUT"]),
+        (["compare", "NVDA", "--from", "2024-06-20"], ["SYMBOLS", "got NVDA"]),
+        (["chart", "NVDA", "--vs", "NVDA", "--out", "x.html"], ["--vs NVDA", "other than the one charted"]),
+        (["chart", "RUT", "^RUT", "--out", "x.html"], ["SYMBOLS", "^RUT more than once"]),
+        (["rrg", "--universe", "sectors", "--benchmark", "SPY", "--window", "100000"],
+         ["RRG window 100000", "100,004 weekly bars", "XLB, has 1,397 weekly bars with SPY"]),
+        (["rrg", "--universe", "sectors", "--benchmark", "SPY", "--as-of", "1999-03-01"],
+         ["RRG window 26", "30 weekly bars", "has 11 weekly bars with SPY up to 1999-03-01"]),
+        (["ratio", "IWM", "QQQ", "--slow", "100000"], ["slow 100000", "longer than the data", "6,372 sessions"]),
+        (["ratio", "IWM", "QQQ", "--slope-window", "7000"], ["slope window 7000", "6,372 sessions"]),
     ],
 )
 def test_out_of_range_values_are_refused(cli: Cli, real_store: Path, args: list[str], needles: list[str]) -> None:

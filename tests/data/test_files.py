@@ -44,6 +44,35 @@ def test_yahoo_export_with_null_rows(tmp_path: Path) -> None:
     assert any("skipped 1 row" in n for n in bf.notes)
 
 
+@pytest.mark.parametrize("row", ["nan,nan,nan,nan,nan,nan", "NaN,NaN,NaN,NaN,,", "nan,,,,,"])
+def test_a_nan_row_is_refused_not_skipped(tmp_path: Path, row: str) -> None:
+    # A literal NaN is a number gone wrong upstream, not the provider's row for a day without a bar
+    path = write(tmp_path, "SPY.csv", "Date,Open,High,Low,Close,Adj Close,Volume\n"
+                 "2024-07-10,561.44,562.33,558.83,561.32,555.10,38701200\n"
+                 f"2024-07-11,{row}\n"
+                 "2024-07-12,557.63,563.67,557.15,559.99,553.78,53084400\n")
+    with pytest.raises(DataError, match=r"SPY\.csv:3: column open: found NaN, expected a number"):
+        read_bar_file(path)
+
+
+@pytest.mark.parametrize(("cells", "column"), [("561,562,558,nan,555,1", "close"), ("561,562,558,561,555,nan", "volume"),
+                                               ("561,562,558,561,NAN,1", "adj_close")])
+def test_a_nan_cell_names_its_line_and_column(tmp_path: Path, cells: str, column: str) -> None:
+    path = write(tmp_path, "SPY.csv", f"date,open,high,low,close,adj_close,volume\n2024-07-10,{cells}\n")
+    with pytest.raises(DataError, match=rf"SPY\.csv:2: column {column}: found NaN"):
+        read_bar_file(path)
+
+
+def test_a_nan_in_parquet_is_refused_and_a_null_row_skipped(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"date": ["2024-07-10", "2024-07-11", "2024-07-12"], "open": [1.0, None, 1.0],
+                          "high": [2.0, None, 2.0], "low": [0.5, None, 0.5], "close": [1.5, None, 1.5]})
+    frame.write_parquet(tmp_path / "ONE.parquet")
+    assert read_bar_file(tmp_path / "ONE.parquet").frame.height == 2
+    frame.with_columns(pl.col("close").fill_null(float("nan"))).write_parquet(tmp_path / "TWO.parquet")
+    with pytest.raises(DataError, match=r"TWO\.parquet:2: column close: found NaN"):
+        read_bar_file(tmp_path / "TWO.parquet")
+
+
 def test_stooq_csv_without_adjusted_close(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -35,7 +35,7 @@ from rotation.analytics.anchors import (
     resolve_window,
     single_symbol,
 )
-from rotation.errors import AnchorError, DataError
+from rotation.errors import AnchorError, ConfigError, DataError
 
 PRICE_BASIS = "price"
 TOTAL_RETURN_BASIS = "total return (adj_close)"
@@ -158,10 +158,15 @@ def compare(
     plain-date window is the same for all; ``ath`` and other relative anchors
     may land on different dates (see ``same_window``).
     """
+    if bars.is_empty() and not symbols:
+        raise DataError("no bars to compare")
+    present = [] if bars.is_empty() else bars["symbol"].unique().sort().to_list()
+    order = list(dict.fromkeys(symbols)) if symbols else present
+    if len(order) < 2:
+        # a symbol against itself is a spread of zero by construction, not a comparison
+        raise ConfigError(f"SYMBOLS: expected two or more different symbols to compare, got {', '.join(symbols or present)}")
     if bars.is_empty():
         raise DataError("no bars to compare")
-    present = bars["symbol"].unique().sort().to_list()
-    order = list(dict.fromkeys(symbols)) if symbols else present
     missing = [s for s in order if s not in present]
     if missing:
         raise DataError(f"no bars for {', '.join(missing)} in the frame given")

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rotation.cli.long_table import LongTable
 from rotation.data.store import Store
 from rotation.errors import ConfigError
 from rotation.jsonable import to_jsonable
@@ -96,13 +97,8 @@ def fmt_num(x: float | None, digits: int = 2) -> str:
 
 
 def make_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A rich table; numeric-looking columns are right-aligned by the caller's strings."""
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for col in columns:
-        table.add_column(col, overflow="fold", no_wrap=col in ("date", "symbol"))
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    return table
+    """A rich table of plain text (long ones print fast: ``LongTable``)."""
+    return LongTable(title, columns, (["" if v is None else str(v) for v in row] for row in rows))
 
 
 def frame_table(title: str | None, frame: pl.DataFrame, floats: int = 2) -> Table:

@@ -148,9 +148,9 @@ def compare_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """The same window for several symbols side by side, plus the spread of each pair."""
-    names = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
+    names = [normalize_symbol(s) for s in symbols]  # duplicates kept: compare refuses NVDA NVDA
     with read_store(store) as st:
-        bars = st.bars(names)
+        bars = st.bars(list(dict.fromkeys(names)))
     result = compare(bars, from_, to, symbols=names, total_return=total_return, roll=_roll(roll),
                      as_of=parse_date(as_of, "--as-of"))
     if json_out:

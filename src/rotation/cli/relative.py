@@ -152,6 +152,7 @@ def rrg_cmd(
     with read_store(store) as st:
         uni = universe_rrg(st, universe, benchmark, day, params, tail)
     _notes(uni.notes)
+    uni.require_points(day)
     bench, points = uni.benchmark, uni.points
     first = parse_date(since, "--from") or (min(p.tail[0][0] for p in points) if points else None)
     moves = uni.transitions(first, day) if transitions else None

@@ -168,6 +168,11 @@ def chart_cmd(
         raise ConfigError("give one or more SYMBOLs, or --positioning CONTRACT")
     names = [normalize_symbol(s) for s in symbols]
     other = normalize_symbol(vs) if vs else None
+    twice = sorted({s for s in names if names.count(s) > 1})
+    if twice:
+        raise ConfigError(f"SYMBOLS: expected different symbols, got {', '.join(twice)} more than once")
+    if other is not None and other in names:
+        raise ConfigError(f"--vs {vs}: expected a symbol other than the one charted ({', '.join(names)})")
     end_d = parse_date(end, "--to")
     start_d = parse_date(start, "--from")
     wanted = list(dict.fromkeys([*names, *([other] if other else [])]))

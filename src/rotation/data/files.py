@@ -4,7 +4,8 @@ Accepted layouts, column names matched case-insensitively:
 
 * the project's own ``date,open,high,low,close,adj_close,volume``;
 * Yahoo Finance exports ``Date,Open,High,Low,Close,Adj Close,Volume``
-  (``null`` cells on non-trading rows are dropped);
+  (a row whose prices are all ``null`` or empty, Yahoo's row for a day without a bar, is
+  dropped and counted; a ``nan`` price is an error naming its line);
 * Stooq CSV ``Date,Open,High,Low,Close,Volume`` (also the Polish headers
   ``Data,Otwarcie,Najwyzszy,Najnizszy,Zamkniecie,Wolumen``) and Stooq's bulk
   ``<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,...`` text files with ``YYYYMMDD`` dates.
@@ -57,9 +58,13 @@ _ALIASES: dict[str, str] = {
     "ticker": "symbol",
 }
 _REQUIRED: tuple[str, ...] = ("date", "open", "high", "low", "close")
-_MISSING_TOKENS: tuple[str, ...] = ("", "null", "nan", "na", "n/a", "-")
+# Cells that mean "no value": an empty cell, Yahoo's ``null`` (its rows for days without a
+# bar), R's ``NA``, a spreadsheet's ``n/a`` or ``-``.  ``nan`` is not among them: a NaN is a
+# number that went wrong upstream (a failed division, a bad join), so it is refused with its
+# line instead of being skipped as a day without a bar (docs/data.md).
+_MISSING_TOKENS: tuple[str, ...] = ("", "null", "na", "n/a", "-")
 # The same tokens as the CSV reader sees them (it compares exactly, before any stripping).
-_NULL_TOKENS: tuple[str, ...] = ("", "null", "NULL", "Null", "nan", "NaN", "NAN", "na", "NA", "n/a", "N/A", "-")
+_NULL_TOKENS: tuple[str, ...] = ("", "null", "NULL", "Null", "na", "NA", "n/a", "N/A", "-")
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,13 @@ def _raise_first_bad(path: Path, parsed: pl.DataFrame, flags: dict[str, bool], p
         if flags[col]:
             row = parsed.filter(pl.col(f"__{col}").is_null() & pl.col(col).is_not_null()).row(0, named=True)
             raise DataError(f"{path}:{row['line']}: column {col}: expected a number, found {row[col]!r}")
+    for col in price_cols:
+        if flags[f"nan {col}"]:
+            line = parsed.filter(pl.col(f"__{col}").is_nan())["line"][0]
+            raise DataError(
+                f"{path}:{line}: column {col}: found NaN, expected a number "
+                "(a missing value is an empty cell or null)"
+            )
     for col in ("open", "high", "low", "close"):
         if flags[f"missing {col}"]:
             line = parsed.filter(pl.col(col).is_null())["line"][0]
@@ -283,6 +295,7 @@ def _to_bars(path: Path, raw: pl.DataFrame, symbol: str | None, first_data_line:
     flags = parsed.select(
         pl.col("__date").is_null().any().alias("date"),
         *[(pl.col(f"__{c}").is_null() & pl.col(c).is_not_null()).any().alias(c) for c in price_cols],
+        *[pl.col(f"__{c}").is_nan().any().alias(f"nan {c}") for c in price_cols],
         *[pl.col(c).is_null().any().alias(f"missing {c}") for c in ohlc],
     ).row(0, named=True)
     if any(flags.values()):

@@ -19,6 +19,7 @@ from rotation.analytics.events import (
 from rotation.analytics.relative import RatioSummary, ratio_line, ratio_summary
 from rotation.data.store import Store
 from rotation.data.universes import pair_kind
+from rotation.errors import DataError
 from rotation.query.breadth import event_breadth
 from rotation.query.prices import operand_closes
 
@@ -51,8 +52,21 @@ def pair_ratio(
     warm = None if start is None else start - timedelta(days=int(max(slow, slope_window) * 1.5) + 10)
     closes = operand_closes(st, [a, b], warm, end)
     na, nb = closes.names
+    _windows_fit(closes.frame, na, nb, {"slow": slow, "fast": fast, "slope window": slope_window + 1})
     line = ratio_line(closes.frame, na, nb, fast, slow, slope_window, start=start)
     return Ratio(na, nb, line, ratio_summary(line, na, nb, fast, slow, slope_window), closes.notes)
+
+
+def _windows_fit(frame: pl.DataFrame, a: str, b: str, windows: dict[str, int]) -> None:
+    """A clear error when a window needs more sessions than A and B have together (it never forms)."""
+    if a == b:
+        return  # ratio_line refuses it, with its own message
+    both = frame.select("date", a, b).drop_nulls().filter(pl.col(a).is_not_nan() & pl.col(b).is_not_nan())
+    name, need = max(windows.items(), key=lambda kv: kv[1])
+    if need > both.height:
+        span = f" ({both['date'].min()!s}..{both['date'].max()!s})" if both.height else ""
+        raise DataError(f"{name} {need - 1 if name == 'slope window' else need}: longer than the data: {a} and {b} "
+                        f"have {both.height:,} sessions with both prices{span}")
 
 
 @dataclass(frozen=True)

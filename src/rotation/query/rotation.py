@@ -51,6 +51,30 @@ class Rrg:
     labels: dict[str, str]
     notes: tuple[str, ...] = ()
 
+    def require_points(self, as_of: date | None = None) -> None:
+        """A clear error when no member has a point: the windows need more bars than the data has.
+
+        An RRG with no point is no answer (the command would print an empty table);
+        this names the windows, the bars a first point needs and the bars there are.
+        """
+        if self.points:
+            return
+        rows = self.history.filter(pl.col("rs").is_not_null())
+        if as_of is not None:
+            rows = rows.filter(pl.col("date") <= as_of)
+        p = self.params
+        cut = f" up to {as_of}" if as_of is not None else ""
+        need = (f"RRG window {p.window}: a first point needs window + smooth - 1 + momentum = {p.warmup:,} "
+                f"{p.freq} bars (window {p.window}, smooth {p.smooth}, momentum {p.momentum})")
+        if rows.is_empty():
+            raise DataError(f"{need}; no member of {self.universe} has a bar with {self.benchmark}{cut}")
+        best = rows.group_by("symbol").agg(pl.len(), pl.col("date").min().alias("first"),
+                                            pl.col("date").max().alias("last")).sort("len", "symbol",
+                                                                                      descending=[True, False])
+        top = best.row(0, named=True)
+        raise DataError(f"{need}; the longest member of {self.universe}, {top['symbol']}, has {top['len']:,} "
+                        f"{p.freq} bars with {self.benchmark}{cut} ({top['first']}..{top['last']})")
+
     def transitions(self, since: date | None = None, until: date | None = None) -> pl.DataFrame:
         """Quadrant changes from ``since`` (default: the start of the shortest tail) to ``until``."""
         first = since or (min(p.tail[0][0] for p in self.points) if self.points else None)
