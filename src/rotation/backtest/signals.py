@@ -436,16 +436,17 @@ def _sweep(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold, 
     of :data:`GROUP` sets that take the symbols in turn (one buffer row per set of a group)."""
     k, n = c.shape
     nsets = sl.shape[0]
+    rows = max(1, min(GROUP, (nsets + chunks - 1) // chunks))
     for b in prange(chunks):
-        cash = np.zeros((GROUP, n + 1))
-        pos = np.zeros((GROUP, n))
-        traded = np.zeros((GROUP, n))
-        closed = np.zeros(GROUP, dtype=np.int64)
-        wins = np.zeros(GROUP, dtype=np.int64)
+        cash = np.zeros((rows, n + 1))
+        pos = np.zeros((rows, n))
+        traded = np.zeros((rows, n))
+        closed = np.zeros(rows, dtype=np.int64)
+        wins = np.zeros(rows, dtype=np.int64)
         lo_s = b * nsets // chunks
         hi_s = (b + 1) * nsets // chunks
-        for g0 in range(lo_s, hi_s, GROUP):
-            g1 = min(hi_s, g0 + GROUP)
+        for g0 in range(lo_s, hi_s, rows):
+            g1 = min(hi_s, g0 + rows)
             closed[:] = 0
             wins[:] = 0
             for j in range(k):  # each set still adds its sleeves in symbol order
