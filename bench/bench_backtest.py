@@ -17,12 +17,11 @@ Both sides compute the same rules in the same run:
   pandas for the statistics.
 
 Prints both times and the ratio, then checks the results: positions identical, every
-statistic equal to ``rtol=1e-9``.  ``--local-cluster N`` also times the same sweep on a
-Dask LocalCluster of N workers (threads) and checks it equals the local sweep exactly.
+statistic equal to ``rtol=1e-9``.  Sweeps on Dask against one process: ``bench/bench_dask.py``.
 
     .venv/bin/python bench/bench_backtest.py                 # real data, 1,000 sets
     .venv/bin/python bench/bench_backtest.py --sets 100      # a quicker look
-    .venv/bin/python bench/bench_backtest.py --synthetic --local-cluster 2
+    .venv/bin/python bench/bench_backtest.py --synthetic
 """
 
 from __future__ import annotations
@@ -152,7 +151,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", type=int, default=1000, help="parameter sets (a prefix of the 1,000-set grid)")
     ap.add_argument("--synthetic", action="store_true", help="random walks instead of ../shared/data")
-    ap.add_argument("--local-cluster", type=int, default=0, help="also time a Dask LocalCluster of N workers")
     args = ap.parse_args()
     panel = synthetic_panel() if args.synthetic or not (DATA / "RUT.csv").is_file() else real_panel()
     fasts, slows = list(range(1, 21)), list(range(25, 275, 5))
@@ -201,19 +199,6 @@ def main() -> None:
     best = table.sort("sharpe", descending=True).row(0, named=True)
     print(f"best by Sharpe: fast={best['fast']} slow={best['slow']}: total return {best['total_return']:+.1%}, "
           f"Sharpe {best['sharpe']:.2f}, max drawdown {best['max_drawdown']:.1%}, {best['trades']} trades")
-
-    if args.local_cluster:
-        from rotation.backtest.distributed import dask_executor
-
-        t0 = time.perf_counter()
-        with dask_executor(workers=args.local_cluster) as ex:
-            ready = time.perf_counter()
-            on_dask = sweep(panel, "pair-switch", grid, values=values, config=config, start=START, executor=ex,
-                            chunk_size=max(1, len(sets) // (4 * args.local_cluster)), overfit=False)
-            done = time.perf_counter()
-        assert on_dask.table.equals(ours.table)
-        print(f"Dask LocalCluster ({args.local_cluster} workers): {done - ready:.3f} s sweep "
-              f"(+{ready - t0:.2f} s cluster start); table identical to the local sweep")
 
 
 if __name__ == "__main__":

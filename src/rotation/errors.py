@@ -50,3 +50,7 @@ class StoreCorruptError(StoreError):
 
 class OutputError(RotationError):
     """A result file (report, chart, JSON payload, export) cannot be written."""
+
+
+class ClusterError(RotationError):
+    """A Dask cluster cannot be reached, or failed while it ran a sweep."""

@@ -93,7 +93,7 @@ def test_sweep_on_a_scheduler_address(cli, real_store: Path) -> None:
     args = ["backtest", "sweep", "momentum", "-g", "lookback=63,126", "-g", "top=1,3", "--start", "2020-01-01",
             "--end", "2024-12-31", "--top", "0", "--json", "--store", str(real_store)]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:  # ":8787" clashes under xdist
         remote = _json(cli(*args, "--dask", cluster.scheduler_address, "--chunk-size", "1"))
     local = _json(cli(*args))
     assert remote["rows"] == local["rows"] and remote["sets"] == 4

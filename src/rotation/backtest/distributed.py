@@ -3,24 +3,50 @@
 ``dask[distributed]`` is the optional ``dask`` extra (``pip install
 'rotation[dask]'``).  Point :func:`dask_executor` at a running scheduler
 (``tcp://host:8786``) or let it start a :class:`distributed.LocalCluster`
-of ``workers`` workers on this machine; either way
+of ``workers`` worker processes on this machine; either way
 :func:`rotation.backtest.sweep.sweep` is called with the executor and returns
-the same table as a local sweep (same function, same chunks, results put back
-in grid order).  The bars panel is scattered to the workers once and shared
-by every task.
+the same table as a local sweep (same function, results put back in grid
+order).
+
+How the work is spread:
+
+* the bars panel is scattered to every worker once (``broadcast``) and shared
+  by all the tasks, which carry only their parameter sets;
+* each task runs its compiled loops on ``numba_threads`` threads (1 by default:
+  the parallelism is Dask's, one task per worker thread, so the workers do not
+  oversubscribe the cores; the LocalCluster's worker processes also start with
+  ``NUMBA_NUM_THREADS`` set to it);
+* a task carries its parameter sets as columns (:class:`ParamBlock`) and returns
+  one ``[statistic, set]`` array;
+* :meth:`DaskExecutor.warm_up` loads the compiled kernels on every worker
+  before a timed sweep (a fresh worker process otherwise pays it in its first
+  tasks).
+
+The sweep sizes the tasks from :attr:`DaskExecutor.slots` (see
+:func:`rotation.backtest.sweep.sweep`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import operator
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from rotation.backtest.strategies import Panel
+from rotation.backtest.stats import STAT_NAMES
+from rotation.backtest.strategies import Panel, Strategy
 from rotation.backtest.sweep import Task
-from rotation.errors import ConfigError
+from rotation.errors import ClusterError, ConfigError
+
+# A local cluster still serves HTTP (health, metrics) even without the dashboard: on the default
+# port 8787 a second cluster (another sweep, a test worker) gets a "port in use" warning, which
+# pytest's warnings-as-errors turns into a failed start.  Any free port on loopback instead.
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
 
 
 def _distributed() -> Any:
@@ -31,41 +57,168 @@ def _distributed() -> Any:
     return distributed
 
 
-class DaskExecutor:
-    """Maps the sweep's task function over a ``distributed.Client``."""
+def _numba_threads(threads: int | None) -> None:
+    if threads:
+        import numba
 
-    def __init__(self, client: Any) -> None:
+        numba.set_num_threads(max(1, min(int(threads), int(numba.config.NUMBA_NUM_THREADS))))  # type: ignore[attr-defined]
+
+
+class ParamBlock:
+    """A chunk's parameter sets (frozen dataclasses of one class) as columns, field by field:
+    what a task carries.  Far cheaper to pickle than the objects one by one (the class is named
+    once, repeated values once), and Dask does not walk it looking for futures.  :meth:`params`
+    rebuilds the objects as pickle does (their fields set without ``__init__``: they were
+    validated where the grid was expanded)."""
+
+    def __init__(self, kind: type, names: tuple[str, ...], columns: tuple[tuple[Any, ...], ...]) -> None:
+        self.kind, self.names, self.columns = kind, names, columns
+
+    @classmethod
+    def of(cls, params: Sequence[Strategy]) -> ParamBlock | list[Strategy]:
+        """The block of ``params``; a plain list when they are not all of one dataclass."""
+        kind = type(params[0])
+        if not dataclasses.is_dataclass(kind) or any(type(p) is not kind for p in params):
+            return list(params)
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        row = operator.attrgetter(*names) if len(names) > 1 else (lambda p: (getattr(p, names[0]),))
+        return cls(kind, names, tuple(zip(*map(row, params), strict=True)))
+
+    def params(self) -> list[Any]:
+        out: list[Any] = []
+        for row in zip(*self.columns, strict=True):
+            obj: Any = object.__new__(self.kind)
+            obj.__dict__.update(zip(self.names, row, strict=True))
+            out.append(obj)
+        return out
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParamBlock, (self.kind, self.names, self.columns))
+
+
+def run_task(fn: Callable[..., dict[str, np.ndarray]], threads: int | None, panel: Panel,
+             params: ParamBlock | list[Strategy], config: Any, first: int) -> np.ndarray:
+    """One task on a worker: ``fn`` on ``threads`` numba threads, its statistics as one
+    ``[statistic, set]`` array (:data:`STAT_NAMES` order)."""
+    _numba_threads(threads)
+    out = fn(panel, params.params() if isinstance(params, ParamBlock) else params, config, first)
+    return np.stack([np.asarray(out[k], dtype=np.float64) for k in STAT_NAMES])
+
+
+def warm_task(threads: int | None) -> str:
+    """Load the sweep's compiled kernels in this worker (a tiny sweep of each path: the fused
+    pair-switch kernel, the book with and without stops); returns the numba threading layer."""
+    import numba
+
+    from rotation.backtest.run import RunConfig
+    from rotation.backtest.strategies import Momentum, PairSwitch
+    from rotation.backtest.sweep import evaluate_chunk
+
+    _numba_threads(threads)
+    n = 64
+    steps = 1.0 + 0.01 * np.sin(np.arange(n * 4, dtype=np.float64).reshape(n, 4))
+    close = 100.0 * np.cumprod(steps, axis=0)
+    days = np.datetime64("2020-01-01") + np.arange(n)
+    panel = Panel(tuple(d.item() for d in days), ("A", "B", "SA", "SB"), close, close * 1.01, close * 0.99,
+                  close, close)
+    pair: list[Strategy] = [PairSwitch(a="A", b="B", sa="SA", sb="SB", fast=2, slow=5)]
+    evaluate_chunk(panel, pair, RunConfig(), 10)
+    evaluate_chunk(panel, pair, RunConfig(stop=0.05), 10)
+    evaluate_chunk(panel, [Momentum(symbols=("A", "B"), lookback=5, top=1)], RunConfig(), 10)
+    return str(numba.threading_layer())
+
+
+class DaskExecutor:
+    """Maps the sweep's task function over a ``distributed.Client``.
+
+    ``numba_threads``: numba threads per task (``None`` leaves the workers' setting)."""
+
+    def __init__(self, client: Any, *, numba_threads: int | None = 1) -> None:
         self.client = client
+        self.numba_threads = numba_threads
+
+    @property
+    def slots(self) -> int:
+        """Tasks the cluster runs at once (the workers' threads, summed)."""
+        return max(1, sum(int(n) for n in self.client.nthreads().values()))
+
+    def warm_up(self) -> dict[str, str]:
+        """Run :func:`warm_task` on every worker (kernels compiled or loaded from numba's cache);
+        returns each worker's numba threading layer by address."""
+        workers = list(self.client.nthreads())
+        futures = [self.client.submit(warm_task, self.numba_threads, workers=[w], allow_other_workers=False,
+                                      pure=False) for w in workers]
+        return dict(zip(workers, self._gather(futures), strict=True))
 
     def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
             tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]:
-        shared = self.client.scatter(panel, broadcast=True)
-        futures = [self.client.submit(fn, shared, *task, pure=False) for task in tasks]
-        return list(self.client.gather(futures))
+        try:
+            shared = self.client.scatter(panel, broadcast=True)
+        except OSError as exc:
+            raise ClusterError(f"Dask: cannot send the bars to the workers: {exc}") from None
+        futures = [self.client.submit(run_task, fn, self.numba_threads, shared, ParamBlock.of(params), config,
+                                      first, pure=False) for params, config, first in tasks]
+        out = self._gather(futures)
+        return [{k: arr[i] for i, k in enumerate(STAT_NAMES)} for arr in out]
+
+    def _gather(self, futures: list[Any]) -> list[Any]:
+        try:
+            return list(self.client.gather(futures))
+        except OSError as exc:  # the scheduler or a worker went away (CommClosedError is an OSError)
+            raise ClusterError(f"Dask: the cluster failed during the sweep: {exc}") from None
 
 
 @contextmanager
 def dask_executor(address: str | None = None, *, workers: int = 2, threads_per_worker: int = 1,
-                  processes: bool = False) -> Iterator[DaskExecutor]:
+                  processes: bool = True, numba_threads: int | None = 1,
+                  timeout: float = 10.0) -> Iterator[DaskExecutor]:
     """A :class:`DaskExecutor` on the scheduler at ``address``, or on a new LocalCluster.
 
-    The LocalCluster (``workers`` workers; threads by default, ``processes=True``
-    for separate processes) is closed on exit; a client to a remote scheduler
-    is closed but the cluster is left running.
+    The LocalCluster (``workers`` worker processes of ``threads_per_worker`` threads,
+    ``NUMBA_NUM_THREADS=numba_threads`` in their environment; ``processes=False``: threads in
+    this process instead) is closed on exit; a client to a remote scheduler is closed but the
+    cluster is left running.  A scheduler that does not answer within ``timeout`` seconds is a
+    :class:`rotation.errors.ClusterError`.
     """
     dist = _distributed()
     if address:
+        if not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise ConfigError(f"--dask-timeout: expected seconds > 0, got {timeout!r}")
         try:
-            client = dist.Client(address, timeout="10s")
-        except OSError as exc:
-            raise ConfigError(f"--dask: cannot reach the Dask scheduler at {address}: {exc}") from None
+            client = dist.Client(address, timeout=f"{float(timeout)}s")
+        except (OSError, ValueError, TypeError) as exc:
+            raise ClusterError(f"--dask: cannot reach the Dask scheduler at {address}: {exc}") from None
         try:
-            yield DaskExecutor(client)
+            yield DaskExecutor(client, numba_threads=numba_threads)
         finally:
             client.close()
         return
     if workers < 1:
         raise ConfigError(f"--local-cluster: expected at least 1 worker, got {workers}")
-    with dist.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=processes,
-                           dashboard_address=None) as cluster, dist.Client(cluster) as client:
-        yield DaskExecutor(client)
+    with _local_cluster(dist, workers, threads_per_worker, processes, numba_threads) as cluster, \
+            dist.Client(cluster) as client:
+        yield DaskExecutor(client, numba_threads=numba_threads)
+
+
+@contextmanager
+def _local_cluster(dist: Any, workers: int, threads: int, processes: bool, numba_threads: int | None) -> Iterator[Any]:
+    """A LocalCluster whose worker processes start with ``NUMBA_NUM_THREADS=numba_threads``.
+
+    Set through Dask's ``pre-spawn-environ`` (the nanny puts it in this process's environment
+    just before it spawns a worker, so it is there before the worker imports numba); this
+    process's own value is put back once the workers are up."""
+    import dask
+
+    before = os.environ.get("NUMBA_NUM_THREADS")
+    env = {"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(int(numba_threads))} if numba_threads else {}
+    try:
+        with dask.config.set(env):
+            cluster = dist.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
+                                        dashboard_address=LOOPBACK_ANY_PORT, silence_logs=logging.ERROR)
+    finally:
+        if before is None:
+            os.environ.pop("NUMBA_NUM_THREADS", None)
+        else:
+            os.environ["NUMBA_NUM_THREADS"] = before
+    with cluster:
+        yield cluster

@@ -11,8 +11,16 @@ one vectorized call (one moving average per distinct window, and so on), runs
 the numba book once per set, and returns the statistics as arrays.  An executor
 maps that function over the chunks: :class:`LocalExecutor` in this process, or
 :class:`rotation.backtest.distributed.DaskExecutor` on a Dask cluster.  Both run
-the same function on the same chunks, so their results are identical; the
-table keeps the grid order whatever order the tasks finish in.
+the same function, and a set's statistics do not depend on the chunk it is in,
+so their results are identical; the table keeps the grid order whatever order
+the tasks finish in.
+
+Chunk sizes (``chunk_size=None``): :data:`CHUNK_SIZE` sets per task through the
+book (it holds ``[set, bar, symbol]`` arrays); on the fused pair-switch path
+(no per-set arrays) the whole grid is one task in this process, and on an
+executor with several ``slots`` about :data:`FUSED_TASKS_PER_SLOT` tasks per
+slot (at least :data:`FUSED_MIN_TASK` sets each), its sets ordered so that a
+task needs few distinct moving-average windows.
 """
 
 from __future__ import annotations
@@ -37,15 +45,21 @@ from rotation.errors import ConfigError, DataError
 
 RUN_KEYS: tuple[str, ...] = ("execution", "commission", "slippage", "stop", "trail")
 SYMBOL_KEYS: tuple[str, ...] = ("a", "b", "sa", "sb", "symbols", "benchmark")
-CHUNK_SIZE = 128
+CHUNK_SIZE = 128  # sets per task through the book
 FUSED_CHUNK = 65_536  # sets per local task on the fused pair-switch path (statistics only)
+FUSED_TASKS_PER_SLOT = 4  # fused tasks per executor slot: a few each, so a slow worker does not hold the rest
+FUSED_MIN_TASK = 256  # sets: smaller fused tasks cost more in round trips than they spread
 MAX_SETS = 1_000_000
 
 Task = tuple[list[Strategy], RunConfig, int]
 
 
 class Executor(Protocol):
-    """Maps ``fn(panel, params, config, first)`` over tasks, results in task order."""
+    """Maps ``fn(panel, params, config, first)`` over tasks, results in task order;
+    ``slots``: how many tasks it runs at once."""
+
+    @property
+    def slots(self) -> int: ...
 
     def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
             tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]: ...
@@ -53,6 +67,8 @@ class Executor(Protocol):
 
 class LocalExecutor:
     """Runs every task here, one after another."""
+
+    slots = 1
 
     def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
             tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]:
@@ -168,12 +184,19 @@ def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mappin
     return rows, params, configs
 
 
+def fused(params: Sequence[Strategy], config: RunConfig) -> bool:
+    """Whether ``params`` under ``config`` take the fused pair-switch kernel: no stops, and the
+    kernel's weights (all in the leader, nothing short)."""
+    return (config.stop is None and config.trail is None
+            and all(isinstance(p, PairSwitch) and p.long == 1.0 and p.short == 0.0 for p in params))
+
+
 def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, first: int) -> dict[str, np.ndarray]:
     """Statistics of each parameter set of one chunk (the unit of work sent to an executor).
 
     Pair-switch sets without stops take the fused kernel (:mod:`rotation.backtest.fastbook`:
     signal, book and statistics in one compiled loop); the rest the book per chunk."""
-    if isinstance(params[0], PairSwitch) and config.stop is None and config.trail is None:
+    if fused(params, config):
         from rotation.backtest.fastbook import pair_switch_stats
 
         return pair_switch_stats(panel, params, first, config.execution, config.cost,  # type: ignore[arg-type]
@@ -181,16 +204,35 @@ def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, firs
     return book_stats(simulate_many(panel, params, config, first), panel.dates[first:], config.risk_free)
 
 
-def _tasks(params: list[Strategy], configs: list[RunConfig], first: int,
-           chunk_size: int) -> tuple[list[Task], list[list[int]]]:
+def _by_windows(params: list[Strategy], members: list[int]) -> list[int]:
+    """Pair-switch sets ordered so that a run of them shares few windows: by the window with
+    more distinct values, then the other (a chunk of 1/k of F fast x S slow values then needs
+    about min(F, S) + max(F, S)/k moving averages, not F/k + S)."""
+    win = {i: (p.fast, p.slow) for i in members if isinstance(p := params[i], PairSwitch)}
+    by_slow = len({w[1] for w in win.values()}) >= len({w[0] for w in win.values()})
+    return sorted(members, key=lambda i: win[i][::-1] if by_slow else win[i])
+
+
+def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_size: int | None,
+           slots: int) -> tuple[list[Task], list[list[int]]]:
     groups: dict[RunConfig, list[int]] = {}
-    for i, cfg in enumerate(configs):
+    if all(c is configs[0] for c in configs):  # no run key swept: one group (skips hashing every config)
+        groups[configs[0]] = list(range(len(configs)))
+    for i, cfg in enumerate(configs if not groups else ()):
         groups.setdefault(cfg, []).append(i)
     tasks: list[Task] = []
     index: list[list[int]] = []
     for cfg, members in groups.items():
-        for lo in range(0, len(members), chunk_size):
-            idx = members[lo : lo + chunk_size]
+        size = chunk_size or CHUNK_SIZE
+        if fused([params[i] for i in members], cfg):
+            if slots <= 1:
+                size = max(size, FUSED_CHUNK)  # one task: the kernel's prange spreads it over the cores
+            else:
+                members = _by_windows(params, members)
+                if chunk_size is None:
+                    size = min(FUSED_CHUNK, max(FUSED_MIN_TASK, -(-len(members) // (FUSED_TASKS_PER_SLOT * slots))))
+        for lo in range(0, len(members), size):
+            idx = members[lo : lo + size]
             tasks.append(([params[i] for i in idx], cfg, first))
             index.append(idx)
     return tasks, index
@@ -209,12 +251,13 @@ def _column(values: list[Any]) -> pl.Series:
 
 def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
           values: Mapping[str, Any] | None = None, config: RunConfig | None = None, start: date | None = None,
-          end: date | None = None, executor: Executor | None = None, chunk_size: int = CHUNK_SIZE,
+          end: date | None = None, executor: Executor | None = None, chunk_size: int | None = None,
           overfit: bool = True) -> SweepResult:
     """Evaluate every parameter set of ``grid`` over ``panel`` from ``start`` to ``end`` (inside
     the window where the strategy's symbols have data, :func:`rotation.backtest.window.fit_window`);
-    ``overfit``: add the deflated Sharpe ratio and PBO of the grid (:mod:`rotation.backtest.guard`)."""
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+    ``chunk_size``: sets per task (``None``: see the module docstring); ``overfit``: add the
+    deflated Sharpe ratio and PBO of the grid (:mod:`rotation.backtest.guard`)."""
+    if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ConfigError(f"chunk size: expected a whole number of parameter sets >= 1, got {chunk_size!r}")
     config = config or RunConfig()
     rows, params, configs = expand_grid(strategy, grid, values, config)
@@ -222,11 +265,10 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
-    local = executor is None or isinstance(executor, LocalExecutor)
-    if local and isinstance(params[0], PairSwitch) and all(c.stop is None and c.trail is None for c in configs):
-        chunk_size = max(int(chunk_size), FUSED_CHUNK)  # the fused kernel holds no per-set arrays
-    tasks, index = _tasks(params, configs, first, int(chunk_size))
-    results = (executor or LocalExecutor()).map(evaluate_chunk, panel, tasks)
+    executor = executor or LocalExecutor()
+    tasks, index = _tasks(params, configs, first, None if chunk_size is None else int(chunk_size),
+                          int(executor.slots))
+    results = executor.map(evaluate_chunk, panel, tasks)
     stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
     for idx, res in zip(index, results, strict=True):
         for k in STAT_NAMES:
@@ -247,7 +289,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
 def sweep_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], *,
                 values: Mapping[str, Any] | None = None, config: RunConfig | None = None,
                 start: date | None = None, end: date | None = None, executor: Executor | None = None,
-                chunk_size: int = CHUNK_SIZE, overfit: bool = True) -> SweepResult:
+                chunk_size: int | None = None, overfit: bool = True) -> SweepResult:
     """:func:`sweep` over bars loaded from ``store`` (the symbols the strategy needs)."""
     base = make_params(strategy, dict(values or {}))
     panel = load_panel(store, base.needs, start, end)

@@ -223,7 +223,11 @@ def sweep_cmd(
     trail: TrailOpt = None,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786).")] = None,
     local_cluster: Annotated[int | None, typer.Option("--local-cluster", min=1, help="Start a local Dask cluster of N workers.")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Parameter sets per task.")] = 128,
+    dask_timeout: Annotated[float, typer.Option("--dask-timeout", min=0.001,
+                                                help="Seconds to wait for the --dask scheduler.")] = 10.0,
+    chunk_size: Annotated[int | None, typer.Option(
+        "--chunk-size", min=1, help="Parameter sets per task (default: 128 through the book; fused pair-switch: "
+                                    "one task locally, about 4 per Dask worker thread).")] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
     force: Annotated[bool, typer.Option("--force", help="Run a breakout grid beyond the bar-step limit.")] = False,
@@ -256,7 +260,7 @@ def sweep_cmd(
 
             where = f"Dask at {dask}" if dask else f"local Dask cluster, {local_cluster} workers"
             err_console.print(f"sweeping on {where}", highlight=False)
-            with dask_executor(dask, workers=local_cluster or 2) as ex:
+            with dask_executor(dask, workers=local_cluster or 2, timeout=dask_timeout) as ex:
                 res = sweep_store(st, strategy, specs, values=values, config=config, start=s, end=e,
                                   executor=ex, chunk_size=chunk_size)
         else:

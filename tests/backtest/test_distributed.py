@@ -1,0 +1,147 @@
+"""Sweeps on a real ``distributed.LocalCluster`` (worker processes): identical to the local sweep
+on every path, the tasks Dask gets, the workers' warm-up and numba threads, a dead scheduler."""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rotation.backtest.run import RunConfig, load_panel, run_backtest
+from rotation.backtest.stats import STAT_NAMES
+from rotation.backtest.strategies import Momentum, PairSwitch, Panel
+from rotation.backtest.sweep import FUSED_MIN_TASK, FUSED_TASKS_PER_SLOT, _tasks, expand_grid, fused, sweep
+from rotation.data.store import Store
+from rotation.errors import ClusterError
+
+distributed = pytest.importorskip("distributed")
+
+from rotation.backtest.distributed import DaskExecutor, ParamBlock, dask_executor  # noqa: E402
+
+PAIR = {"a": "IWM", "b": "QQQ", "sa": "^RUT", "sb": "^NDX"}
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[DaskExecutor]:
+    """Two worker processes of one thread each, as ``--local-cluster 2`` starts them."""
+    with dask_executor(workers=2) as ex:
+        yield ex
+
+
+@pytest.fixture(scope="module")
+def real_panel(real_store: Path) -> Panel:
+    with Store(real_store, read_only=True) as st:
+        return load_panel(st, ("IWM", "QQQ", "^RUT", "^NDX"))
+
+
+def test_workers_warm_up_on_one_numba_thread_each(executor: DaskExecutor) -> None:
+    before = os.environ.get("NUMBA_NUM_THREADS")
+    layers = executor.warm_up()
+    assert len(layers) == 2 and executor.slots == 2
+    assert all(layer in ("omp", "tbb", "workqueue") for layer in layers.values())
+    threads = executor.client.run(lambda: (os.environ.get("NUMBA_NUM_THREADS"),
+                                           __import__("numba").config.NUMBA_NUM_THREADS, os.getpid()))
+    assert {t[:2] for t in threads.values()} == {("1", 1)}  # set before the workers imported numba
+    assert len({t[2] for t in threads.values()} | {os.getpid()}) == 3  # two processes, not this one
+    assert os.environ.get("NUMBA_NUM_THREADS") == before  # this process's setting is left alone
+
+
+def test_real_pair_switch_on_dask_equals_local(executor: DaskExecutor, real_panel: Panel) -> None:
+    """10 x 40 sets through the fused kernel (the grid cut into ordered tasks on Dask, one task
+    here), then with a stop and a trail through the book and the trading engine's stops."""
+    grid = {"fast": [str(f) for f in range(1, 11)], "slow": [str(s) for s in range(30, 230, 5)]}
+    config = RunConfig(commission=0.0005, slippage=0.0005)
+    start = date(2005, 1, 1)
+    kw: dict[str, Any] = {"values": PAIR, "config": config, "start": start, "overfit": False}
+    local = sweep(real_panel, "pair-switch", grid, **kw)
+    remote = sweep(real_panel, "pair-switch", grid, executor=executor, **kw)
+    assert remote.table.equals(local.table) and local.table.height == 400
+    row = local.table.filter((local.table["fast"] == 5) & (local.table["slow"] == 100)).row(0, named=True)
+    one = run_backtest(real_panel, PairSwitch(fast=5, slow=100), config, start)  # a row is its single run
+    assert all(same(row[k], one.stats[k]) for k in STAT_NAMES) and row["trades"] > 10
+
+    stops = {"fast": ["1", "5", "20"], "slow": ["50", "150"], "stop": ["0.03", "0.08"], "trail": ["none", "0.1"]}
+    local = sweep(real_panel, "pair-switch", stops, **kw)
+    remote = sweep(real_panel, "pair-switch", stops, executor=executor, chunk_size=2, **kw)
+    assert remote.table.equals(local.table) and local.table.height == 24
+    assert local.table["trades"].n_unique() > 1
+
+
+def test_other_paths_on_dask_equal_local(executor: DaskExecutor, real_panel: Panel) -> None:
+    """The long-short pair switch (the book, not the fused kernel: its rows are their single
+    runs) and momentum with and without stops."""
+    start = date(2010, 1, 1)
+    grid = {"fast": ["1", "10"], "slow": ["50", "200"], "short": ["0.5", "1"]}
+    values = {**PAIR, "long": "0.5"}
+    local = sweep(real_panel, "pair-switch", grid, values=values, start=start, overfit=False)
+    remote = sweep(real_panel, "pair-switch", grid, values=values, start=start, overfit=False, executor=executor)
+    assert remote.table.equals(local.table)
+    row = local.table.row(1, named=True)
+    one = run_backtest(real_panel, PairSwitch(fast=1, slow=50, long=0.5, short=1.0), RunConfig(), start)
+    assert (row["fast"], row["slow"], row["short"]) == (1, 50, 1.0)
+    assert all(same(row[k], one.stats[k]) for k in STAT_NAMES)
+    mom = {"lookback": ["21", "63", "126"], "top": ["1", "2"], "stop": ["none", "0.05"]}
+    symbols = {"symbols": ("IWM", "QQQ", "^RUT", "^NDX")}
+    local = sweep(real_panel, "momentum", mom, values=symbols, start=start, overfit=False, chunk_size=5)
+    remote = sweep(real_panel, "momentum", mom, values=symbols, start=start, overfit=False, chunk_size=5,
+                   executor=executor)
+    assert remote.table.equals(local.table) and local.table.height == 12
+
+
+def test_fused_grid_cut_into_tasks_of_few_windows() -> None:
+    """Four fused tasks per slot, each sharing few moving-average windows; one task in this process."""
+    _, params, configs = expand_grid("pair-switch", {"fast": [str(f) for f in range(1, 41)],
+                                                     "slow": [str(s) for s in range(41, 291)]})
+    one, _ = _tasks(params, configs, 0, None, 1)
+    assert len(one) == 1 and len(one[0][0]) == 10_000
+    tasks, index = _tasks(params, configs, 0, None, 2)
+    assert len(tasks) == 2 * FUSED_TASKS_PER_SLOT
+    assert sorted(i for idx in index for i in idx) == list(range(10_000))
+    for (chunk, _, _), idx in zip(tasks, index, strict=True):
+        assert [params[i] for i in idx] == chunk
+        windows = {w for p in chunk for w in (p.fast, p.slow)}  # type: ignore[union-attr]
+        assert len(windows) <= 40 + 250 // len(tasks) + 1  # all 40 fast, 1/8 of the slow windows
+    small, _ = _tasks(params[:300], configs[:300], 0, None, 2)
+    assert len(small) == 2 and len(small[0][0]) == FUSED_MIN_TASK  # no tasks below the minimum
+    fixed, _ = _tasks(params, configs, 0, 3000, 2)
+    assert [len(t[0]) for t in fixed] == [3000, 3000, 3000, 1000]  # an explicit chunk size is kept
+
+
+def test_param_block_round_trip() -> None:
+    _, params, _ = expand_grid("pair-switch", {"fast": [str(f) for f in range(1, 21)], "slow": ["50", "100"]},
+                               {"long": "0.5", "a": "SPY"})
+    block = ParamBlock.of(params)
+    assert isinstance(block, ParamBlock)
+    back = pickle.loads(pickle.dumps(block)).params()
+    assert back == params and all(type(p) is PairSwitch for p in back)
+    assert len(pickle.dumps(block)) < len(pickle.dumps(params))
+    mixed = [params[0], Momentum()]
+    assert ParamBlock.of(mixed) == mixed
+
+
+def test_fused_kernel_only_for_long_only_pair_switch() -> None:
+    assert fused([PairSwitch()], RunConfig())
+    assert not fused([PairSwitch()], RunConfig(stop=0.05))
+    assert not fused([PairSwitch(), PairSwitch(long=0.5)], RunConfig())
+    assert not fused([PairSwitch(short=0.5)], RunConfig())
+
+
+def test_a_dead_scheduler_is_one_clear_error(cli, real_store: Path) -> None:
+    with pytest.raises(ClusterError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"), \
+            dask_executor("tcp://127.0.0.1:9", timeout=0.5):
+        pass
+    res = cli("backtest", "sweep", "pair-switch", "-g", "fast=1,5", "--dask", "tcp://127.0.0.1:9",
+              "--dask-timeout", "0.5", "--store", str(real_store))
+    assert res.exit_code == 2, res.output
+    lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("sweeping on")]
+    assert len(lines) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in lines[0], res.stderr
