@@ -362,7 +362,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     else:
         params = list(sets)
         tasks, index = _tasks(params, configs, first, None if chunk_size is None else int(chunk_size),
-                              int(executor.slots))
+                              int(getattr(executor, "slots", 1)))  # an executor from before slots: one at a time
         results = executor.map(evaluate_chunk, panel, tasks)
         stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
         for idx, res in zip(index, results, strict=True):
