@@ -95,6 +95,23 @@ def test_rolling_means_at_rows() -> None:
         rolling_means(x, [3], np.array([50]))
 
 
+def test_rolling_means_of_a_window_far_longer_than_the_series() -> None:
+    """A window longer than the series is all NaN, and costs no memory in proportion to it
+    (a sweep given slow=10**12 once asked for an 8 TB buffer: MemoryError)."""
+    x = np.linspace(1.0, 2.0, 30)
+    out = rolling_means(x, [3, 30, 31, 10**12])
+    for i, w in enumerate((3, 30, 31)):
+        np.testing.assert_array_equal(out[i], rolling(x.reshape(-1, 1), w, "mean")[:, 0], err_msg=str(w))
+    assert np.isnan(out[2:]).all() and np.isfinite(out[1, -1])
+    panel = _panel(200)
+    pair = {"a": "A", "b": "B", "sa": "SA", "sb": "SB", "fast": "2"}
+    res = sweep(panel, "pair-switch", {"slow": ["20", str(10**12)]}, values=pair, overfit=False)
+    assert res.table["trades"].to_list()[1] == 0 and res.table["total_return"].to_list()[1] == 0.0
+    assert res.table["trades"].to_list()[0] > 0
+    one = run_backtest(panel, PairSwitch("A", "B", "SA", "SB", 2, 10**12))
+    assert one.stats["trades"] == 0 and one.stats["total_return"] == 0.0
+
+
 def test_rolling_means_on_the_real_ratio(real_store: Path) -> None:
     with Store(real_store, read_only=True) as st:
         panel = load_panel(st, ["^RUT", "^NDX"])

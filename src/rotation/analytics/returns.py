@@ -251,7 +251,10 @@ def _rolling_means_at(values, windows, rows, out):  # pragma: no cover - compile
     m = rows.shape[0]
     centre, dv, lastnan, run = _series_parts(values)
     last = rows[m - 1]
-    pad = max(windows.max(), 0)
+    # A window longer than the series never fills (its means are all NaN): its running sum is
+    # kept over the series' length instead, so the padding is at most the series' length.
+    span = np.minimum(windows, values.shape[0])
+    pad = max(span.max(), 0)
     dvp = np.zeros(pad + dv.shape[0])  # dv behind ``pad`` zeros: row t - w is dvp[t + pad - w]
     dvp[pad:] = dv
     groups = (nw + 7) // 8
@@ -259,7 +262,7 @@ def _rolling_means_at(values, windows, rows, out):  # pragma: no cover - compile
         lo = gi * 8
         hi = min(nw, lo + 8)
         s1 = np.zeros(hi - lo)
-        back = pad - windows[lo:hi]
+        back = pad - span[lo:hi]
         k = 0
         while k < m and rows[k] < 0:
             for i in range(lo, hi):
