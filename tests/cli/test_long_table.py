@@ -95,3 +95,18 @@ def test_rich_lays_out_what_the_fast_path_cannot(case: str) -> None:
     fast = LongTable("t", COLUMNS, rows)
     assert not _fast(fast, 100)
     assert _print(fast, width=100, color=False) == _print(_rich("t", COLUMNS, rows), width=100, color=False)
+
+
+@pytest.mark.parametrize("width", [30, 40])
+def test_columns_squeezed_below_their_padding_print_as_rich_does(width: int) -> None:
+    # a sweep table (14 columns) on a narrow console: rich collapses columns to one or two
+    # characters, less than the padding; the fast path wrote a negative width (and folded a
+    # cell by a step of 0: ValueError), so rich lays such a table out itself
+    columns = ["set", "fast", "slow", "total", "CAGR", "vol", "Sharpe", "Sortino", "max DD", "Calmar",
+               "exposure", "turn/yr", "trades", "win"]
+    rows = [[str(i), str(1 + i % 10), str(50 + 10 * (i % 21)), f"+{i * 7.31:,.2f}%", f"+{i / 9:.2f}%", "23.20%",
+             f"{i / 300:.2f}", "0.85", "-56.99%", "0.21", "99.98%", "13.10", str(100 + i), "57.80%"]
+            for i in range(FAST_ROWS + 10)]
+    fast = LongTable("top 210 by sharpe", columns, rows)
+    assert _print(fast, width=width, color=False) == _print(_rich(fast.title, columns, rows), width=width,  # type: ignore[arg-type]
+                                                            color=False)

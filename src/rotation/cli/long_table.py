@@ -9,8 +9,9 @@ title and the header (a table with the same columns and no rows), and the body
 lines are written here: each cell left-justified and padded to its column's width
 between the box's rules, which is what rich prints for such a table, character for
 character (a test compares the two).  A row with a cell wider than its column (a
-narrow console) is laid out by rich, cell by cell.  Short tables, and cells with a
-line break, a tab or edge spaces, go through rich unchanged.
+narrow console) is laid out by rich, cell by cell.  Short tables, cells with a
+line break, a tab or edge spaces, and a console so narrow that rich squeezes a column
+below its padding go through rich unchanged.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class LongTable(Table):
         proxy.add_row(*wordiest)
         # what Table.__rich_console__ does to size the columns (self.width is None)
         laid_out = proxy._calculate_column_widths(console, options.update_width(options.max_width - proxy._extra_width))
+        if min(laid_out) < 3:  # a column narrower than its padding and one character: rich collapses it
+            return None
         return [w - 2 for w in laid_out]  # one space of padding each side
 
 
