@@ -298,3 +298,22 @@ def test_export_to_an_unwritable_folder(cli: Cli, real_store: Path, tmp_path: Pa
     _one_line(cli("data", "export", "/proc/x", "--store", str(real_store)), "/proc/x: cannot write the export")
     (tmp_path / "file").write_text("")
     _one_line(cli("data", "export", str(tmp_path / "file" / "sub"), "--store", str(real_store)), "Not a directory")
+
+
+@pytest.mark.parametrize("args", [["events", "--pair", "RUT:NDX", "--top", "100000", "--json"],
+                                  ["events", "--pair", "RUT:NDX", "--top", "100000"]])
+def test_a_reader_that_stops_early_is_not_a_finding_nor_a_bug(real_store: Path, args: list[str]) -> None:
+    """`rotation ... | head`: the output goes to a pipe whose reader has already left."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "rotation", *args, "--store", str(real_store)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes (it takes seconds to start): its first write fails
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    # 141 = 128 + SIGPIPE, as a shell reports for other tools; never 1 ("findings") or "a bug in rotation"
+    assert proc.wait(timeout=120) == 141 and err == ""
