@@ -195,6 +195,11 @@ def _one_line(res: Any, *needles: str, code: int = 2) -> str:
          ["RRG window 26", "30 weekly bars", "has 11 weekly bars with SPY up to 1999-03-01"]),
         (["ratio", "IWM", "QQQ", "--slow", "100000"], ["slow 100000", "longer than the data", "6,372 sessions"]),
         (["ratio", "IWM", "QQQ", "--slope-window", "7000"], ["slope window 7000", "6,372 sessions"]),
+        (["backtest", "run", "pair-switch", "-p", "slow=100000"],
+         ["slow 100000: longer than the data", "IWM, QQQ, ^RUT, ^NDX span 10,302 (1985-10-01..2026-08-21)"]),
+        (["backtest", "run", "momentum", "-p", "lookback=100000"], ["lookback 100000", "100,001 sessions"]),
+        (["backtest", "run", "rrg", "-p", "window=100000"], ["window 100000", "100,014 sessions", "SPY span 8,222"]),
+        (["backtest", "run", "breakout", "-p", "lookback=6731"], ["lookback 6731", "span 6,731"]),
     ],
 )
 def test_out_of_range_values_are_refused(cli: Cli, real_store: Path, args: list[str], needles: list[str]) -> None:
