@@ -200,6 +200,7 @@ def _one_line(res: Any, *needles: str, code: int = 2) -> str:
         (["backtest", "run", "momentum", "-p", "lookback=100000"], ["lookback 100000", "100,001 sessions"]),
         (["backtest", "run", "rrg", "-p", "window=100000"], ["window 100000", "100,014 sessions", "SPY span 8,222"]),
         (["backtest", "run", "breakout", "-p", "lookback=6731"], ["lookback 6731", "span 6,731"]),
+        (["events", "--pair", "RUT:NDX", "--from", "2030-01-01"], ["--from 2030-01-01", "last 1d spread", "2026-02-27"]),
     ],
 )
 def test_out_of_range_values_are_refused(cli: Cli, real_store: Path, args: list[str], needles: list[str]) -> None:
