@@ -9,17 +9,19 @@ on ``../shared/data``; ``--synthetic`` for random walks).  Two grids, each ``fas
 * ``--stop-sets`` (2,000: F = 8) sets with ``--stop 0.05``: the book and the trading
   engine's stops (a Python loop per set around compiled code).
 
-Each grid runs, in this one process, with numba on 1 thread (``numba.set_num_threads(1)``)
-and on all its threads, then on a ``distributed.LocalCluster`` of ``--workers`` worker
-processes of 1 thread each (``NUMBA_NUM_THREADS=1``; the panel scattered once, about 4
-fused tasks per worker).  Every figure is the wall time of the whole
+Each grid runs three ways, interleaved run by run (so that a neighbour's load falls on
+all three alike): in this one process with numba on 1 thread (``numba.set_num_threads(1)``),
+in this process on all its threads, and on a ``distributed.LocalCluster`` of ``--workers``
+worker processes of 1 thread each (``NUMBA_NUM_THREADS=1``; the panel scattered once,
+about 4 fused tasks per worker).  Every figure is the wall time of the whole
 :func:`rotation.backtest.sweep.sweep` call (grid expansion and the table included, the
-guard off), best of ``--repeat``; compilation and the workers' warm-up
-(:meth:`DaskExecutor.warm_up`) are done beforehand and not counted.  The Dask tables
-are checked equal to the local ones.  CPU seconds are printed beside (this process;
-the workers' processes), being steadier than wall time on a shared machine.
+guard off), best of ``--repeat``, with the time inside the executor ("in the tasks")
+beside it; compilation and the workers' warm-up (:meth:`DaskExecutor.warm_up`) are done
+beforehand and not counted.  The three tables are checked identical.  CPU seconds are
+printed too (this process; each worker process), being steadier than wall time on a
+shared machine.
 
-    PYTHONPATH=src python bench/bench_dask.py                        # about 40 s
+    PYTHONPATH=src python bench/bench_dask.py                        # about 45 s
     PYTHONPATH=src python bench/bench_dask.py --sets 2500 --stop-sets 500
 """
 
@@ -29,15 +31,17 @@ import argparse
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numba
 
 from bench_backtest import COMMISSION, DATA, SLIPPAGE, START, real_panel, synthetic_panel
+from rotation.backtest.breakout import sweep_breakout
 from rotation.backtest.distributed import dask_executor
 from rotation.backtest.run import RunConfig
 from rotation.backtest.strategies import Panel
-from rotation.backtest.sweep import SweepResult, sweep
+from rotation.backtest.sweep import LocalExecutor, sweep
 
 VALUES = {"a": "IWM", "b": "QQQ", "sa": "^RUT", "sb": "^NDX"}
 SLOWS = [str(s) for s in range(41, 291)]
@@ -52,74 +56,134 @@ def grid_of(sets: int) -> dict[str, list[str]]:
     return {"fast": [str(f) for f in range(1, max(1, sets // len(SLOWS)) + 1)], "slow": SLOWS}
 
 
-def best(repeat: int, run: Callable[[], SweepResult]) -> tuple[float, float, SweepResult]:
-    """Best wall time of ``repeat`` runs, with that run's CPU time here, and the last result."""
-    wall, cpu = float("inf"), 0.0
-    for _ in range(repeat):
+class Timed:
+    """An executor that notes how long its ``map`` (the tasks, without the grid's expansion
+    and the table around them) took."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.slots, self.seconds, self.cpu = inner, inner.slots, 0.0, 0.0
+
+    def map(self, fn: Callable[..., Any], panel: Panel, tasks: Any) -> Any:
         c0, t0 = time.process_time(), time.perf_counter()
-        res = run()
-        t, c = time.perf_counter() - t0, time.process_time() - c0
-        if t < wall:
-            wall, cpu = t, c
-    return wall, cpu, res
+        out = self.inner.map(fn, panel, tasks)
+        self.seconds, self.cpu = time.perf_counter() - t0, time.process_time() - c0
+        return out
+
+    def run(self, fn: Callable[..., Any], shared: Any, tasks: Any) -> Any:  # the breakout sweep's waves
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = self.inner.run(fn, shared, tasks)
+        self.seconds, self.cpu = self.seconds + time.perf_counter() - t0, self.cpu + time.process_time() - c0
+        return out
+
+
+@dataclass
+class Figure:
+    """Best wall time over the runs, with that run's time in the tasks and CPU time (this
+    process; the workers' processes, when on Dask)."""
+
+    wall: float = float("inf")
+    tasks: float = 0.0
+    cpu: float = 0.0
+    tasks_cpu: float = 0.0
+    workers: tuple[float, ...] = ()
+    table: Any = None
+
+    def add(self, wall: float, ex: Timed | None, cpu: float, workers: tuple[float, ...], table: Any) -> None:
+        if self.table is not None:
+            assert table.equals(self.table)
+        if wall < self.wall:
+            self.wall, self.cpu, self.workers = wall, cpu, workers
+            self.tasks, self.tasks_cpu = (ex.seconds, ex.cpu) if ex is not None else (float("nan"), float("nan"))
+        self.table = table
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", type=int, default=10_000, help="sets without stops (a multiple of 250)")
     ap.add_argument("--stop-sets", type=int, default=2_000, help="sets with --stop 0.05 (a multiple of 250; 0: skip)")
+    ap.add_argument("--breakout-sets", type=int, default=10_000,
+                    help="breakout stop x target sets (a multiple of 200; 0: skip)")
     ap.add_argument("--workers", type=int, default=2, help="Dask workers (1 thread each)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure (best taken); the stop grid runs once")
     ap.add_argument("--synthetic", action="store_true", help="random walks instead of ../shared/data")
     args = ap.parse_args()
     panel: Panel = synthetic_panel() if args.synthetic or not (DATA / "RUT.csv").is_file() else real_panel()
     cost = {"commission": COMMISSION, "slippage": SLIPPAGE}
-    cases = [(f"pair-switch {len(grid_of(args.sets)['fast']) * len(SLOWS):,} sets", grid_of(args.sets),
-              RunConfig(**cost), args.repeat)]
+
+    def pair(grid: dict[str, list[str]], config: RunConfig) -> Callable[[Any], Any]:
+        return lambda ex: sweep(panel, "pair-switch", grid, values=VALUES, config=config, start=START,
+                                overfit=False, executor=ex)
+
+    def stops(grid: dict[str, list[str]]) -> Callable[[Any], Any]:
+        return lambda ex: sweep_breakout(panel, grid, values={"symbols": "+".join(VALUES.values())},
+                                         config=RunConfig(**cost), start=START, overfit=False, executor=ex)
+
+    cases: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], int, bool]] = [
+        (f"pair-switch {len(grid_of(args.sets)['fast']) * len(SLOWS):,} sets", pair(grid_of(args.sets), RunConfig(**cost)),
+         pair({"fast": ["2"], "slow": ["20"]}, RunConfig(**cost)), args.repeat, True)]
     if args.stop_sets:
+        config = RunConfig(stop=0.05, **cost)
         cases.append((f"pair-switch --stop 0.05 {len(grid_of(args.stop_sets)['fast']) * len(SLOWS):,} sets",
-                      grid_of(args.stop_sets), RunConfig(stop=0.05, **cost), 1))
+                      pair(grid_of(args.stop_sets), config), pair({"fast": ["2"], "slow": ["20"]}, config), 1, True))
+    if args.breakout_sets:
+        n = max(1, args.breakout_sets // 200)
+        grid = {"lookback": ["20", "55"], "stop": [f"{0.005 * i:.3f}" for i in range(1, n + 1)],
+                "target": [f"{0.01 * i:.2f}" for i in range(1, 101)]}
+        cases.append((f"breakout {2 * n * 100:,} sets x {len(VALUES)} symbols", stops(grid),
+                      stops({"stop": ["0.05"]}), args.repeat, False))
     all_threads = int(numba.config.NUMBA_NUM_THREADS)
     print(f"{'synthetic' if args.synthetic else 'real ../shared/data'}: {panel.n:,} sessions, trading from {START}; "
           f"{os.cpu_count()} CPUs, numba {numba.__version__} ({all_threads} threads); {load()}")
 
-    def run(grid: dict[str, list[str]], config: RunConfig, executor: Any = None) -> SweepResult:
-        return sweep(panel, "pair-switch", grid, values=VALUES, config=config, start=START, overfit=False,
-                     executor=executor)
-
-    local: dict[str, dict[int, tuple[float, float, SweepResult]]] = {}
-    for name, grid, config, repeat in cases:
-        local[name] = {}
-        for threads in (1, all_threads):
-            numba.set_num_threads(threads)
-            run({"fast": ["2"], "slow": ["20"]}, config)  # compile or load from numba's cache
-            local[name][threads] = best(repeat, lambda grid=grid, config=config: run(grid, config))
-            wall, cpu, _ = local[name][threads]
-            print(f"  {name}: one process, {threads} thread(s): {wall:7.3f} s wall, {cpu:7.3f} s CPU")
-    numba.set_num_threads(all_threads)
-
     t0 = time.perf_counter()
-    with dask_executor(workers=args.workers) as ex:
+    with dask_executor(workers=args.workers) as dask:
         started = time.perf_counter()
-        layers = ex.warm_up()
+        layers = dask.warm_up()
         warmed = time.perf_counter()
-        print(f"  Dask LocalCluster: {args.workers} worker processes x 1 thread, numba layer "
-              f"{', '.join(sorted(set(layers.values())))}; started in {started - t0:.2f} s, warmed up in "
+        print(f"Dask LocalCluster: {args.workers} worker processes x 1 thread, numba layer "
+              f"{', '.join(sorted(set(layers.values())))}; started in {started - t0:.2f} s, workers warmed up in "
               f"{warmed - started:.2f} s (neither counted)")
+        runners = [("one process, 1 thread", 1, False), (f"one process, {all_threads} threads", all_threads, False),
+                   (f"Dask, {args.workers} workers x 1 thread", 1, True)]
         lines = []
-        for name, grid, config, repeat in cases:
-            before = ex.client.run(time.process_time)
-            wall, cpu, res = best(repeat, lambda grid=grid, config=config, ex=ex: run(grid, config, ex))
-            after = ex.client.run(time.process_time)
-            assert res.table.equals(local[name][1][2].table), name
-            assert res.table.equals(local[name][all_threads][2].table), name
-            spent = [after[w] - before[w] for w in before]
-            print(f"  {name}: Dask {args.workers} workers: {wall:7.3f} s wall, {cpu:7.3f} s CPU here + "
-                  f"{sum(spent) / repeat:.3f} s in the workers ({' + '.join(f'{s / repeat:.3f}' for s in spent)} "
-                  f"per run); table identical to the local sweep")
-            one, many = local[name][1][0], local[name][all_threads][0]
-            lines.append(f"dask {args.workers} workers: {one / wall:.2f}x one single-thread process, "
-                         f"{many / wall:.2f}x one process on {all_threads} threads ({name})")
+        for name, run, warm, repeat, book in cases:
+            for threads in (1, all_threads):
+                numba.set_num_threads(threads)
+                warm(None)  # compile here, or load from numba's cache
+            figures = [Figure() for _ in runners]
+            for _ in range(repeat):  # interleaved, so that the neighbours' load falls on every runner alike
+                for (_, threads, on_dask), fig in zip(runners, figures, strict=True):
+                    numba.set_num_threads(threads)
+                    # The book's sweeps take an executor; a local breakout sweep runs in run_plan itself.
+                    ex = Timed(dask if on_dask else LocalExecutor()) if on_dask or book else None
+                    before = dask.client.run(time.process_time) if on_dask else {}
+                    c0, w0 = time.process_time(), time.perf_counter()
+                    res = run(ex)
+                    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+                    after = dask.client.run(time.process_time) if on_dask else {}
+                    fig.add(wall, ex, cpu, tuple(after[w] - before[w] for w in before), res.table)
+            assert all(f.table.equals(figures[0].table) for f in figures)
+            print(f"{name}: tables identical on all three")
+            for (label, _, _), fig in zip(runners, figures, strict=True):
+                on = f" + {sum(fig.workers):.3f} s in the workers ({' + '.join(f'{w:.3f}' for w in fig.workers)})"
+                inside = f" ({fig.tasks:.3f} s in the tasks)" if fig.tasks == fig.tasks else ""
+                inside_cpu = f" ({fig.tasks_cpu:.3f} s in the tasks)" if fig.tasks == fig.tasks else ""
+                print(f"  {label + ':':32s} {fig.wall:7.3f} s wall{inside}, CPU {fig.cpu:.3f} s here{inside_cpu}"
+                      f"{on if fig.workers else ''}")
+            one, many, dk = figures
+            if book:
+                print(f"  CPU of the tasks: the workers {sum(dk.workers):.3f} s against {one.tasks_cpu:.3f} s in one "
+                      f"process ({sum(dk.workers) / one.tasks_cpu - 1:+.0%}); outside them "
+                      f"{one.cpu - one.tasks_cpu:.3f} s (grid, table) of {one.cpu:.3f} s")
+            else:
+                print(f"  CPU: the workers {sum(dk.workers):.3f} s against {one.cpu:.3f} s in one process "
+                      f"({sum(dk.workers) / one.cpu - 1:+.0%})")
+            fastest = min(zip(runners, figures, strict=True), key=lambda rf: rf[1].wall)[0][0]
+            print(f"  fastest here: {fastest}")
+            alone = f"; the tasks alone: {one.tasks / dk.tasks:.2f}x and {many.tasks / dk.tasks:.2f}x" if book else ""
+            lines.append(f"dask {args.workers} workers: {one.wall / dk.wall:.2f}x one single-thread process, "
+                         f"{many.wall / dk.wall:.2f}x one process on {all_threads} threads ({name}{alone})")
+        numba.set_num_threads(all_threads)
     print(load())
     for line in lines:
         print(line)

@@ -3,6 +3,7 @@ on every path, the tasks Dask gets, the workers' warm-up and numba threads, a de
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import pickle
@@ -145,3 +146,47 @@ def test_a_dead_scheduler_is_one_clear_error(cli, real_store: Path) -> None:
     assert res.exit_code == 2, res.output
     lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("sweeping on")]
     assert len(lines) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in lines[0], res.stderr
+
+
+def test_real_breakout_sweep_on_dask_equals_local(executor: DaskExecutor, real_store: Path) -> None:
+    """The signal + stops sweep through the executor: the same table (chunks on the workers,
+    in waves), the summary equal to rounding (its sums are taken chunk by chunk), the same guard."""
+    from rotation.backtest import breakout
+
+    with Store(real_store, read_only=True) as st:
+        panel = load_panel(st, ("XLK", "XLE", "XLF", "XLV"))
+    grid = {"lookback": ["20", "55"], "stop": [f"{x / 100:.2f}" for x in range(2, 12)],
+            "target": ["0.1", "0.2", "none"], "hold": ["none", "40"]}
+    kw: dict[str, Any] = {"values": {"symbols": "XLK+XLE+XLF+XLV"}, "config": RunConfig(commission=0.0005),
+                          "start": date(2005, 1, 1)}
+    local = breakout.sweep_breakout(panel, grid, **kw)
+    remote = breakout.sweep_breakout(panel, grid, executor=executor, **kw)
+    assert local.sets == remote.sets == 120 and remote.table.equals(local.table)
+    assert local.guard is not None and remote.guard is not None and remote.guard.as_dict() == local.guard.as_dict()
+    for stat, summary in local.summary.items():
+        for name, value in summary.items():
+            assert remote.summary[stat][name] == pytest.approx(value, rel=1e-12, nan_ok=True), (stat, name)
+    row = local.table.filter((local.table["lookback"] == 55) & (local.table["stop"] == 0.05)
+                             & (local.table["target"] == 0.2) & local.table["hold"].is_null()).row(0, named=True)
+    one = breakout.run_breakout(panel, breakout.Breakout(symbols=("XLK", "XLE", "XLF", "XLV"), lookback=55, stop=0.05,
+                                                         target=0.2), RunConfig(commission=0.0005), date(2005, 1, 1))
+    assert row["trades"] == one.stats["trades"] > 100
+    assert row["total_return"] == pytest.approx(one.stats["total_return"], rel=1e-12)
+    # Streamed beyond KEEP_ALL on the workers: the same best rows as the full table.
+    plan = breakout.plan_sweep(panel, grid, **kw)
+    streamed = breakout.run_plan(plan, top=5, by="calmar", overfit=False, executor=executor,
+                                 chunk_sets=16)
+    assert streamed.table.equals(local.table) and streamed.complete
+
+
+def test_cli_breakout_sweep_on_a_local_cluster(cli, real_store: Path) -> None:
+    args = ["backtest", "sweep", "breakout", "-g", "stop=0.02:0.1:0.02", "-g", "target=0.1,0.2", "-p",
+            "symbols=XLK+XLE+XLF", "--from", "2010-01-01", "--to", "2024-12-31", "--top", "0", "--json",
+            "--store", str(real_store)]
+    local = cli(*args)
+    remote = cli(*args, "--local-cluster", "2")
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    a, b = json.loads(local.stdout), json.loads(remote.stdout)
+    assert a["rows"] == b["rows"] and a["sets"] == 10 and b["executor"] == "local Dask cluster, 2 workers"
+    gpu = cli(*args, "--local-cluster", "2", "--device", "gpu")
+    assert gpu.exit_code == 2 and "not with --dask/--local-cluster" in gpu.stderr

@@ -24,12 +24,13 @@ into entry signals and runs them through :func:`rotation.backtest.signals.sweep_
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -61,6 +62,8 @@ MAX_BAR_STEPS = 2_000_000_000_000
 #: Up to this many sets the table keeps every set; beyond, the top ones and a summary.
 KEEP_ALL = 200_000
 CHUNK_SETS = 4096
+TASKS_PER_SLOT = 4  # chunks per executor slot in a wave
+MIN_TASK_SETS = 64  # sets: the smallest chunk sent to an executor
 Progress = Callable[[int, int], None]
 
 
@@ -329,18 +332,42 @@ def _top(ids: np.ndarray, stats: np.ndarray, col: int, keep: int) -> tuple[np.nd
     return ids[order], stats[order]
 
 
+class TaskRunner(Protocol):
+    """Runs ``fn(shared, *args)`` for each ``args`` of ``tasks`` (results in task order) on
+    ``slots`` workers at once: :class:`rotation.backtest.distributed.DaskExecutor`."""
+
+    @property
+    def slots(self) -> int: ...
+
+    def run(self, fn: Callable[..., Any], shared: Any, tasks: Sequence[tuple[Any, ...]]) -> list[Any]: ...
+
+
+def chunk_stats(win: Bars, params: Breakout, sets: signals.StopSets, cost: float, risk_free: float) -> np.ndarray:
+    """Statistics ``[set, statistic]`` of the stop sets ``sets`` under the signal of ``params``
+    (the unit of work of a sweep on a :class:`TaskRunner`)."""
+    return signals.sweep_signals(win.prices, entries(win, params.lookback, params.side), sets,
+                                 side=1 if params.side == "long" else -1, cost=cost,
+                                 conventions=signals.Conventions.named(params.conventions),
+                                 years=win.years, risk_free=risk_free).stats
+
+
 def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Progress | None = None,
              force: bool = False, chunk_sets: int = CHUNK_SETS, overfit: bool = True,
-             device: str = "cpu") -> StreamedSweep:
+             device: str = "cpu", executor: TaskRunner | None = None) -> StreamedSweep:
     """Run a planned sweep chunk by chunk (``progress(done, total)`` after each); ``overfit``:
     add the deflated Sharpe ratio and PBO (:func:`_guard`); ``device="gpu"``: the CUDA
-    kernel (:mod:`rotation.backtest.signals_gpu`)."""
+    kernel (:mod:`rotation.backtest.signals_gpu`); ``executor``: the chunks on its workers
+    (about :data:`TASKS_PER_SLOT` per slot, at most ``chunk_sets`` sets each, in waves of that
+    many tasks so that the results still stream; the table is the local one, the summary equal
+    to rounding as its sums are taken chunk by chunk)."""
     if device not in ("cpu", "gpu"):
         raise ConfigError(f"--device: expected cpu or gpu, got {device!r}")
     evaluate: Callable[..., signals.SignalSweep] = signals.sweep_signals
     if device == "gpu":
         from rotation.backtest.signals_gpu import gpu_available, sweep_signals_gpu
 
+        if executor is not None:
+            raise ConfigError("--device gpu: runs in this process, not on Dask")
         if not gpu_available():
             raise ConfigError("--device gpu: no CUDA GPU found (numba.cuda.is_available() is False); "
                               "use --device cpu")
@@ -364,43 +391,69 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
     sh = STAT_NAMES.index("sharpe")
     best_sharpe, best_set = -np.inf, 0
     done = 0
-    for sig_idx in np.ndindex(*(shape[i] for i in sig_pos)):
-        p = dataclasses.replace(base, **{keys[i]: plan.grid[keys[i]][j] for i, j in zip(sig_pos, sig_idx, strict=True)})
-        ent = entries(plan.win, p.lookback, p.side)
-        side = 1 if p.side == "long" else -1
-        for lo in range(0, n_stop, max(1, chunk_sets)):
-            flat = np.arange(lo, min(n_stop, lo + chunk_sets))
-            sub = np.unravel_index(flat, tuple(shape[i] for i in stop_pos)) if stop_pos else ()
-            cols: dict[str, Any] = {k: getattr(p, k) for k in STOP_KEYS}
-            for i, s in zip(stop_pos, sub, strict=True):
-                cols[keys[i]] = np.array([np.nan if v is None else v for v in plan.grid[keys[i]]], dtype=float)[s]
-            hold = cols["hold"]
-            sets = signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], -1 if hold is None else hold)
-            if sets.size == 1 and flat.size > 1:
-                sets = signals.StopSets.of(*(np.repeat(a, flat.size) for a in (sets.stop, sets.target, sets.trail, sets.hold)))
-            res = evaluate(plan.win.prices, ent, sets, side=side, cost=cost,
+    step = max(1, chunk_sets)
+    if executor is not None:
+        step = min(step, max(MIN_TASK_SETS, -(-plan.sets // (TASKS_PER_SLOT * executor.slots))))
+
+    def chunks() -> Iterator[tuple[Breakout, np.ndarray, signals.StopSets]]:
+        """(signal params, grid ids, stop sets) of each chunk, in grid order."""
+        for sig_idx in np.ndindex(*(shape[i] for i in sig_pos)):
+            p = dataclasses.replace(base, **{keys[i]: plan.grid[keys[i]][j]
+                                             for i, j in zip(sig_pos, sig_idx, strict=True)})
+            for lo in range(0, n_stop, step):
+                flat = np.arange(lo, min(n_stop, lo + step))
+                sub = np.unravel_index(flat, tuple(shape[i] for i in stop_pos)) if stop_pos else ()
+                cols: dict[str, Any] = {k: getattr(p, k) for k in STOP_KEYS}
+                for i, s in zip(stop_pos, sub, strict=True):
+                    cols[keys[i]] = np.array([np.nan if v is None else v for v in plan.grid[keys[i]]], dtype=float)[s]
+                hold = cols["hold"]
+                sets = signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], -1 if hold is None else hold)
+                if sets.size == 1 and flat.size > 1:
+                    sets = signals.StopSets.of(*(np.repeat(a, flat.size)
+                                                 for a in (sets.stop, sets.target, sets.trail, sets.hold)))
+                index: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(keys)
+                for i, j in zip(sig_pos, sig_idx, strict=True):
+                    index[i] = np.full(flat.size, j)
+                for i, a in zip(stop_pos, sub, strict=True):
+                    index[i] = np.asarray(a)
+                ids = np.ravel_multi_index(tuple(index), shape) if keys else np.zeros(1, dtype=np.int64)
+                yield p, ids, sets
+
+    def take(ids: np.ndarray, stats: np.ndarray) -> None:
+        nonlocal best_sharpe, best_set, best_ids, best_stats, done
+        tally.add(stats)
+        col_sh = np.where(np.isfinite(stats[:, sh]), stats[:, sh], -np.inf)
+        at = int(np.argmax(col_sh))
+        if col_sh[at] > best_sharpe or (col_sh[at] == best_sharpe and ids[at] < best_set):
+            best_sharpe, best_set = float(col_sh[at]), int(ids[at])
+        if complete:
+            all_stats[ids] = stats
+        else:
+            best_ids, best_stats = _top(np.concatenate([best_ids, ids]), np.vstack([best_stats, stats]), col, keep)
+        done += ids.size
+        if progress is not None:
+            progress(done, plan.sets)
+
+    if executor is None:
+        signal: tuple[Breakout | None, np.ndarray] = (None, np.zeros((0, 0), dtype=bool))
+        for p, ids, sets in chunks():
+            if signal[0] is not p:
+                signal = (p, entries(plan.win, p.lookback, p.side))
+            res = evaluate(plan.win.prices, signal[1], sets, side=1 if p.side == "long" else -1, cost=cost,
                            conventions=signals.Conventions.named(p.conventions),
                            years=plan.win.years, risk_free=plan.config.risk_free)
-            full = [np.full(flat.size, j) for j in sig_idx]
-            index: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(keys)
-            for i, a in zip(sig_pos, full, strict=True):
-                index[i] = a
-            for i, a in zip(stop_pos, sub, strict=True):
-                index[i] = np.asarray(a)
-            ids = np.ravel_multi_index(tuple(index), shape) if keys else np.zeros(1, dtype=np.int64)
-            tally.add(res.stats)
-            col_sh = np.where(np.isfinite(res.stats[:, sh]), res.stats[:, sh], -np.inf)
-            at = int(np.argmax(col_sh))
-            if col_sh[at] > best_sharpe or (col_sh[at] == best_sharpe and ids[at] < best_set):
-                best_sharpe, best_set = float(col_sh[at]), int(ids[at])
-            if complete:
-                all_stats[ids] = res.stats
-            else:
-                best_ids, best_stats = _top(np.concatenate([best_ids, ids]), np.vstack([best_stats, res.stats]),
-                                            col, keep)
-            done += flat.size
-            if progress is not None:
-                progress(done, plan.sets)
+            take(ids, res.stats)
+    else:
+        wave: list[tuple[Breakout, np.ndarray, signals.StopSets]] = []
+        for chunk in itertools.chain(chunks(), [None]):
+            if chunk is not None:
+                wave.append(chunk)
+            if wave and (chunk is None or len(wave) == TASKS_PER_SLOT * executor.slots):
+                out = executor.run(chunk_stats, plan.win, [(p, sets, cost, plan.config.risk_free)
+                                                           for p, _, sets in wave])
+                for (_, ids, _), stats in zip(wave, out, strict=True):
+                    take(ids, stats)
+                wave = []
     if complete:
         best_ids, best_stats = np.arange(plan.sets), all_stats
     table = _table(plan, keys, shape, best_ids, best_stats)
@@ -489,7 +542,9 @@ def _table(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.nda
 def sweep_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
                    config: RunConfig | None = None, start: date | None = None, end: date | None = None,
                    top: int = 10, by: str = "sharpe", progress: Progress | None = None,
-                   force: bool = False, overfit: bool = True, device: str = "cpu") -> StreamedSweep:
+                   force: bool = False, overfit: bool = True, device: str = "cpu",
+                   executor: TaskRunner | None = None) -> StreamedSweep:
     """:func:`plan_sweep` then :func:`run_plan`."""
     plan = plan_sweep(panel, grid, values=values, config=config, start=start, end=end, top=top)
-    return run_plan(plan, top=top, by=by, progress=progress, force=force, overfit=overfit, device=device)
+    return run_plan(plan, top=top, by=by, progress=progress, force=force, overfit=overfit, device=device,
+                    executor=executor)

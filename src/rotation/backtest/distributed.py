@@ -22,8 +22,10 @@ How the work is spread:
   before a timed sweep (a fresh worker process otherwise pays it in its first
   tasks).
 
-The sweep sizes the tasks from :attr:`DaskExecutor.slots` (see
-:func:`rotation.backtest.sweep.sweep`).
+The book's sweeps size their tasks from :attr:`DaskExecutor.slots` (see
+:mod:`rotation.backtest.sweep`) and go through :meth:`DaskExecutor.map`; the
+breakout sweep's chunks go through :meth:`DaskExecutor.run`
+(:func:`rotation.backtest.breakout.run_plan`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import logging
 import operator
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,8 +48,20 @@ from rotation.errors import ClusterError, ConfigError
 
 # A local cluster still serves HTTP (health, metrics) even without the dashboard: on the default
 # port 8787 a second cluster (another sweep, a test worker) gets a "port in use" warning, which
-# pytest's warnings-as-errors turns into a failed start.  Any free port on loopback instead.
+# pytest's warnings-as-errors turns into a failed start.  Any free port on loopback instead,
+# and no dashboard (nobody looks at it during a sweep, and it costs the scheduler CPU).
 LOOPBACK_ANY_PORT = "127.0.0.1:0"
+
+#: Dask settings for the LocalCluster: its statistical profiler (a stack sample of every
+#: worker thread each 10 ms) and its 20 ms event-loop ticks and 0.5 s system monitor cost
+#: about 4% of a core per worker and 6% in this process (measured idle: 45 and 61 ms/s;
+#: 5 and 12 ms/s with these), which on a 2-core machine is taken from the sweep.
+QUIET: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
 
 
 def _distributed() -> Any:
@@ -96,22 +111,30 @@ class ParamBlock:
         return (ParamBlock, (self.kind, self.names, self.columns))
 
 
-def run_task(fn: Callable[..., dict[str, np.ndarray]], threads: int | None, panel: Panel,
-             params: ParamBlock | list[Strategy], config: Any, first: int) -> np.ndarray:
-    """One task on a worker: ``fn`` on ``threads`` numba threads, its statistics as one
-    ``[statistic, set]`` array (:data:`STAT_NAMES` order)."""
+def run_task(fn: Callable[..., Any], threads: int | None, shared: Any, *args: Any) -> Any:
+    """One task on a worker: ``fn(shared, *args)`` on ``threads`` numba threads (a
+    :class:`ParamBlock` argument rebuilt into its list first)."""
     _numba_threads(threads)
-    out = fn(panel, params.params() if isinstance(params, ParamBlock) else params, config, first)
+    return fn(shared, *(a.params() if isinstance(a, ParamBlock) else a for a in args))
+
+
+def stats_array(panel: Panel, fn: Callable[..., dict[str, np.ndarray]], params: list[Strategy], config: Any,
+                first: int) -> np.ndarray:
+    """A sweep task: ``fn``'s statistics as one ``[statistic, set]`` array (:data:`STAT_NAMES` order)."""
+    out = fn(panel, params, config, first)
     return np.stack([np.asarray(out[k], dtype=np.float64) for k in STAT_NAMES])
 
 
 def warm_task(threads: int | None) -> str:
     """Load the sweep's compiled kernels in this worker (a tiny sweep of each path: the fused
-    pair-switch kernel, the book with and without stops); returns the numba threading layer."""
+    pair-switch kernel, the book with and without stops, the breakout kernel); returns the numba
+    threading layer."""
     import numba
 
+    from rotation.backtest.breakout import bars, chunk_stats
     from rotation.backtest.run import RunConfig
-    from rotation.backtest.strategies import Momentum, PairSwitch
+    from rotation.backtest.signals import StopSets
+    from rotation.backtest.strategies import Breakout, Momentum, PairSwitch
     from rotation.backtest.sweep import evaluate_chunk
 
     _numba_threads(threads)
@@ -125,17 +148,22 @@ def warm_task(threads: int | None) -> str:
     evaluate_chunk(panel, pair, RunConfig(), 10)
     evaluate_chunk(panel, pair, RunConfig(stop=0.05), 10)
     evaluate_chunk(panel, [Momentum(symbols=("A", "B"), lookback=5, top=1)], RunConfig(), 10)
+    win = bars(panel, ("A", "B"))
+    chunk_stats(win, Breakout(symbols=("A", "B"), lookback=5), StopSets.of(0.05, 0.1, 0.08, 5), 0.001, 0.0)
     return str(numba.threading_layer())
 
 
 class DaskExecutor:
-    """Maps the sweep's task function over a ``distributed.Client``.
+    """Runs sweep tasks on a ``distributed.Client``: the book's sweeps (:meth:`map`, a
+    :class:`rotation.backtest.sweep.Executor`) and the breakout sweep's chunks (:meth:`run`, a
+    :class:`rotation.backtest.breakout.TaskRunner`).
 
     ``numba_threads``: numba threads per task (``None`` leaves the workers' setting)."""
 
     def __init__(self, client: Any, *, numba_threads: int | None = 1) -> None:
         self.client = client
         self.numba_threads = numba_threads
+        self._shared: tuple[Any, Any] | None = None  # (object, its future on the workers)
 
     @property
     def slots(self) -> int:
@@ -150,22 +178,39 @@ class DaskExecutor:
                                       pure=False) for w in workers]
         return dict(zip(workers, self._gather(futures), strict=True))
 
+    def run(self, fn: Callable[..., Any], shared: Any, tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``fn(shared, *args)`` for each ``args`` of ``tasks`` on the workers, results in task
+        order; ``shared`` is scattered to every worker once (and kept while it is the same object)."""
+        handle = self._scatter(shared)
+        futures = [self.client.submit(run_task, fn, self.numba_threads, handle, *args, pure=False) for args in tasks]
+        return self._gather(futures)
+
     def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
             tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]:
-        try:
-            shared = self.client.scatter(panel, broadcast=True)
-        except OSError as exc:
-            raise ClusterError(f"Dask: cannot send the bars to the workers: {exc}") from None
-        futures = [self.client.submit(run_task, fn, self.numba_threads, shared, ParamBlock.of(params), config,
-                                      first, pure=False) for params, config, first in tasks]
-        out = self._gather(futures)
+        """The sweep's tasks (:class:`rotation.backtest.sweep.Executor`): the sets as a
+        :class:`ParamBlock`, the statistics back as one array a task."""
+        out = self.run(stats_array, panel, [(fn, ParamBlock.of(params), config, first)
+                                            for params, config, first in tasks])
         return [{k: arr[i] for i, k in enumerate(STAT_NAMES)} for arr in out]
 
+    def _scatter(self, shared: Any) -> Any:
+        if self._shared is not None and self._shared[0] is shared:
+            return self._shared[1]
+        try:
+            handle = self.client.scatter(shared, broadcast=True)
+        except OSError as exc:
+            raise ClusterError(f"Dask: cannot send the bars to the workers: {exc}") from None
+        self._shared = (shared, handle)
+        return handle
+
     def _gather(self, futures: list[Any]) -> list[Any]:
+        """The tasks' results in order; the cluster's own failures (a lost scheduler, a worker
+        killed, a cancelled task) as one :class:`ClusterError` (a task's own error is raised as is)."""
+        dist = _distributed()
         try:
             return list(self.client.gather(futures))
-        except OSError as exc:  # the scheduler or a worker went away (CommClosedError is an OSError)
-            raise ClusterError(f"Dask: the cluster failed during the sweep: {exc}") from None
+        except (OSError, CancelledError, dist.KilledWorker) as exc:  # CommClosedError is an OSError
+            raise ClusterError(f"Dask: the cluster failed during the sweep: {type(exc).__name__}: {exc}") from None
 
 
 @contextmanager
@@ -202,19 +247,23 @@ def dask_executor(address: str | None = None, *, workers: int = 2, threads_per_w
 
 @contextmanager
 def _local_cluster(dist: Any, workers: int, threads: int, processes: bool, numba_threads: int | None) -> Iterator[Any]:
-    """A LocalCluster whose worker processes start with ``NUMBA_NUM_THREADS=numba_threads``.
+    """A LocalCluster whose worker processes start with ``NUMBA_NUM_THREADS=numba_threads``,
+    with Dask's own housekeeping turned down (:data:`QUIET`) and its logs silenced below
+    critical (what goes wrong in a sweep comes back as an exception; a worker's heartbeat
+    racing the scheduler's shutdown would otherwise print a traceback at exit).
 
-    Set through Dask's ``pre-spawn-environ`` (the nanny puts it in this process's environment
-    just before it spawns a worker, so it is there before the worker imports numba); this
-    process's own value is put back once the workers are up."""
+    The variable is set through Dask's ``pre-spawn-environ`` (the nanny puts it in this
+    process's environment just before it spawns a worker, so it is there before the worker
+    imports numba); this process's own value is put back once the workers are up."""
     import dask
 
     before = os.environ.get("NUMBA_NUM_THREADS")
     env = {"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(int(numba_threads))} if numba_threads else {}
     try:
-        with dask.config.set(env):
+        with dask.config.set({**QUIET, **env}):
             cluster = dist.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
-                                        dashboard_address=LOOPBACK_ANY_PORT, silence_logs=logging.ERROR)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL,
+                                        scheduler_kwargs={"dashboard": False, "dashboard_address": LOOPBACK_ANY_PORT})
     finally:
         if before is None:
             os.environ.pop("NUMBA_NUM_THREADS", None)

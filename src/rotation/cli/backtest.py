@@ -248,7 +248,15 @@ def sweep_cmd(
     s, e = parse_date(start, "--from"), parse_date(end, "--to")
     if strategy == "breakout":
         if dask or local_cluster:
-            raise ConfigError("--dask/--local-cluster: a breakout sweep runs in this process (all cores)")
+            from rotation.backtest.distributed import dask_executor
+
+            if device != "cpu":
+                raise ConfigError("--device gpu: runs in this process, not with --dask/--local-cluster")
+            where = f"Dask at {dask}" if dask else f"local Dask cluster, {local_cluster} workers"
+            err_console.print(f"sweeping on {where}", highlight=False)
+            with dask_executor(dask, workers=local_cluster or 2, timeout=dask_timeout) as ex:
+                _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out, device, ex, where)
+            return
         _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out, device)
         return
     if device != "cpu":
@@ -281,7 +289,8 @@ def sweep_cmd(
 
 
 def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, Any], config: RunConfig,
-                    start: Any, end: Any, top: int, by: str, force: bool, json_out: bool, device: str) -> None:
+                    start: Any, end: Any, top: int, by: str, force: bool, json_out: bool, device: str,
+                    executor: Any = None, where: str = "local") -> None:
     """Plan (estimate, limit), then stream the sweep with a progress bar on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -306,19 +315,19 @@ def _breakout_sweep(store: Any, specs: dict[str, list[str]], values: dict[str, A
     with Progress(TextColumn("sets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err_console, transient=True, disable=json_out or not err_console.is_terminal) as bar:
         task = bar.add_task("sweep", total=plan.sets)
-        res = run_plan(plan, top=top, by=by, force=force, device=device,
+        res = run_plan(plan, top=top, by=by, force=force, device=device, executor=executor,
                        progress=lambda done, total: bar.update(task, completed=done))
     if json_out:
         print_json({
             "strategy": res.strategy, "base": res.base, "config": res.config, "start": res.start, "end": res.end,
             "window": res.window.as_dict() if res.window else None,
             "overfit": res.guard.as_dict() if res.guard else None,
-            "grid": res.grid, "sets": res.sets, "complete": res.complete, "by": by, "executor": "local",
+            "grid": res.grid, "sets": res.sets, "complete": res.complete, "by": by, "executor": where,
             "bar_steps": res.bar_steps, "seconds": res.seconds, "summary": res.summary,
             "rows": res.top(top or res.table.height, by),
         })
         return
-    _render_sweep(res, top, by, res.seconds, f"local, {res.bar_steps / max(res.seconds, 1e-9) / 1e6:,.0f}M bar-steps/s")
+    _render_sweep(res, top, by, res.seconds, f"{where}, {res.bar_steps / max(res.seconds, 1e-9) / 1e6:,.0f}M bar-steps/s")
     if not res.complete:
         console.print(f"{res.sets:,} sets: the table keeps the best {res.table.height:,} by {by}")
     sh = res.summary["sharpe"]
