@@ -84,6 +84,9 @@ class PairEvents:
     def top(self, n: int = 10, since: date | None = None, toward: str | None = None) -> pl.DataFrame:
         """The ``n`` widest spreads on or after ``since``: either direction, or only toward ``a`` / ``b``."""
         side = toward_side(self.a, self.b, toward) if toward is not None else None
+        last = self.events["date"].max() if not self.events.is_empty() else None
+        if since is not None and last is not None and since > last:  # type: ignore[operator]
+            raise DataError(f"--from {since}: after the last {self.window} spread of {self.a}:{self.b} ({last!s})")
         return top_events(self.events, n, since, side)
 
     def on(self, st: Store, day: date) -> RotationEvent:
