@@ -66,7 +66,7 @@ def _windows_fit(frame: pl.DataFrame, a: str, b: str, windows: dict[str, int]) -
     if need > both.height:
         span = f" ({both['date'].min()!s}..{both['date'].max()!s})" if both.height else ""
         raise DataError(f"{name} {need - 1 if name == 'slope window' else need}: longer than the data: {a} and {b} "
-                        f"have {both.height:,} sessions with both prices{span}")
+                        f"have {both.height:,} sessions with both prices{span}; choose a shorter {name}")
 
 
 @dataclass(frozen=True)
