@@ -32,6 +32,14 @@ def test_check_clean_symbol_exits_zero(cli, real_store: Path) -> None:
     assert cli("data", "check", "IWM", "--store", str(real_store)).exit_code == 0
 
 
+def test_check_refuses_an_unknown_rule(cli, real_store: Path) -> None:
+    # a misspelt --rule used to filter every finding out: an empty table and exit 0, "clean"
+    res = cli("data", "check", "--rule", "positioning_gaps", "--store", str(real_store))
+    assert res.exit_code == 2, res.output
+    assert "--rule positioning_gaps: expected one of" in res.stderr and "positioning_gap," in res.stderr
+    assert cli("data", "check", "RUT", "--rule", "stale_bar", "--store", str(real_store)).exit_code == 1
+
+
 def test_show_accepts_alias(cli, real_store: Path) -> None:
     result = cli("data", "show", "rut", "--start", "2024-07-17", "--end", "2024-07-17", "--store", str(real_store), "--json")
     assert json.loads(result.stdout)[0]["high"] == 2278.13

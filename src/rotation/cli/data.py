@@ -25,10 +25,11 @@ from rotation.cli.common import (
     write_store,
 )
 from rotation.data.importer import ImportOptions, import_paths
-from rotation.data.positioning_check import stored_positioning_findings
+from rotation.data.positioning_check import POSITIONING_RULES, stored_positioning_findings
 from rotation.data.splits import stored_splits
 from rotation.data.symbols import normalize_symbol
-from rotation.data.validate import check_bars
+from rotation.data.validate import HARD_RULES, SOFT_RULES, check_bars
+from rotation.errors import ConfigError
 
 data_app = typer.Typer(help="Fill, list, show and check the local store of daily bars.", no_args_is_help=True)
 
@@ -148,6 +149,10 @@ def check_cmd(
     split_like_jump, stale_bar, missing_adj_close (warnings).  Positioning:
     positioning_duplicate_week, positioning_release_date (errors), positioning_gap (warning).
     """
+    known = (*HARD_RULES, *SOFT_RULES, *POSITIONING_RULES)
+    for name in rule or ():
+        if name not in known:  # a misspelt rule would filter every finding out: "clean"
+            raise ConfigError(f"--rule {name}: expected one of {', '.join(known)}")
     with read_store(store) as st:
         frame = st.bars(symbols if symbols else st.symbols())
         splits = stored_splits(st, frame["symbol"].unique().to_list())
@@ -249,7 +254,6 @@ def update_cmd(
 
 def _update_fundamentals(store: Path | None, names: list[str], user_agent: str | None, json_out: bool) -> None:
     from rotation.data.providers.sec import update_fundamentals
-    from rotation.errors import ConfigError
 
     if not names:
         raise ConfigError("--fundamentals: name the symbols whose SEC filings to fetch (e.g. NVDA AAPL)")
