@@ -216,10 +216,11 @@ def _by_windows(params: list[Strategy], members: list[int]) -> list[int]:
 def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_size: int | None,
            slots: int) -> tuple[list[Task], list[list[int]]]:
     groups: dict[RunConfig, list[int]] = {}
-    if all(c is configs[0] for c in configs):  # no run key swept: one group (skips hashing every config)
+    if all(cfg is configs[0] for cfg in configs):  # nothing of the run swept: one group, no hashing
         groups[configs[0]] = list(range(len(configs)))
-    for i, cfg in enumerate(configs if not groups else ()):
-        groups.setdefault(cfg, []).append(i)
+    else:
+        for i, cfg in enumerate(configs):
+            groups.setdefault(cfg, []).append(i)
     tasks: list[Task] = []
     index: list[list[int]] = []
     for cfg, members in groups.items():
