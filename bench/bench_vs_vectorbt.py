@@ -113,7 +113,7 @@ def signal_grid(sets_wanted: int) -> tuple[str, float, float]:
         t0, c0 = time.perf_counter(), time.process_time()
         pf = vbt.Portfolio.from_signals(tile[3], tile[4], False, price=tile[0], open=tile[0], high=tile[1],  # type: ignore[attr-defined]
                                         low=tile[2], sl_stop=sl_c, tp_stop=tp_c, fees=COST)
-        ret = pf.total_return().to_numpy()
+        ret = np.atleast_1d(np.asarray(pf.total_return()))
         vbt_s += time.perf_counter() - t0
         vbt_cpu += time.process_time() - c0
         v_ret[a * k : (a + m) * k] = ret
@@ -191,7 +191,7 @@ def pair_grid(sets_wanted: int) -> tuple[str, float, float]:
         t0, c0 = time.perf_counter(), time.process_time()
         pf = vbt.Portfolio.from_orders(close, size, size_type="targetpercent", price=opens,  # type: ignore[attr-defined]
                                        group_by=np.repeat(np.arange(m), 2), cash_sharing=True, call_seq="auto")
-        v_ret[a : a + m] = pf.total_return().to_numpy()
+        v_ret[a : a + m] = np.atleast_1d(np.asarray(pf.total_return()))  # a scalar for one set
         vbt_s += time.perf_counter() - t0
         vbt_cpu += time.process_time() - c0
     mine = ours.table["total_return"].to_numpy()

@@ -38,14 +38,18 @@ def test_july_11_fires_rut_ndx_once(store: Path) -> None:
     # The same state again: nothing new, exit 0.
     code, out, _ = alerts(str(EXAMPLE), "--as-of", "2024-07-11", "--store", str(store))
     assert code == 0
-    assert "2024-07-11: nothing new fired (19 fired before, not repeated)" in out
+    # 18: Thursday's partial week of 2024-07-08 fires no weekly RRG rule (it did, the 19th, before
+    # weekly rules waited for the completed week)
+    assert "2024-07-11: nothing new fired (18 fired before, not repeated)" in out
 
 
 def test_july_11_json_names_the_event(store: Path) -> None:
     code, out, _ = alerts(str(EXAMPLE), "--as-of", "2024-07-11", "--store", str(store), "--json")
     assert code == 1
     doc = json.loads(out)
-    assert doc["as_of"] == "2024-07-11" and doc["fired"] == len(doc["alerts"]) == 19
+    assert doc["as_of"] == "2024-07-11" and doc["fired"] == len(doc["alerts"]) == 18
+    # Thursday: the week of 07-08 is partial, the weekly rule judges the completed week of 07-01
+    assert {a["key"].split("|")[-1] for a in doc["alerts"] if a["values"].get("freq") == "weekly"} == {"2024-07-01"}
     (hit,) = [a for a in doc["alerts"] if a["rule"] == RUT_NDX_RULE and a["subject"] == "^RUT:^NDX"]
     assert hit["key"] == "^RUT:^NDX|1d|2024-07-11"
     assert hit["values"]["spread"] == pytest.approx(0.0582, abs=5e-5)
@@ -71,7 +75,7 @@ def test_dry_run_neither_reads_nor_writes_state_and_reset_forgets(store: Path) -
     assert alerts(*args, "--dry-run")[0] == 1  # ...and does not read the state either
     assert alerts(*args)[0] == 0
     code, _, err = alerts(*args, "--reset")
-    assert code == 1 and "forgot 19 alert(s)" in err
+    assert code == 1 and "forgot 18 alert(s)" in err
 
 
 @pytest.mark.slow
@@ -90,10 +94,13 @@ def test_july_2024_replayed_day_by_day(store: Path) -> None:
     stops = [(d, a["values"]["status"], a["values"]["rule"]) for d, doc in docs.items() for a in doc["alerts"]
              if a["kind"] == "stops" and a["values"]["status"] == "triggered"]
     assert stops == [("2024-07-22", "triggered", "stop"), ("2024-07-31", "triggered", "watch-stop")]
-    # A weekly RRG transition fires once for its week, though the week's bar is re-dated each day.
-    weekly = [k for r, k in keys if r == "sectors entering leading or lagging"]
-    assert all(k.split("|")[-1] in {"2024-07-01", "2024-07-08", "2024-07-15", "2024-07-22", "2024-07-29"}
-               for k in weekly)
+    # A weekly RRG transition fires once for its week, on the week's last session (Friday 07-05
+    # after the July 4 holiday too); the replay's Monday 07-01 judges the completed week of 06-24
+    # and the partial week of 07-29 fires nothing.
+    weekly = [(d, a["key"].split("|")[-1]) for d, doc in docs.items() for a in doc["alerts"]
+              if a["rule"] == "sectors entering leading or lagging"]
+    assert {w for _, w in weekly} == {"2024-06-24", "2024-07-01", "2024-07-08", "2024-07-15", "2024-07-22"}
+    assert {d for d, w in weekly if w != "2024-06-24"} == {"2024-07-05", "2024-07-12", "2024-07-19", "2024-07-26"}
 
 
 def test_bad_rules_exit_2_naming_file_and_key(store: Path, tmp_path: Path) -> None:
@@ -172,3 +179,49 @@ def test_positioning_rule_on_a_store_without_positioning_is_a_note(tmp_path: Pat
     code, out, err = alerts(str(rules), "--store", str(path))
     assert code == 0 and "nothing new fired" in out
     assert "the store has no positioning data" in err
+
+
+def _partial_week_store(tmp_path: Path) -> Path:
+    """AAA against a flat BBB: a slow rotation, then a last week (2024-09-30 .. 10-04) that jumps
+    Monday to Wednesday (the week so far in leading) and gives it back Thursday and Friday
+    (the whole week in lagging)."""
+    import math
+
+    from conftest import make_bars
+    from rotation.data.importer import import_frame
+    from rotation.data.store import Store
+
+    n = 199  # weekdays from Tuesday 2024-01-02 to Friday 2024-10-04
+    x = [0.05 * math.sin(2 * math.pi * i / 130) for i in range(n)]
+    for k, bump in zip(range(n - 5, n), (0.04, 0.08, 0.10, 0.0, -0.02), strict=True):
+        x[k] += bump
+    path = tmp_path / "partial-week.duckdb"
+    with Store(path) as st:
+        import_frame(st, make_bars("AAA", [100 * math.exp(v) for v in x]), "test")
+        import_frame(st, make_bars("BBB", [100.0] * n), "test")
+    return path
+
+
+def test_a_weekly_rrg_alert_waits_for_the_completed_week(tmp_path: Path) -> None:
+    from rotation.analytics.rrg import RrgParams, rrg
+    from rotation.data.store import Store
+
+    store = _partial_week_store(tmp_path)
+    with Store(store, read_only=True) as st:
+        closes = st.closes(["AAA", "BBB"])
+    # the setting: the week's bar so far is leading Monday to Wednesday, lagging from Thursday
+    seen = {}
+    for day in (date(2024, 9, 30), date(2024, 10, 2), date(2024, 10, 3), date(2024, 10, 4)):
+        hist = rrg(closes.filter(closes["date"] <= day), "BBB", ["AAA"], RrgParams.for_freq("weekly"))
+        seen[day] = hist["quadrant"].to_list()[-2:]
+    assert seen == {date(2024, 9, 30): ["weakening", "leading"], date(2024, 10, 2): ["weakening", "leading"],
+                    date(2024, 10, 3): ["weakening", "lagging"], date(2024, 10, 4): ["weakening", "lagging"]}
+    rules = tmp_path / "rrg.toml"
+    rules.write_text('[[rrg]]\nname = "AAA leading or lagging"\nsymbols = ["AAA"]\nbenchmark = "BBB"\n'
+                     'freq = "weekly"\nto = ["leading", "lagging"]\n', encoding="utf-8")
+    code, out, err = alerts(str(rules), "--from", "2024-09-30", "--as-of", "2024-10-04", "--store", str(store),
+                            "--json")
+    fired = [(d["as_of"], a["values"]["to"], a["key"]) for d in json.loads(out) for a in d["alerts"]]
+    # once, on the completed week, in the quadrant the week ended in; never on the partial week's bar
+    assert code == 1 and fired == [("2024-10-04", "lagging", "symbols|BBB|weekly|AAA|lagging|2024-09-30")]
+    assert "the week of 2024-09-30 is not complete (bars up to 2024-10-03, as of 2024-10-03)" in " ".join(err.split())

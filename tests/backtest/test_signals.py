@@ -133,8 +133,9 @@ def test_bad_input() -> None:
 
 
 # -- an independent loop over the rules (rotation conventions) -----------------------------
-def reference(o, h, lo, c, ent, side, sl, tp, tr, hold, cost):
-    """One sleeve, bar by bar, in plain Python: (trades, equity curve, invested value)."""
+def reference(o, h, lo, c, ent, side, sl, tp, tr, hold, cost, ex=None):
+    """One sleeve, bar by bar, in plain Python: (trades, equity curve, invested value).
+    ``ex``: exit signals at the close, filled at the next open before any stop."""
     n = len(c)
     eq, trades, curve, inv = 1.0, [], [], []
     pos = None
@@ -149,7 +150,9 @@ def reference(o, h, lo, c, ent, side, sl, tp, tr, hold, cost):
             stop = (max(lvls) if side > 0 else min(lvls)) if lvls else None
             tgt = px0 * (1 + side * tp) if tp == tp else None
             fill = None
-            if stop is not None and side * (o[i] - stop) <= 0:
+            if ex is not None and i > pos["e"] and ex[i - 1]:
+                fill = o[i]
+            if fill is None and stop is not None and side * (o[i] - stop) <= 0:
                 fill = o[i]
             if tgt is not None and side * (o[i] - tgt) >= 0 and fill is None:
                 fill = o[i]
@@ -187,22 +190,25 @@ def random_bars(n: int, k: int, seed: int) -> tuple[SignalPrices, np.ndarray]:
     return SignalPrices.from_bars(o, h, lo, c), rng.random((n, k)) < 0.08
 
 
-@pytest.mark.parametrize("side", [1, -1])
-def test_kernel_equals_the_python_loop(side: int) -> None:
-    prices, ent = random_bars(400, 3, seed=5 if side > 0 else 6)
+@pytest.mark.parametrize(("side", "with_exits"), [(1, False), (-1, False), (1, True), (-1, True)])
+def test_kernel_equals_the_python_loop(side: int, with_exits: bool) -> None:
+    # 403 bars: the scan's blocks of 16 leave a partial one at the end
+    prices, ent = random_bars(403, 3, seed=(5 if side > 0 else 6) + 2 * with_exits)
+    exits = np.random.default_rng(11).random(ent.shape) < 0.03 if with_exits else None
     nan = math.nan
     grid = [(0.03, 0.06, nan, -1), (nan, nan, 0.05, -1), (0.1, nan, 0.04, 7), (nan, 0.02, nan, 0), (nan, nan, nan, 3),
             (0.02, 0.5, nan, -1)]
     sets = StopSets.of(*(np.array(col, dtype=float) for col in zip(*grid, strict=True)))
     cost = 0.001
     years = 400 / 252
-    res = sweep_signals(prices, ent, sets, side=side, cost=cost, years=years, record=True)
+    res = sweep_signals(prices, ent, sets, exits=exits, side=side, cost=cost, years=years, record=True)
     o, h, lo, c = prices.open, prices.high, prices.low, prices.close
     n, k = prices.shape
     for p, (sl, tp, tr, hold) in enumerate(grid):
         curves, invs = [], []
         for j in range(k):
-            want, curve, inv = reference(o[j], h[j], lo[j], c[j], ent[:, j], side, sl, tp, tr, hold, cost)
+            want, curve, inv = reference(o[j], h[j], lo[j], c[j], ent[:, j], side, sl, tp, tr, hold, cost,
+                                         None if exits is None else exits[:, j])
             m = (res.trade_set == p) & (res.trade_symbol == j)
             got = list(zip(res.trade_entry_bar[m], res.trade_exit_bar[m], res.trade_entry_price[m],
                            res.trade_exit_price[m], res.trade_return[m], strict=True))
@@ -228,6 +234,25 @@ def test_kernel_equals_the_python_loop(side: int) -> None:
             assert res.stats[p, i] == pytest.approx(float(want_stats[name][0]), rel=1e-12, nan_ok=True), name
         assert res.stats[p, 1] == pytest.approx((book[-1] / book[0]) ** (1 / years) - 1, rel=1e-12)
         assert res.stats[p, 8] == pytest.approx(res.turnover[p].sum() / years, rel=1e-12)
+
+
+def test_scan_arrays_mark_exit_bars_and_summarise_whole_blocks() -> None:
+    rng = np.random.default_rng(2)
+    k, n = 2, 3 * signals.BLOCK + 5
+    lo2 = rng.uniform(90, 100, size=(k, n))
+    hi2 = lo2 + rng.uniform(0, 10, size=(k, n))
+    ex = np.zeros((k, n), dtype=bool)
+    ex[1, signals.BLOCK + 3] = True
+    slo, bmin, bmax = signals.scan_arrays(lo2, hi2, ex)
+    assert slo[1, signals.BLOCK + 3] == -np.inf and np.isfinite(np.delete(slo.ravel(), n + signals.BLOCK + 3)).all()
+    assert bmin.shape == bmax.shape == (k, 3)  # the 5 bars past the last whole block have no summary
+    for b in range(3):
+        cut = slice(b * signals.BLOCK, (b + 1) * signals.BLOCK)
+        np.testing.assert_array_equal(bmin[:, b], slo[:, cut].min(axis=1))
+        np.testing.assert_array_equal(bmax[:, b], hi2[:, cut].max(axis=1))
+    assert bmin[1, 1] == -np.inf and bmin[0, 1] > 0
+    same, _, _ = signals.scan_arrays(lo2, hi2, np.zeros((k, 0), dtype=bool))
+    assert same is lo2  # without exit signals the lows are the scan's
 
 
 def test_sets_are_independent_and_threads_do_not_matter() -> None:

@@ -62,6 +62,9 @@ def test_each_split_is_its_own_sweep_and_run_and_the_curve_chains_them(anchored:
         assert seg["date"][-1] == s.test_end and s.test_start > s.train_end
         if anchored:
             assert s.train_start == wf.splits[0].train_start
+    # the statistics' window: the stitched tests, from the first test session (the curve's row 0 is the base)
+    assert wf.out_of_sample == (wf.splits[0].test_start, wf.splits[-1].test_end)
+    assert wf.equity["date"][0] == wf.splits[0].train_end
     e = wf.equity["equity"].to_numpy()
     mine = compute_stats(e, wf.equity["date"].to_list())
     for k in ("total_return", "cagr", "sharpe", "max_drawdown"):
@@ -92,11 +95,19 @@ def test_real_walkforward_out_of_sample_differs_from_in_sample(cli, real_store: 
     assert out["window"]["start"] == "2000-05-26" and out["equity"][-1]["date"] == "2025-09-26"
     assert len(out["splits"]) == math.ceil((6372 - 756) / 504)
     assert out["splits"][0]["train_start"] == "2000-05-26" and out["equity"][0]["date"] == out["splits"][0]["train_end"]
+    # the window the statistics cover: the first test session to the last, not the base day before them
+    assert out["out_of_sample_window"] == {"start": out["splits"][0]["test_start"], "end": "2025-09-26"}
+    assert out["out_of_sample_window"]["start"] == out["equity"][1]["date"] == "2003-06-04"
     oos, ins = out["out_of_sample"], out["in_sample"]
     assert set(oos) == set(ins) == set(STAT_NAMES)
     assert oos["sharpe"] != pytest.approx(ins["sharpe"], abs=1e-3) and oos["sharpe"] < ins["sharpe"]
     text = cli("backtest", "walkforward", "pair-switch", "-g", "slow=50,100", "--train", "2520", "--test", "2520",
                "--anchored", "--store", str(real_store))
     assert "out of sample" in text.stdout and "in sample" in text.stdout  # type: ignore[attr-defined]
+    splits = json.loads(cli("backtest", "walkforward", "pair-switch", "-g", "slow=50,100", "--train", "2520", "--test",
+                            "2520", "--anchored", "--json", "--store", str(real_store)).stdout)["splits"]  # type: ignore[attr-defined]
+    heading = f"{splits[0]['test_start']} .. 2025-09-26: out of sample = the stitched tests (from cash at the "
+    assert heading in " ".join(text.stdout.split())  # type: ignore[attr-defined]
+    assert f"{splits[0]['train_end']} .." not in text.stdout  # type: ignore[attr-defined]
     assert "walk-forward (anchored" in text.stdout  # type: ignore[attr-defined]
     assert date.fromisoformat(out["splits"][-1]["test_end"]) == date(2025, 9, 26)

@@ -4,7 +4,7 @@ Every evaluator loads through the query layer (pairs and ``@basket`` operands,
 universe prices, constituent breadth) only up to ``as_of`` (the point-in-time
 cut), calls the pure analytics (events, rrg) or the trading layer's ``watch``, and
 returns :class:`Firing` values.  The event key names the event, not the run:
-the same spread day, the same quadrant entry in the same week, the same breadth
+the same spread day, the same quadrant entry in the same (completed) week, the same breadth
 episode (the first day of a run beyond the threshold) or the same stop fill
 gives the same key, so :mod:`rotation.alerts.state` can fire it once.
 """
@@ -22,6 +22,7 @@ from rotation.alerts.rules import BreadthRule, PositioningRule, Rule, RuleSet, S
 from rotation.alerts.rules import RrgRule as RrgRuleT
 from rotation.analytics.events import pair_events
 from rotation.analytics.rrg import RrgParams, quadrant_transitions, rrg
+from rotation.data.calendar import nyse_sessions
 from rotation.data.positioning import has_positioning, positioning_frame
 from rotation.data.store import Store
 from rotation.data.universes import pair_kind, standard_pairs
@@ -110,6 +111,27 @@ def _week(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
+def _completed_weeks(history: pl.DataFrame, rule: str, as_of: date, notes: list[str]) -> pl.DataFrame:
+    """The weekly RRG without its last bar when that week is not complete as of ``as_of``.
+
+    A weekly bar is dated by the week's last session so far, so until the week's last NYSE
+    session it is a partial week whose quadrant can still change: a Tuesday bar in leading
+    and the Friday bar of the same week in lagging would fire twice (two quadrants entered in
+    one week), or a Tuesday bar fire a rotation the week never made.  A week counts once the
+    stored bars reach its last session (Friday, or Thursday before a Good Friday).
+    """
+    if history.is_empty():
+        return history
+    last: date = history["date"].max()  # type: ignore[assignment]
+    monday = _week(last)
+    sessions = nyse_sessions(monday, monday + timedelta(days=6))
+    if sessions.is_empty() or last >= sessions.max():  # type: ignore[operator]
+        return history
+    notes.append(f"{rule}: the week of {monday} is not complete (bars up to {last}, as of {as_of}); "
+                 "the weekly RRG is judged on the weeks before it")
+    return history.filter(pl.col("date") < monday)
+
+
 def _rrg(store: Store, rule: RrgRuleT, as_of: date, notes: list[str]) -> list[Firing]:
     if rule.universe is not None:
         uni = universe_prices(store, rule.universe, rule.benchmark, as_of)
@@ -120,6 +142,8 @@ def _rrg(store: Store, rule: RrgRuleT, as_of: date, notes: list[str]) -> list[Fi
         symbols = [s for s in (rule.symbols or ()) if s != bench]
         closes = operand_closes(store, [*symbols, bench], end=as_of).frame
     history = rrg(closes, bench, symbols, RrgParams.for_freq(rule.freq))
+    if rule.freq == "weekly":
+        history = _completed_weeks(history, rule.name, as_of, notes)
     bars = history.select("date").unique().sort("date")["date"]
     recent = bars.tail(rule.lookback).to_list()
     if not recent:
@@ -129,8 +153,7 @@ def _rrg(store: Store, rule: RrgRuleT, as_of: date, notes: list[str]) -> list[Fi
     )
     out = []
     for t in moves.iter_rows(named=True):
-        # A weekly bar is dated by its last session so far; the key is the week, so the bar
-        # that grows through the week fires once.
+        # Weekly: only completed weeks are judged (_completed_weeks); the key is the week.
         period = _week(t["date"]) if rule.freq == "weekly" else t["date"]
         bar = f"week of {period}" if rule.freq == "weekly" else str(t["date"])
         message = (

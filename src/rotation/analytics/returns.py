@@ -211,6 +211,96 @@ def rolling(values: np.ndarray, window: int, stat: RollingStat = "mean") -> np.n
     return mean * window if stat == "sum" else mean
 
 
+@numba.njit(cache=True, nogil=True)
+def _series_parts(values):  # pragma: no cover - compiled
+    """What :func:`_rolling_moments` derives from a series whatever the window: its centre (first
+    value), the centred values (0 where NaN: adding it changes no sum), the last NaN row up to
+    each row, and the length of the run of equal values ending at each row."""
+    n = values.shape[0]
+    centre = np.nan
+    for t in range(n):
+        if not np.isnan(values[t]):
+            centre = values[t]
+            break
+    dv = np.empty(n)
+    lastnan = np.empty(n, dtype=np.int64)
+    run = np.empty(n, dtype=np.int64)
+    ln = -1
+    r = 0
+    for t in range(n):
+        v = values[t]
+        if np.isnan(v):
+            dv[t] = 0.0
+            ln = t
+            r = 0
+        else:
+            dv[t] = v - centre
+            r = r + 1 if (t > 0 and values[t - 1] == v) else 1
+        lastnan[t] = ln
+        run[t] = r
+    return centre, dv, lastnan, run
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _rolling_means_at(values, windows, rows, out):  # pragma: no cover - compiled
+    """The mean arithmetic of :func:`_rolling_moments` (centred running sum, add then drop, a
+    constant run exact) for many windows, rows outer and windows inner (independent sums, no
+    chain of additions to wait on), eight windows to a task; ``out[window, k]`` is the mean at
+    row ``rows[k]``.  Dropping a row before the first is dropping 0.0 (no change to a sum)."""
+    nw = windows.shape[0]
+    m = rows.shape[0]
+    centre, dv, lastnan, run = _series_parts(values)
+    last = rows[m - 1]
+    pad = max(windows.max(), 0)
+    dvp = np.zeros(pad + dv.shape[0])  # dv behind ``pad`` zeros: row t - w is dvp[t + pad - w]
+    dvp[pad:] = dv
+    groups = (nw + 7) // 8
+    for gi in numba.prange(groups):
+        lo = gi * 8
+        hi = min(nw, lo + 8)
+        s1 = np.zeros(hi - lo)
+        back = pad - windows[lo:hi]
+        k = 0
+        while k < m and rows[k] < 0:
+            for i in range(lo, hi):
+                out[i, k] = np.nan
+            k += 1
+        for t in range(last + 1):
+            x = dv[t]
+            for i in range(hi - lo):
+                s1[i] = (s1[i] + x) - dvp[t + back[i]]
+            while k < m and rows[k] == t:
+                v = values[t]
+                for i in range(lo, hi):
+                    w = windows[i]
+                    if t >= w - 1 and lastnan[t] <= t - w:  # a full window without a NaN
+                        out[i, k] = v if run[t] >= w else s1[i - lo] / w + centre
+                    else:
+                        out[i, k] = np.nan
+                k += 1
+
+
+def rolling_means(values: np.ndarray, windows: Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
+    """Trailing means of one series for many windows at once: ``[window, row]``.
+
+    Bit for bit ``rolling(values, w, "mean")`` for each ``w`` (the same arithmetic, in one
+    compiled call); window 1 is the series itself.  ``rows``
+    (ascending row numbers, -1 for "none": NaN) picks the rows wanted, in that order; default
+    all rows.  Used by the pair-switch signal, in single runs and sweeps alike.
+    """
+    arr = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1))
+    ws = np.asarray(list(windows), dtype=np.int64).reshape(-1)
+    if ws.size and int(ws.min()) < 1:
+        raise DataError(f"rolling window must be at least 1 row, got {int(ws.min())}")
+    at = np.arange(arr.shape[0], dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+    if at.size and (bool((np.diff(at) < 0).any()) or int(at[-1]) >= arr.shape[0]):
+        raise DataError(f"rows: expected ascending row numbers below {arr.shape[0]}")
+    out = np.empty((ws.size, at.size))
+    if ws.size and at.size:
+        _rolling_means_at(arr, ws, at, out)
+    return out
+
+
 def last_row_at_or_before(dates: Sequence[date], day: date) -> int:
     """Index of the last date ``<= day`` (dates ascending); a :class:`DataError` if none."""
     arr = np.array(dates, dtype="datetime64[D]")

@@ -1,20 +1,28 @@
 """The pair-switch sweep in one compiled loop: signal, book and statistics per set, no arrays per set.
 
-:func:`rotation.backtest.sweep.evaluate_chunk` sends a chunk of ``pair-switch`` sets
-without stops here.  The work per chunk:
+Long-only ``pair-switch`` sets without stops come here (:func:`fused`), from a sweep
+(:func:`rotation.backtest.sweep.sweep`, :func:`rotation.backtest.sweep.evaluate_chunk`)
+and from a single run (:func:`rotation.backtest.run.run_backtest`) alike, so a sweep row
+equals the single run of its set exactly.  The work per call:
 
-* one moving average of the signal ratio per *distinct* window (as
-  :func:`rotation.backtest.strategies.target_weights`);
-* a numba ``prange`` over blocks of sets; per set, its targets are read off the
-  two averages bar by bar (lagged one bar, held over carried gaps exactly as
-  :func:`rotation.backtest.window.defer_on_gaps`), the book is
-  :func:`rotation.backtest.portfolio._account` unrolled for two symbols, operation
-  for operation (its curves are bit-identical to a single run's), and the
-  statistics of :data:`STAT_NAMES` come from the curve in two passes (the definitions of :mod:`rotation.backtest.stats`).
+* the averages of the signal ratio for all distinct windows in one compiled call
+  (:func:`rotation.analytics.returns.rolling_means`, bit for bit ``rolling(..., "mean")``),
+  read at the decision row of each bar (lagged one bar, held over carried gaps as
+  :func:`rotation.backtest.window.defer_on_gaps`);
+* shared by all sets: the pair's open and close (as :func:`rotation.backtest.portfolio.adjusted_prices`),
+  prefix sums of each symbol's bar returns, squared excess returns, squared shortfalls and
+  ``1 / close``, and the extremes of every average and close over blocks of :data:`BLOCK` bars;
+* a numba ``prange`` over the sets.  Per set a block where the fast average stays above
+  (below) the slow one by the block's extremes, and the equity cannot make a new low, passes
+  in one test; other bars go one by one.  On a bar where the target changes the book is
+  :func:`rotation.backtest.portfolio._account` for two symbols, operation for operation;
+  between such bars a bar's return is the held symbol's own and is summed from the prefix
+  sums, so there is no division per bar.
 
-Only the ``[set, statistic]`` table leaves the kernel.  The statistics agree with
-:func:`rotation.backtest.stats.compute_stats` on the same curve to rounding
-(sums in a different order: relative differences around 1e-15).
+Only the ``[set, statistic]`` table leaves the kernel.  Total return, CAGR, drawdown,
+Calmar, exposure, turnover, trades and win rate are bit-identical to those of the per-bar
+book's curve (:func:`books_stats`); volatility, Sharpe and Sortino, summed from the prefix
+sums, agree with them to about 1e-14 (the tests hold them to 1e-12).
 """
 
 from __future__ import annotations
@@ -22,20 +30,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
 
-from rotation.analytics.returns import ffill, rolling
-from rotation.backtest import portfolio
+from rotation.analytics.returns import ffill, rolling_means
 from rotation.backtest.stats import PERIODS, STAT_NAMES, years_between
-from rotation.backtest.strategies import FFILL_LIMIT, PairSwitch, Panel
+from rotation.backtest.strategies import FFILL_LIMIT, PairSwitch, Panel, Strategy
 from rotation.backtest.window import carried_rows
 
+if TYPE_CHECKING:
+    from rotation.backtest.run import RunConfig
+
 NSTAT = len(STAT_NAMES)
+BLOCK = 8  # bars tested at once for a change of target (one AVX-512 compare of doubles)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")  # a curve that reaches 0 gives inf/NaN, not an error
 def curve_stats(eq, expo, turn, years, rf, out, ret):  # pragma: no cover - numba
     """Statistics 0..8 of :data:`STAT_NAMES` of one curve (trades and win rate are the caller's).
     ``ret``: scratch of at least ``len(eq)`` (the bar returns of the first pass, reused by the second
@@ -117,131 +129,276 @@ def books_stats(equity: np.ndarray, exposure: np.ndarray, turnover: np.ndarray, 
 
 
 @njit(cache=True, nogil=True)
-def _pair_book(o, c, f, s, wrow, at_close, cost, equity, turnover, exposure):  # pragma: no cover - numba
-    """:func:`rotation.backtest.portfolio._account` for two symbols without stops, operation for
-    operation (so the curves are bit-identical), with the loops over symbols and phases unrolled.
-    The targets are read off the averages ``f``/``s`` on the fly: bar ``t`` acts on row ``wrow[t]``
-    (none where it is negative or an average is NaN; else all in ``a`` where ``f > s``, else in ``b``).
-    Returns (opened, closed, winners)."""
-    n = c.shape[0]
-    u0 = 0.0
-    u1 = 0.0
+def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost, years, rf, ps,
+                out):  # pragma: no cover - numba
+    """One long-only pair-switch set, :data:`STAT_NAMES` into ``out``.
+
+    The book is :func:`rotation.backtest.portfolio._account` for two symbols without stops,
+    operation for operation on the bars where it trades (with one symbol held at a time its
+    sums have one non-zero term, so they are written with that term alone: the same numbers),
+    so the equity of every bar, the drawdown, total return, exposure, turnover and trades are
+    bit-identical to a single run's curve.  Between trades a bar's return is the held symbol's
+    own, summed from the prefix sums ``ps`` (no division per bar): volatility, Sharpe and
+    Sortino agree with the curve's to ~1e-14.  ``fm``/``sm``: the two averages at each bar's
+    decision row (NaN: none, flat); ``fmin``..``smax``, ``cmin``/``cmax``: their and the
+    closes' extremes per block of :data:`BLOCK` bars, which let a block without a change of
+    target pass in one test."""
+    n = c.shape[1]
+    nan = math.nan
+    rfd = (1.0 + rf) ** (1.0 / PERIODS) - 1.0
+    sr = 0.0  # sum of bar returns
+    sq = 0.0  # sum of squared excess returns
+    sd = 0.0  # sum of squared shortfalls below the risk-free rate
+    ex = 0.0  # sum of exposures
+    tu = 0.0  # sum of turnovers
     cash = 1.0
+    j = -1  # the symbol held (-1: flat)
+    u = 0.0  # its units
+    entry = 0.0
     opened = 0
     closed = 0
     wins = 0
-    e0 = 0.0
-    e1 = 0.0
-    p0 = 0.0
-    p1 = 0.0
-    for t in range(n):
-        w0 = 0.0
-        w1 = 0.0
-        r = wrow[t]
-        if r >= 0 and not (math.isnan(f[r]) or math.isnan(s[r])):
-            if f[r] > s[r]:
-                w0 = 1.0
+    peak = 1.0  # the equity at the close of bar 0 (flat: the targets start on bar 1)
+    mdd = 0.0
+    floor = 1.0 + mdd + 1e-12  # at or above peak * floor a bar cannot deepen the drawdown
+    seg = 1  # first bar of the run without a trade
+    full = fmin.shape[0]  # blocks of BLOCK bars from bar 1; a shorter one at the end
+    for blk in range((n - 1 + BLOCK - 1) // BLOCK):
+        # A block where the fast average stays above (below) the slow one on every bar, by the
+        # block's extremes, keeps the target; its drawdown comes from the block's extreme closes
+        # (the equity is increasing in the held close).  Any other block goes bar by bar.
+        if j >= 0 and blk < full and ((fmin[blk] > smax[blk]) if j == 0 else (fmax[blk] <= smin[blk])):
+            top = max(peak, cash + u * cmax[j, blk])
+            if cash + u * cmin[j, blk] >= top * floor:
+                peak = top
+                continue
+        for t in range(1 + blk * BLOCK, min(1 + (blk + 1) * BLOCK, n)):
+            f = fm[t]
+            s = sm[t]
+            d = 0 if f > s else (1 if f <= s else -1)  # the symbol wanted (-1: none)
+            if d == j:
+                value = cash + u * c[j, t] if j >= 0 else cash
             else:
-                w1 = 1.0
-        traded = 0.0
-        base = math.nan
-        if w0 != p0 or w1 != p1:
-            x0 = c[t, 0] if at_close else o[t, 0]
-            x1 = c[t, 1] if at_close else o[t, 1]
-            value = cash
-            if u0 != 0.0:
-                value += u0 * x0
-            if u1 != 0.0:
-                value += u1 * x1
-            tr = 0.0
-            if x0 > 0.0:
-                want = w0 * value / x0 if w0 > 0.0 else 0.0
-                tr += abs(want - u0) * x0
-            if x1 > 0.0:
-                want = w1 * value / x1 if w1 > 0.0 else 0.0
-                tr += abs(want - u1) * x1
-            net = value - cost * tr
-            b0, b1 = u0, u1
-            cash = net
-            if x0 > 0.0:
-                u0 = w0 * net / x0 if w0 > 0.0 else 0.0
-                cash -= u0 * x0
-            if x1 > 0.0:
-                u1 = w1 * net / x1 if w1 > 0.0 else 0.0
-                cash -= u1 * x1
-            traded += tr
-            base = value
-            if b0 == 0.0 and u0 > 0.0:
-                opened += 1
-                e0 = x0
-            elif b0 > 0.0 and u0 == 0.0:
-                closed += 1
-                if x0 * (1.0 - cost) > e0 * (1.0 + cost):
-                    wins += 1
-            if b1 == 0.0 and u1 > 0.0:
-                opened += 1
-                e1 = x1
-            elif b1 > 0.0 and u1 == 0.0:
-                closed += 1
-                if x1 * (1.0 - cost) > e1 * (1.0 + cost):
-                    wins += 1
-        p0 = w0
-        p1 = w1
-        value = cash
-        if u0 != 0.0:
-            value += u0 * c[t, 0]
-        if u1 != 0.0:
-            value += u1 * c[t, 1]
-        equity[t] = value
-        exposure[t] = (value - cash) / value if value > 0.0 else 0.0
-        turnover[t] = traded / base if (traded > 0.0 and base > 0.0) else 0.0
-    return opened, closed, wins
+                if t > seg:  # the bars seg..t-1: the held symbol's returns, or 0 when flat
+                    m = t - seg
+                    if j >= 0:
+                        sr += ps[j, t - 1, 0] - ps[j, seg - 1, 0]
+                        sq += ps[j, t - 1, 1] - ps[j, seg - 1, 1]
+                        sd += ps[j, t - 1, 2] - ps[j, seg - 1, 2]
+                        e = float(m)
+                        if cash != 0.0:  # (value - cash) / value = 1 - cash / (cash + u c) ~ 1 - (cash / u) / c
+                            e -= cash / u * (ps[j, t - 1, 3] - ps[j, seg - 1, 3])
+                        ex += e
+                    else:
+                        sq += m * (rfd * rfd)
+                        if rfd > 0.0:
+                            sd += m * (rfd * rfd)
+                before = cash + u * c[j, t - 1] if j >= 0 else cash  # the equity at bar t - 1
+                value = cash  # the rebalance at the open (close) of bar t
+                tr = 0.0
+                if j >= 0:
+                    x = c[j, t] if at_close else o[j, t]
+                    value += u * x
+                    tr = u * x  # |0 - u| x
+                    closed += 1
+                    if x * (1.0 - cost) > entry * (1.0 + cost):
+                        wins += 1
+                if d >= 0:
+                    x = c[d, t] if at_close else o[d, t]
+                    tr += value / x * x  # |value / x - 0| x
+                    net = value - cost * tr
+                    u = net / x
+                    cash = net - u * x
+                    opened += 1
+                    entry = x
+                else:
+                    cash = value - cost * tr
+                    u = 0.0
+                base = value
+                j = d
+                value = cash + u * c[j, t] if j >= 0 else cash
+                r = value / before - 1.0
+                sr += r
+                q = r - rfd
+                sq += q * q
+                if q < 0.0:
+                    sd += q * q
+                ex += (value - cash) / value
+                if tr > 0.0:
+                    tu += tr / base
+                seg = t + 1
+            peak = max(peak, value)  # branch-free: new highs come at random in a rise
+            if value < peak * floor:
+                dd = value / peak - 1.0
+                if dd < mdd:
+                    mdd = dd
+                    floor = 1.0 + mdd + 1e-12
+    if n > seg:  # the last run of bars without a trade
+        m = n - seg
+        if j >= 0:
+            sr += ps[j, n - 1, 0] - ps[j, seg - 1, 0]
+            sq += ps[j, n - 1, 1] - ps[j, seg - 1, 1]
+            sd += ps[j, n - 1, 2] - ps[j, seg - 1, 2]
+            e = float(m)
+            if cash != 0.0:
+                e -= cash / u * (ps[j, n - 1, 3] - ps[j, seg - 1, 3])
+            ex += e
+        else:
+            sq += m * (rfd * rfd)
+            if rfd > 0.0:
+                sd += m * (rfd * rfd)
+    value = cash + u * c[j, n - 1] if j >= 0 else cash
+    for i in range(NSTAT):
+        out[i] = nan
+    total = value - 1.0  # equity / equity at bar 0 (1.0) - 1
+    out[0] = total
+    out[1] = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0.0 else nan
+    out[5] = mdd
+    out[6] = out[1] / abs(mdd) if mdd < 0.0 else nan
+    out[7] = ex / n
+    out[8] = tu / years if years > 0.0 else nan
+    out[9] = opened
+    out[10] = wins / closed if closed > 0 else nan
+    m = n - 1
+    if m < 2:
+        return
+    mean = sr / m - rfd
+    ss = sq - m * (mean * mean) if opened > 0 else 0.0  # never invested: every return is 0
+    sdev = math.sqrt(ss / (m - 1)) if ss > 0.0 else 0.0
+    if sdev > 0.0:
+        out[2] = sdev * math.sqrt(PERIODS)
+        out[3] = mean / sdev * math.sqrt(PERIODS)
+    dn = math.sqrt(sd / m)
+    if dn > 0.0:
+        out[4] = mean / dn * math.sqrt(PERIODS)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _pair_sweep(mas, fi, si, wrow, o, c, at_close, cost, years, rf, chunks, stats):  # pragma: no cover - numba
-    n = c.shape[0]
+def _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, at_close, cost, years, rf, ps, chunks,
+                  stats):  # pragma: no cover - numba
     sets = fi.shape[0]
     for b in prange(chunks):
-        equity = np.zeros(n)
-        turnover = np.zeros(n)
-        exposure = np.zeros(n)
-        ret = np.zeros(n)
-        for p in range(b * sets // chunks, (b + 1) * sets // chunks):
-            opened, closed, wins = _pair_book(o, c, mas[fi[p]], mas[si[p]], wrow, at_close, cost, equity, turnover,
-                                              exposure)
-            curve_stats(equity, exposure, turnover, years, rf, stats[p], ret)
-            stats[p, 9] = opened
-            stats[p, 10] = wins / closed if closed > 0 else math.nan
+        for p in range(b, sets, chunks):  # every chunks-th set: short and long fast windows (few and many
+            a, z = fi[p], si[p]  # trades) spread evenly over the threads
+            _switch_set(g[a], g[z], gmin[a], gmax[a], gmin[z], gmax[z], o, c, cmin, cmax, at_close, cost, years,
+                        rf, ps, stats[p])
+
+
+@njit(cache=True, nogil=True)
+def _prefix_sums(c, rfd):  # pragma: no cover - numba
+    """``[symbol, bar, 4]``: running sums of each symbol's bar returns ``c[t] / c[t-1] - 1``, of their
+    squared excess over ``rfd``, of the squared shortfalls below it, and of ``1 / c`` (0 at bar 0;
+    the four side by side, so a run of bars reads one cache line at each end)."""
+    k, n = c.shape
+    ps = np.zeros((k, n, 4))
+    for j in range(k):
+        for t in range(1, n):
+            r = c[j, t] / c[j, t - 1] - 1.0
+            x = r - rfd
+            ps[j, t, 0] = ps[j, t - 1, 0] + r
+            ps[j, t, 1] = ps[j, t - 1, 1] + x * x
+            ps[j, t, 2] = ps[j, t - 1, 2] + (x * x if x < 0.0 else 0.0)
+            ps[j, t, 3] = ps[j, t - 1, 3] + 1.0 / c[j, t]
+    return ps
+
+
+@njit(cache=True, nogil=True)
+def _block_extremes(a):  # pragma: no cover - numba
+    """Least and greatest of each row of ``a[row, bar]`` over the blocks of :data:`BLOCK` bars from
+    bar 1: ``[row, block]`` (NaN where a block holds a NaN)."""
+    rows, n = a.shape
+    nb = (n - 1) // BLOCK
+    lo = np.empty((rows, nb))
+    hi = np.empty((rows, nb))
+    for i in range(rows):
+        for b in range(nb):
+            x = a[i, 1 + b * BLOCK]
+            mn = x
+            mx = x
+            bad = math.isnan(x)
+            for q in range(2 + b * BLOCK, 1 + (b + 1) * BLOCK):
+                x = a[i, q]
+                bad |= math.isnan(x)
+                mn = min(mn, x)
+                mx = max(mx, x)
+            lo[i, b] = math.nan if bad else mn
+            hi[i, b] = math.nan if bad else mx
+    return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _open_close(op, cl, adj, cols, first):  # pragma: no cover - numba
+    """:func:`rotation.backtest.portfolio.adjusted_prices` (open and close only, the same operations)
+    of ``cols`` over rows ``first..``, as ``[symbol, bar]``: the close is the last adjusted close,
+    the open ``open * adj / close``, or that close where it is NaN."""
+    n = cl.shape[0]
+    k = cols.shape[0]
+    o = np.empty((k, n - first))
+    c = np.empty((k, n - first))
+    for i in range(k):
+        j = cols[i]
+        lo = first
+        while lo > 0 and math.isnan(adj[lo, j]):  # the carried close comes from here
+            lo -= 1
+        last = math.nan
+        for t in range(lo, n):
+            if not math.isnan(adj[t, j]):
+                last = adj[t, j]
+            if t >= first:
+                factor = adj[t, j] / cl[t, j] if cl[t, j] > 0.0 else math.nan
+                x = op[t, j] * factor
+                c[i, t - first] = last
+                o[i, t - first] = last if math.isnan(x) else x
+    return o, c
+
+
+def fused(params: Strategy, config: RunConfig) -> bool:
+    """True for the sets :func:`pair_switch_stats` evaluates: long-only pair-switch, no stops."""
+    return (isinstance(params, PairSwitch) and params.long == 1.0 and params.short == 0.0
+            and config.stop is None and config.trail is None)
 
 
 def pair_switch_stats(panel: Panel, params: Sequence[PairSwitch], first: int, execution: str, cost: float,
-                      risk_free: float, dates: Sequence[date]) -> dict[str, np.ndarray]:
-    """Statistics of each pair-switch set (no stops) over rows ``first..`` of a fitted panel."""
-    p0 = params[0]
+                      risk_free: float, dates: Sequence[date]) -> dict[str, np.ndarray] | None:
+    """Statistics of each long-only pair-switch set (no stops) over rows ``first..`` of a fitted
+    panel, or None when a traded price in the window is not positive and finite (the per-bar
+    book then, :func:`rotation.backtest.run.book_stats`).  Single runs of such a set take this
+    path too, so a sweep row equals the single run exactly."""
+    return switch_grid_stats(panel, params[0], [p.fast for p in params], [p.slow for p in params], first,
+                             execution, cost, risk_free, dates)
+
+
+def switch_grid_stats(panel: Panel, p0: PairSwitch, fast: Sequence[int], slow: Sequence[int], first: int,
+                      execution: str, cost: float, risk_free: float, dates: Sequence[date]
+                      ) -> dict[str, np.ndarray] | None:
+    """:func:`pair_switch_stats` of the sets ``p0`` with windows ``(fast[i], slow[i])``."""
+    o, c = _open_close(panel.open, panel.close, panel.adj_close,
+                       np.array([panel.column(p0.a), panel.column(p0.b)], dtype=np.int64), first)
+    if not (np.isfinite(o).all() and np.isfinite(c).all() and (o > 0).all() and (c > 0).all()):
+        return None
     sa = ffill(panel.adj_close[:, panel.column(p0.sa)], FFILL_LIMIT)
     sb = ffill(panel.adj_close[:, panel.column(p0.sb)], FFILL_LIMIT)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (sa / sb).reshape(-1, 1)
+        ratio = sa / sb
     ratio[~np.isfinite(ratio)] = np.nan
-    windows = sorted({w for p in params for w in (p.fast, p.slow)})
-    mas = np.empty((len(windows), panel.n))
-    for i, w in enumerate(windows):
-        mas[i] = ratio[:, 0] if w == 1 else rolling(ratio, w, "mean")[:, 0]
-    pos = {w: i for i, w in enumerate(windows)}
-    fi = np.array([pos[p.fast] for p in params], dtype=np.int64)
-    si = np.array([pos[p.slow] for p in params], dtype=np.int64)
     n = panel.n - first
     carried = carried_rows(panel, [p0.a, p0.b], first)
     src = np.where(~carried, np.arange(n), -1)
     np.maximum.accumulate(src, out=src)
     wrow = np.where(src >= 1, first + src - 1, -1).astype(np.int64)  # the decision row each bar acts on
-    prices = portfolio.adjusted_prices(panel, [p0.a, p0.b])
-    o, c = (np.ascontiguousarray(a[first:]) for a in (prices.open, prices.close))
-    stats = np.zeros((len(params), NSTAT))
+    sets = len(fast)
+    windows, inverse = np.unique(np.asarray(list(fast) + list(slow), dtype=np.int64), return_inverse=True)
+    g = rolling_means(ratio, windows.tolist(), wrow)  # [window, bar]: the average each bar acts on
+    fi = np.ascontiguousarray(inverse[:sets], dtype=np.int64)
+    si = np.ascontiguousarray(inverse[sets:], dtype=np.int64)
+    rfd = (1.0 + float(risk_free)) ** (1.0 / PERIODS) - 1.0
+    ps = _prefix_sums(c, rfd)
+    stats = np.empty((sets, NSTAT))
     import numba
 
-    chunks = max(1, min(len(params), 4 * int(numba.get_num_threads())))
-    _pair_sweep(mas, fi, si, wrow, o, c, execution == "close", float(cost), years_between(dates), float(risk_free),
-                chunks, stats)
+    chunks = max(1, min(sets, 4 * int(numba.get_num_threads())))
+    gmin, gmax = _block_extremes(g)
+    cmin, cmax = _block_extremes(c)
+    _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, execution == "close", float(cost), years_between(dates), float(risk_free),
+                  ps, chunks, stats)
     return {k: stats[:, i].copy() for i, k in enumerate(STAT_NAMES)}

@@ -188,9 +188,16 @@ def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
     cols, targets, book = simulate(panel, params, config, first)
     dates = panel.dates[first:]
-    one = portfolio.Books(book.equity[None], book.exposure[None], book.turnover[None],
-                          np.array([book.opened]), np.array([book.closed]), np.array([book.wins]))
-    stats = {k: float(v[0]) for k, v in book_stats(one, dates, config.risk_free).items()}
+    from rotation.backtest import fastbook
+
+    # a sweep row of the same set is computed by the same function, so the two agree exactly
+    found = (fastbook.pair_switch_stats(panel, [params], first, config.execution, config.cost,  # type: ignore[list-item]
+                                        config.risk_free, dates) if fastbook.fused(params, config) else None)
+    if found is None:
+        found = book_stats(portfolio.Books(book.equity[None], book.exposure[None], book.turnover[None],
+                                           np.array([book.opened]), np.array([book.closed]),
+                                           np.array([book.wins])), dates, config.risk_free)
+    stats = {k: float(v[0]) for k, v in found.items()}
     equity = pl.DataFrame({
         "date": pl.Series(dates, dtype=pl.Date),
         "equity": book.equity,

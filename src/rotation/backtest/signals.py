@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -147,14 +148,42 @@ def next_entry(entries: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1], dtype=np.int32)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _scan(lo, hi, ex, has_ex, j, end, side, sl_lvl, tp_lvl, trail, best):  # pragma: no cover - numba
+#: Bars per block of the scan's summaries (:func:`scan_arrays`): a position skips a block in one test.
+BLOCK = 16
+#: Sets that run one symbol after another on a thread, so that symbol's bars stay in the core's cache.
+GROUP = 8
+
+
+def scan_arrays(lo2: np.ndarray, hi2: np.ndarray, ex: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the scan reads, ``[k, n]`` ranges in: the lows with ``-inf`` on a bar whose open
+    fills an exit signal (so one comparison finds either), and per block of :data:`BLOCK`
+    bars ``[k, n // BLOCK]`` the lowest of those lows and the highest high."""
+    k, n = lo2.shape
+    slo = np.ascontiguousarray(np.where(ex, -np.inf, lo2)) if ex.shape[1] == n else lo2
+    nb = n // BLOCK
+    bmin = np.ascontiguousarray(slo[:, : nb * BLOCK].reshape(k, nb, BLOCK).min(axis=2))
+    bmax = np.ascontiguousarray(hi2[:, : nb * BLOCK].reshape(k, nb, BLOCK).max(axis=2))
+    return slo, bmin, bmax
+
+
+# The kernel's inner functions take ``_nrt=False``: they allocate nothing, and without it numba
+# counts references on every array argument at every call (atomic increments, about 20 per
+# trade), which cost more than the trade's own work.  Indices in the loops over bars are
+# unsigned so the compiled loads carry no negative-index check (that lets LLVM vectorize).
+_NO_NRT: dict[str, Any] = {"_nrt": False}  # numba's option, not in its type stubs
+
+
+@njit(cache=True, nogil=True, **_NO_NRT)
+def _scan(lo, hi, lo2, bmin, bmax, j, end, side, sl_lvl, tp_lvl, trail, best):  # pragma: no cover - numba
     """First bar in ``[j, end)`` where an exit may trigger; returns (bar, best high/low).
 
     ``lo``/``hi`` are the bar's range including its open (``min(low, open)``,
-    ``max(high, open)``), so a gap counts as a touch; the exact fill is
-    :func:`_resolve`'s.  Without a trailing stop the levels are fixed and the
-    loop runs branch-free in blocks of 8 bars.
+    ``max(high, open)``), so a gap counts as a touch, and ``lo`` is ``-inf`` where an
+    exit signal fills (:func:`scan_arrays`); ``lo2`` is the range's true low (a short's
+    trailing low).  The exact fill is :func:`_resolve`'s.  Without a trailing stop
+    the levels are fixed: whole blocks whose extremes stay inside them are skipped
+    by their summaries ``bmin``/``bmax``, and only the bars of the first and the
+    hit block are tested one by one.
     """
     inf = math.inf
     if side > 0:
@@ -163,45 +192,54 @@ def _scan(lo, hi, ex, has_ex, j, end, side, sl_lvl, tp_lvl, trail, best):  # pra
     else:
         s = inf if math.isnan(sl_lvl) else sl_lvl
         t = -inf if math.isnan(tp_lvl) else tp_lvl
-    # lower and upper trigger levels: long stop below / target above, short the other way
-    down = s if side > 0 else t
-    up = t if side > 0 else s
+    one = np.uint64(1)
+    u = np.uint64(j)
+    stop = np.uint64(end)
     if math.isnan(trail):
-        if not has_ex:
-            while j + 8 <= end:
-                hit = False
-                for u in range(8):
-                    hit |= (lo[j + u] <= down) | (hi[j + u] >= up)
-                if hit:
-                    break
-                j += 8
-        while j < end:
-            if lo[j] <= down or hi[j] >= up or (has_ex and ex[j]):
-                return j, best
-            j += 1
-        return j, best
+        # lower and upper trigger levels: long stop below / target above, short the other way
+        down = s if side > 0 else t
+        up = t if side > 0 else s
+        blk = np.uint64(BLOCK)
+        while u < stop and u % blk != 0:
+            if lo[u] <= down or hi[u] >= up:
+                return np.int64(u), best
+            u += one
+        b = u // blk
+        while (b + one) * blk <= stop and bmin[b] > down and bmax[b] < up:
+            b += one
+        if b * blk > u:
+            u = b * blk
+        while u < stop:
+            if lo[u] <= down or hi[u] >= up:
+                return np.int64(u), best
+            u += one
+        return np.int64(u), best
     if side > 0:
         f = 1.0 - trail
-        while j < end:
+        while u < stop:
             lvl = max(s, best * f)
-            if lo[j] <= lvl or hi[j] >= t or (has_ex and ex[j]):
-                return j, best
-            best = max(best, hi[j])
-            j += 1
+            if lo[u] <= lvl or hi[u] >= t:
+                return np.int64(u), best
+            best = max(best, hi[u])
+            u += one
     else:
         f = 1.0 + trail
-        while j < end:
+        while u < stop:
             lvl = min(s, best * f)
-            if hi[j] >= lvl or lo[j] <= t or (has_ex and ex[j]):
-                return j, best
-            best = min(best, lo[j])
-            j += 1
-    return j, best
+            if hi[u] >= lvl or lo[u] <= t:
+                return np.int64(u), best
+            best = min(best, lo2[u])
+            u += one
+    return np.int64(u), best
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, **_NO_NRT)
 def _resolve(o, h, lo, c, ex, has_ex, j, e, side, sl_lvl, tp_lvl, trail_lvl, hold, gap_first, sig_first):  # pragma: no cover - numba
-    """The exit on bar ``j`` of a trade entered on bar ``e``: (price, reason) or (NaN, 0)."""
+    """The exit on bar ``j`` of a trade entered on bar ``e``: (price, reason) or (NaN, 0).
+
+    ``h``/``lo`` may be the bar's high/low or its range including the open (the kernel
+    passes the latter): a touch is tested only when the open did not gap through that
+    level, and then the two agree."""
     ref = o[j]
     sig = has_ex and j > e and ex[j]
     if sig and sig_first:
@@ -232,8 +270,8 @@ def _resolve(o, h, lo, c, ex, has_ex, j, e, side, sl_lvl, tp_lvl, trail_lvl, hol
     return cand, code
 
 
-@njit(cache=True, nogil=True)
-def _sleeve(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, cost,
+@njit(cache=True, nogil=True, **_NO_NRT)
+def _sleeve(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold, flags, cost,
             cash, pos, traded, rec, r0, t_in, t_out, t_pin, t_pout, t_ret, t_code):  # pragma: no cover - numba
     """One (set, symbol) sleeve from equity 1.0, added into the buffers: ``cash`` (a
     difference array of the money not in the symbol), ``pos`` (units x close) and
@@ -266,10 +304,10 @@ def _sleeve(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, co
         code = OPEN_AT_END
         j = e if on_entry else e + 1  # vectorbt checks from the bar after the entry
         while exit_bar < 0 and j < n:
-            j, best = _scan(lo2, hi2, ex, has_ex, j, end, side, sl_lvl, tp_lvl, trail, best)
+            j, best = _scan(slo, hi2, lo2, bmin, bmax, j, end, side, sl_lvl, tp_lvl, trail, best)
             if j >= n:
                 break
-            cand, cd = _resolve(o, h, lo, c, ex, has_ex, j, e, side, sl_lvl, tp_lvl,
+            cand, cd = _resolve(o, hi2, lo2, c, ex, has_ex, j, e, side, sl_lvl, tp_lvl,
                                 best * (1.0 - side * trail), hold, gap_first, sig_first)
             if not math.isnan(cand):
                 exit_bar, exit_px, code = j, cand, cd
@@ -278,7 +316,7 @@ def _sleeve(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, co
                 best = max(best, hi2[j]) if side > 0 else min(best, lo2[j])
             j += 1
         stop_at = n if exit_bar < 0 else exit_bar
-        for t in range(e, stop_at):  # the position's value at each close (vectorized)
+        for t in range(np.uint64(e), np.uint64(stop_at)):  # the position's value at each close (vectorized)
             pos[t] += units * c[t]
         if side < 0:  # a short is worth 2 * units * entry - units * close
             cash[e] += 2.0 * units * px0
@@ -309,10 +347,13 @@ def _sleeve(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, co
 
 @njit(cache=True, nogil=True)
 def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out, turnover_out):  # pragma: no cover - numba
-    """Statistics of the summed sleeves (``k`` of them, 1.0 each) into ``out``; clears the buffers."""
+    """Statistics of the summed sleeves (``k`` of them, 1.0 each) into ``out``; clears the buffers.
+
+    The first pass keeps each bar's return in ``cash`` (read by then) for the second."""
     n = pos.shape[0]
     run = 0.0
     prev = 0.0
+    first = 0.0
     peak = 0.0
     mdd = 0.0
     s = 0.0
@@ -323,29 +364,33 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
         run += cash[t]
         gross = pos[t] / k
         val = run / k + side * gross
-        pos[t] = val
+        pos[t] = 0.0
         x = gross / val if val > 0.0 else 0.0
         expo += x
         if keep:
             curve[t] = val
             exposure_out[t] = x
         if t > 0:
-            s += val / prev - 1.0
+            ret = val / prev - 1.0
+            s += ret
+            cash[t] = ret
             if traded[t] > 0.0:
                 turn += traded[t] / k / prev
                 if keep:
                     turnover_out[t] = traded[t] / k / prev
+        else:
+            first = val
+            cash[t] = 0.0
         if val > peak:
             peak = val
         dd = val / peak - 1.0
         if dd < mdd:
             mdd = dd
         prev = val
-        cash[t] = 0.0
         traded[t] = 0.0
     cash[n] = 0.0
     m = n - 1
-    total = pos[n - 1] / pos[0] - 1.0
+    total = prev / first - 1.0
     nan = math.nan
     cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0.0 and total >= -1.0 else nan
     vol, sharpe, sortino = nan, nan, nan
@@ -355,7 +400,8 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
         ss = 0.0
         down = 0.0
         for t in range(1, n):
-            x = pos[t] / pos[t - 1] - 1.0
+            x = cash[t]
+            cash[t] = 0.0
             d = x - mean
             ss += d * d
             y = x - rfd
@@ -368,8 +414,9 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
         dn = math.sqrt(down / m)
         if dn > 0.0:
             sortino = (mean - rfd) / dn * math.sqrt(PERIODS)
-    for t in range(n):
-        pos[t] = 0.0
+    else:
+        for t in range(1, n):
+            cash[t] = 0.0
     out[0] = total
     out[1] = cagr
     out[2] = vol
@@ -382,35 +429,41 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _sweep(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, cost, years, rf, chunks,
+def _sweep(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold, flags, cost, years, rf, chunks,
            stats, col_ret, col_trades, rec, offsets, t_in, t_out, t_pin, t_pout, t_ret, t_code,
            curve, exposure, turnover):  # pragma: no cover - numba
-    """Every (set, symbol) sleeve; sets split into ``chunks`` parallel blocks (one buffer each)."""
+    """Every (set, symbol) sleeve; sets split into ``chunks`` parallel blocks, each in groups
+    of :data:`GROUP` sets that take the symbols in turn (one buffer row per set of a group)."""
     k, n = c.shape
     nsets = sl.shape[0]
+    rows = max(1, min(GROUP, (nsets + chunks - 1) // chunks))
     for b in prange(chunks):
-        cash = np.zeros(n + 1)
-        pos = np.zeros(n)
-        traded = np.zeros(n)
+        cash = np.zeros((rows, n + 1))
+        pos = np.zeros((rows, n))
+        traded = np.zeros((rows, n))
+        closed = np.zeros(rows, dtype=np.int64)
+        wins = np.zeros(rows, dtype=np.int64)
         lo_s = b * nsets // chunks
         hi_s = (b + 1) * nsets // chunks
-        for p in range(lo_s, hi_s):
-            opened = 0
-            closed = 0
-            wins = 0
-            for j in range(k):
-                r0 = offsets[p * k + j] if rec else 0
-                fin, a, cl, w = _sleeve(o[j], h[j], lo[j], c[j], lo2[j], hi2[j], nxt[j], ex[j], side, sl[p], tp[p], trail[p],
-                                        hold[p], flags, cost, cash, pos, traded, rec, r0,
-                                        t_in, t_out, t_pin, t_pout, t_ret, t_code)
-                col_ret[p, j] = fin - 1.0
-                col_trades[p, j] = a
-                opened += a
-                closed += cl
-                wins += w
-            _book_stats(cash, pos, traded, k, side, years, rf, stats[p], curve[p], exposure[p], turnover[p])
-            stats[p, 9] = opened
-            stats[p, 10] = wins / closed if closed > 0 else math.nan
+        for g0 in range(lo_s, hi_s, rows):
+            g1 = min(hi_s, g0 + rows)
+            closed[:] = 0
+            wins[:] = 0
+            for j in range(k):  # each set still adds its sleeves in symbol order
+                for p in range(g0, g1):
+                    r0 = offsets[p * k + j] if rec else 0
+                    fin, a, cl, w = _sleeve(o[j], c[j], slo[j], lo2[j], hi2[j], bmin[j], bmax[j], nxt[j], ex[j], side,
+                                            sl[p], tp[p], trail[p], hold[p], flags, cost, cash[p - g0], pos[p - g0],
+                                            traded[p - g0], rec, r0, t_in, t_out, t_pin, t_pout, t_ret, t_code)
+                    col_ret[p, j] = fin - 1.0
+                    col_trades[p, j] = a
+                    closed[p - g0] += cl
+                    wins[p - g0] += w
+            for p in range(g0, g1):
+                _book_stats(cash[p - g0], pos[p - g0], traded[p - g0], k, side, years, rf, stats[p], curve[p],
+                            exposure[p], turnover[p])
+                stats[p, 9] = col_trades[p].sum()
+                stats[p, 10] = wins[p - g0] / closed[p - g0] if closed[p - g0] > 0 else math.nan
 
 
 @dataclass(frozen=True)
@@ -517,7 +570,8 @@ def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, 
     yrs = float(years) if years == years else -1.0
     lo2 = np.minimum(prices.low, prices.open)
     hi2 = np.maximum(prices.high, prices.open)
-    args = (prices.open, prices.high, prices.low, prices.close, lo2, hi2, nxt, ex, int(side), sets.stop, sets.target,
+    slo, bmin, bmax = scan_arrays(lo2, hi2, ex)
+    args = (prices.open, prices.close, slo, lo2, hi2, bmin, bmax, nxt, ex, int(side), sets.stop, sets.target,
             sets.trail, sets.hold, conv.flags(), float(cost), yrs, float(risk_free), chunks)
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
     no_curve = np.zeros((s, 0))

@@ -54,7 +54,7 @@ def _kernel() -> Any:
     sleeve, book_stats = ns["_sleeve"], ns["_book_stats"]
 
     @cuda.jit
-    def kernel(o, h, lo, c, lo2, hi2, nxt, ex, side, sl, tp, trail, hold, flags, cost, years, rf,
+    def kernel(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold, flags, cost, years, rf,
                stats, col_ret, col_trades, cash, pos, traded, no_i, no_f, no_curve):  # pragma: no cover - device
         p = cuda.grid(1)
         if p >= sl.shape[0]:
@@ -64,7 +64,7 @@ def _kernel() -> Any:
         closed = 0
         wins = 0
         for j in range(k):
-            fin, a, cl, w = sleeve(o[j], h[j], lo[j], c[j], lo2[j], hi2[j], nxt[j], ex[j], side, sl[p], tp[p],
+            fin, a, cl, w = sleeve(o[j], c[j], slo[j], lo2[j], hi2[j], bmin[j], bmax[j], nxt[j], ex[j], side, sl[p], tp[p],
                                    trail[p], hold[p], flags, cost, cash[p], pos[p], traded[p], False, 0,
                                    no_i, no_i, no_f, no_f, no_f, no_i)
             col_ret[p, j] = fin - 1.0
@@ -95,7 +95,8 @@ def sweep_signals_gpu(prices: signals.SignalPrices, entries: np.ndarray, sets: s
     s = sets.size
     lo2 = np.minimum(prices.low, prices.open)
     hi2 = np.maximum(prices.high, prices.open)
-    host = [prices.open, prices.high, prices.low, prices.close, lo2, hi2, nxt, ex]
+    slo, bmin, bmax = signals.scan_arrays(lo2, hi2, ex)
+    host = [prices.open, prices.close, slo, lo2, hi2, bmin, bmax, nxt, ex]
     dev = [cuda.to_device(np.ascontiguousarray(a)) for a in host]
     sl, tp, tr, hd = (cuda.to_device(a) for a in (sets.stop, sets.target, sets.trail, sets.hold))
     stats = cuda.to_device(np.zeros((s, signals.NSTAT)))

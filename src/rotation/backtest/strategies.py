@@ -50,7 +50,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from rotation.analytics.returns import ffill, rolling, shift
+from rotation.analytics.returns import ffill, rolling_means, shift
 from rotation.analytics.rrg import QUADRANTS, RrgParams, quadrant_codes, rrg_arrays
 from rotation.data.symbols import normalize_symbol
 from rotation.errors import ConfigError, DataError
@@ -132,6 +132,38 @@ class PairSwitch:
                 raise ConfigError(f"{name}: expected a weight in [0, 1], got {value!r}")
         if self.long == 0.0 and self.short == 0.0:
             raise ConfigError("long and short: at least one leg needs a weight above 0")
+
+    @staticmethod
+    def check_grid(base: PairSwitch, fast: Sequence[Any] | None, slow: Sequence[Any] | None
+                   ) -> tuple[list[Any], list[Any]]:
+        """The validation of :meth:`grid` alone: ``(fasts, slows)`` with base's where None."""
+        count = len(fast if fast is not None else slow or ())
+        fasts = list(fast) if fast is not None else [base.fast] * count
+        slows = list(slow) if slow is not None else [base.slow] * count
+        if len(fasts) != len(slows):
+            raise ConfigError(f"fast and slow: expected as many values, got {len(fasts)} and {len(slows)}")
+        if fasts:
+            for name, values in (("fast", fasts), ("slow", slows)):
+                for value in set(values):
+                    _check_window(name, value)
+            dataclasses.replace(base, fast=max(fasts), slow=min(slows))  # the hardest set: fast < slow
+        return fasts, slows
+
+    @classmethod
+    def grid(cls, base: PairSwitch, fast: Sequence[Any] | None, slow: Sequence[Any] | None) -> list[PairSwitch]:
+        """``base`` with each ``(fast[i], slow[i])`` (None: base's), validated once for the whole
+        grid: every window a whole number >= 1 and the largest fast below the smallest slow, which
+        holds for every set then; else a :class:`ConfigError`.  The sets are built without
+        validating each again (a sweep of a million sets spends no second on it)."""
+        fasts, slows = cls.check_grid(base, fast, slow)
+        proto = dict(base.__dict__)
+        out = []
+        new = object.__new__
+        for f, s in zip(fasts, slows, strict=True):
+            obj = new(cls)
+            obj.__dict__.update(proto, fast=f, slow=s)  # frozen: no __setattr__, the validated values
+            out.append(obj)
+        return out
 
     @property
     def traded(self) -> tuple[str, ...]:
@@ -332,9 +364,9 @@ def _pair_switch(panel: Panel, params: Sequence[PairSwitch]) -> tuple[list[str],
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (sa / sb).reshape(-1, 1)
     ratio[~np.isfinite(ratio)] = np.nan
-    mas: dict[int, np.ndarray] = {}
-    for w in {w for p in params for w in (p.fast, p.slow)}:
-        mas[w] = ratio[:, 0] if w == 1 else rolling(ratio, w, "mean")[:, 0]
+    windows = sorted({w for p in params for w in (p.fast, p.slow)})
+    means = rolling_means(ratio[:, 0], windows)  # bit for bit rolling(ratio, w, "mean"), as the fused sweep
+    mas = {w: means[i] for i, w in enumerate(windows)}
     out = np.zeros((len(params), panel.n, 2))
     for i, p in enumerate(params):
         f, s = mas[p.fast], mas[p.slow]

@@ -20,13 +20,16 @@ book (it holds ``[set, bar, symbol]`` arrays); on the fused pair-switch path
 (no per-set arrays) the whole grid is one task in this process, and on an
 executor with several ``slots`` about :data:`FUSED_TASKS_PER_SLOT` tasks per
 slot (at least :data:`FUSED_MIN_TASK` sets each), its sets ordered so that a
-task needs few distinct moving-average windows.
+task needs few distinct moving-average windows.  A long-only pair-switch grid of
+``fast`` and ``slow`` alone (no run key swept) in this process skips the chunks: one call
+of :func:`rotation.backtest.fastbook.switch_grid_stats` on the windows, and the set
+objects are built only if something reads them (the overfitting report).  A grid that is
+valid as a whole is not validated set by set (:func:`_expand`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from rotation.backtest import fastbook
 from rotation.backtest.guard import SweepGuard, assess_sweep
 from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate_many
 from rotation.backtest.stats import STAT_NAMES
@@ -150,6 +154,18 @@ def _run_value(key: str, value: Any) -> Any:
 def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[str, Any] | None = None,
                 config: RunConfig | None = None) -> tuple[list[dict[str, Any]], list[Strategy], list[RunConfig]]:
     """The cartesian product: ``(rows of swept values, strategy params, run configs)``."""
+    combos, sets, configs = _expand(strategy, grid, values, config)
+    params = list(sets)
+    keys = list(grid)
+    rows = [{k: grid[k][i] for k, i in zip(keys, combo, strict=True)} for combo in combos.tolist()]
+    return rows, params, configs
+
+
+def _expand(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[str, Any] | None,
+            config: RunConfig | None) -> tuple[np.ndarray, Sequence[Strategy], list[RunConfig]]:
+    """:func:`expand_grid` with the rows as value indices ``[set, key]`` (grid order, the last key
+    fastest).  A grid that is valid as a whole is built without validating set by set: each run
+    configuration once, and a pair-switch ``fast`` x ``slow`` grid checked on its extremes."""
     config = config or RunConfig()
     keys = list(grid)
     fixed = [k for k in keys if k in SYMBOL_KEYS]
@@ -169,39 +185,106 @@ def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mappin
     # Parse each swept value once; every set is the validated base with its values replaced.
     parsed = {k: [(_run_value(k, v) if k in RUN_KEYS else
                    (coerce_value(fields[k], v) if isinstance(v, str) else v)) for v in grid[k]] for k in keys}
-    rows, params, configs = [], [], []
-    for combo in itertools.product(*(range(len(grid[k])) for k in keys)):
-        row = {k: grid[k][i] for k, i in zip(keys, combo, strict=True)}
+    combos = np.indices(sizes, dtype=np.int64).reshape(len(keys), total).T if keys else np.zeros((1, 0), np.int64)
+    run_at = [i for i, k in enumerate(keys) if k in RUN_KEYS]
+    strat_at = [i for i, k in enumerate(keys) if k not in RUN_KEYS]
+    try:
+        configs = _configs(config, [keys[i] for i in run_at], [parsed[keys[i]] for i in run_at], combos[:, run_at])
+        params = _params(base, [keys[i] for i in strat_at], [parsed[keys[i]] for i in strat_at], combos[:, strat_at])
+    except ConfigError:
+        params, configs = _one_by_one(base, config, keys, grid, parsed, combos)  # names the first invalid set
+    return combos, params, configs
+
+
+def _configs(config: RunConfig, keys: list[str], parsed: list[list[Any]], combos: np.ndarray) -> list[RunConfig]:
+    """The run configuration of each set: one validated object per distinct combination."""
+    if not keys:
+        return [config] * combos.shape[0]
+    made: dict[tuple[int, ...], RunConfig] = {}
+    out = []
+    for combo in map(tuple, combos.tolist()):
+        cfg = made.get(combo)
+        if cfg is None:
+            cfg = made[combo] = dataclasses.replace(config, **{k: parsed[i][c] for i, (k, c) in
+                                                              enumerate(zip(keys, combo, strict=True))})
+        out.append(cfg)
+    return out
+
+
+def _params(base: Strategy, keys: list[str], parsed: list[list[Any]], combos: np.ndarray) -> Sequence[Strategy]:
+    """The strategy parameters of each set (a :class:`ConfigError` when some set is invalid)."""
+    if not keys:
+        return [base] * combos.shape[0]
+    if isinstance(base, PairSwitch) and set(keys) <= {"fast", "slow"}:
+        values = {k: [parsed[i][c] for c in combos[:, i].tolist()] for i, k in enumerate(keys)}
+        return _PairSets(base, *PairSwitch.check_grid(base, values.get("fast"), values.get("slow")))
+    return [dataclasses.replace(base, **{k: parsed[i][c] for i, (k, c) in enumerate(zip(keys, combo, strict=True))})
+            for combo in combos.tolist()]
+
+
+class _PairSets(Sequence[PairSwitch]):
+    """The sets of a validated pair-switch ``fast`` x ``slow`` grid, built when first read: a
+    fused local sweep reads only the windows (:func:`rotation.backtest.fastbook.switch_grid_stats`)."""
+
+    def __init__(self, base: PairSwitch, fast: list[Any], slow: list[Any]) -> None:
+        self.base, self.fast, self.slow = base, fast, slow
+        self._sets: list[PairSwitch] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fast)
+
+    def __getitem__(self, i: Any) -> Any:
+        if self._sets is None:
+            self._sets = PairSwitch.grid(self.base, self.fast, self.slow)
+        return self._sets[i]
+
+
+def _one_by_one(base: Strategy, config: RunConfig, keys: list[str], grid: Mapping[str, Sequence[Any]],
+                parsed: dict[str, list[Any]], combos: np.ndarray) -> tuple[list[Strategy], list[RunConfig]]:
+    """Every set validated on its own, in grid order: the error names the first invalid set."""
+    params, configs = [], []
+    for combo in combos.tolist():
         strat_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k not in RUN_KEYS}
         run_vals = {k: parsed[k][i] for k, i in zip(keys, combo, strict=True) if k in RUN_KEYS}
-        rows.append(row)
         try:
             params.append(dataclasses.replace(base, **strat_vals) if strat_vals else base)
             configs.append(dataclasses.replace(config, **run_vals) if run_vals else config)
         except ConfigError as exc:
-            named = ", ".join(f"{k}={v}" for k, v in row.items())
+            named = ", ".join(f"{k}={grid[k][i]}" for k, i in zip(keys, combo, strict=True))
             raise ConfigError(f"--grid: the set {named} is invalid: {exc}") from None
-    return rows, params, configs
+    return params, configs
 
 
 def fused(params: Sequence[Strategy], config: RunConfig) -> bool:
-    """Whether ``params`` under ``config`` take the fused pair-switch kernel: no stops, and the
-    kernel's weights (all in the leader, nothing short)."""
-    return (config.stop is None and config.trail is None
-            and all(isinstance(p, PairSwitch) and p.long == 1.0 and p.short == 0.0 for p in params))
+    """Whether all of ``params`` under ``config`` take the fused pair-switch kernel: no stops, and
+    the kernel's weights (all in the leader, nothing short; :func:`rotation.backtest.fastbook.fused`)."""
+    return all(fastbook.fused(p, config) for p in params)
 
 
 def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, first: int) -> dict[str, np.ndarray]:
     """Statistics of each parameter set of one chunk (the unit of work sent to an executor).
 
-    Pair-switch sets without stops take the fused kernel (:mod:`rotation.backtest.fastbook`:
-    signal, book and statistics in one compiled loop); the rest the book per chunk."""
-    if fused(params, config):
-        from rotation.backtest.fastbook import pair_switch_stats
-
-        return pair_switch_stats(panel, params, first, config.execution, config.cost,  # type: ignore[arg-type]
-                                 config.risk_free, panel.dates[first:])
-    return book_stats(simulate_many(panel, params, config, first), panel.dates[first:], config.risk_free)
+    Long-only pair-switch sets without stops take the fused kernel (:mod:`rotation.backtest.fastbook`:
+    signal, book and statistics in one compiled loop, as their single runs); the rest the book per chunk."""
+    fused = [i for i, p in enumerate(params) if fastbook.fused(p, config)]
+    found = None
+    if fused:
+        sets = [p for p in (params if len(fused) == len(params) else [params[i] for i in fused])
+                if isinstance(p, PairSwitch)]
+        found = fastbook.pair_switch_stats(panel, sets, first, config.execution, config.cost, config.risk_free,
+                                           panel.dates[first:])
+    if found is not None and len(fused) == len(params):
+        return found
+    rest = [i for i in range(len(params)) if found is None or not fastbook.fused(params[i], config)]
+    books = book_stats(simulate_many(panel, [params[i] for i in rest], config, first), panel.dates[first:],
+                       config.risk_free)
+    if found is None:
+        return books
+    out = {k: np.empty(len(params)) for k in STAT_NAMES}
+    for k in STAT_NAMES:
+        out[k][fused] = found[k]
+        out[k][rest] = books[k]
+    return out
 
 
 def _by_windows(params: list[Strategy], members: list[int]) -> list[int]:
@@ -261,28 +344,37 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ConfigError(f"chunk size: expected a whole number of parameter sets >= 1, got {chunk_size!r}")
     config = config or RunConfig()
-    rows, params, configs = expand_grid(strategy, grid, values, config)
-    panel, window = fit_window(panel, params[0], start, end)
+    combos, sets, configs = _expand(strategy, grid, values, config)
+    base = make_params(strategy, dict(values or {}))
+    panel, window = fit_window(panel, base, start, end)  # every set trades base's symbols
     first = window.first
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
     executor = executor or LocalExecutor()
-    tasks, index = _tasks(params, configs, first, None if chunk_size is None else int(chunk_size),
-                          int(getattr(executor, "slots", 1)))  # an executor from before slots: one at a time
-    results = executor.map(evaluate_chunk, panel, tasks)
-    stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
-    for idx, res in zip(index, results, strict=True):
-        for k in STAT_NAMES:
-            stats[k][idx] = res[k]
-    table = pl.DataFrame({"set": pl.Series(np.arange(len(params)), dtype=pl.Int64)})
-    for key in grid:
-        table = table.with_columns(_column([r[key] for r in rows]).alias(key))
-    table = table.with_columns(
-        *(pl.Series(k, stats[k]) for k in STAT_NAMES if k != "trades"),
-        pl.Series("trades", stats["trades"]).cast(pl.Int64),
-    ).select("set", *grid, *STAT_NAMES)
-    base = make_params(strategy, dict(values or {}))
-    guard = assess_sweep(panel, first, params, configs, stats["sharpe"]) if overfit else None
+    found = None
+    if (isinstance(executor, LocalExecutor) and isinstance(sets, _PairSets) and fastbook.fused(base, config)
+            and all(c is config for c in configs)):
+        # a long-only fast x slow grid here: one call of the fused kernel on the windows alone
+        found = fastbook.switch_grid_stats(panel, sets.base, sets.fast, sets.slow, first, config.execution,
+                                           config.cost, config.risk_free, panel.dates[first:])
+    params: Sequence[Strategy] = sets
+    if found is not None:
+        stats = found
+    else:
+        params = list(sets)
+        tasks, index = _tasks(params, configs, first, None if chunk_size is None else int(chunk_size),
+                              int(getattr(executor, "slots", 1)))  # an executor from before slots: one at a time
+        results = executor.map(evaluate_chunk, panel, tasks)
+        stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
+        for idx, res in zip(index, results, strict=True):
+            for k in STAT_NAMES:
+                stats[k][idx] = res[k]
+    table = pl.DataFrame([
+        pl.Series("set", np.arange(len(sets)), dtype=pl.Int64),
+        *(_column(list(values_)).gather(combos[:, i]).alias(key) for i, (key, values_) in enumerate(grid.items())),
+        *(pl.Series(k, stats[k]) if k != "trades" else pl.Series(k, stats[k]).cast(pl.Int64) for k in STAT_NAMES),
+    ])
+    guard = assess_sweep(panel, first, list(params), configs, stats["sharpe"]) if overfit else None
     return SweepResult(strategy, base, config, panel.dates[first], panel.dates[-1],
                        {k: tuple(v) for k, v in grid.items()}, table, window, guard)
 

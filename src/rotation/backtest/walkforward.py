@@ -70,6 +70,15 @@ class WalkForward:
     is_values: dict[str, Any]
     equity: pl.DataFrame = field(repr=False)
 
+    @property
+    def out_of_sample(self) -> tuple[date, date]:
+        """The first and last sessions the stitched curve earns on: the first test session to the last.
+
+        ``equity`` starts a row earlier, at 1.0 on the close of the first split's last training
+        session (the book in cash, as a run's curve starts), which is in sample.
+        """
+        return self.equity["date"][1], self.equity["date"][-1]
+
 
 def split_rows(sessions: int, train: int, test: int, anchored: bool = False) -> list[tuple[int, int, int]]:
     """``(train_first, train_last, test_last)`` rows (0 = the window's first session) of each split."""

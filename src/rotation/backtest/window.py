@@ -180,9 +180,15 @@ def fit_window(panel: Panel, params: Strategy, start: date | None = None, end: d
     keep[first : last + 1] = has_bar[first : last + 1].any(axis=1)
     keep[first] = True
     rows = np.flatnonzero(keep)
-    fitted = Panel(tuple(map(panel.dates.__getitem__, rows.tolist())), panel.symbols,
-                   *(np.ascontiguousarray(a[rows]) for a in
-                     (panel.open, panel.high, panel.low, panel.close, panel.adj_close)))
+    if rows.size == panel.n:  # nothing to drop: the panel as it is (no copy of the bars)
+        fitted = panel
+    elif rows.size == rows[-1] + 1:  # only the end cut: views of the first rows
+        fitted = Panel(panel.dates[: rows.size], panel.symbols, *(a[: rows.size] for a in
+                       (panel.open, panel.high, panel.low, panel.close, panel.adj_close)))
+    else:
+        fitted = Panel(tuple(map(panel.dates.__getitem__, rows.tolist())), panel.symbols,
+                       *(np.ascontiguousarray(a[rows]) for a in
+                         (panel.open, panel.high, panel.low, panel.close, panel.adj_close)))
     new_first = int(np.searchsorted(rows, first))
     gaps = _gaps(fitted, needs, new_first, {s: int(np.searchsorted(rows, spans[s][0])) for s in needs}, gap_limit)
     window = Window(fitted.dates[new_first], fitted.dates[-1], new_first, fitted.n - new_first,

@@ -347,8 +347,9 @@ def _render_walkforward(wf: WalkForward) -> None:
                                         f"{wf.by} test"], rows))
     oos, ins = stats_row(wf.oos_stats), stats_row(wf.is_stats)
     best = ", ".join(f"{k}={v}" for k, v in wf.is_values.items())
-    console.print(make_table(f"{wf.equity['date'][0]} .. {wf.equity['date'][-1]}: out of sample = the stitched "
-                             f"tests; in sample = the best set in hindsight ({best})",
+    first, last = wf.out_of_sample
+    console.print(make_table(f"{first} .. {last}: out of sample = the stitched tests (from cash at the "
+                             f"{wf.equity['date'][0]} close); in sample = the best set in hindsight ({best})",
                              ["statistic", "out of sample", "in sample"],
                              [[STAT_LABELS[k], _fmt_stat(k, oos[k]), _fmt_stat(k, ins[k])] for k in STAT_NAMES]))
 
@@ -387,6 +388,7 @@ def walkforward_cmd(
         print_json({
             "strategy": wf.strategy, "by": wf.by, "anchored": wf.anchored, "train": wf.train, "test": wf.test,
             "window": wf.window.as_dict(), "splits": wf.splits,
+            "out_of_sample_window": dict(zip(("start", "end"), wf.out_of_sample, strict=True)),
             "out_of_sample": stats_row(wf.oos_stats), "in_sample": stats_row(wf.is_stats),
             "in_sample_values": wf.is_values, "equity": wf.equity,
         })

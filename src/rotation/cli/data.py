@@ -25,6 +25,7 @@ from rotation.cli.common import (
     write_store,
 )
 from rotation.data.importer import ImportOptions, import_paths
+from rotation.data.positioning_check import stored_positioning_findings
 from rotation.data.splits import stored_splits
 from rotation.data.symbols import normalize_symbol
 from rotation.data.validate import check_bars
@@ -139,17 +140,19 @@ def check_cmd(
     details: Annotated[bool, typer.Option("--details/--summary", help="List every finding.")] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Validate stored bars; exit 1 when anything is found.
+    """Validate stored bars (and, without SYMBOLS, stored positioning); exit 1 when anything is found.
 
     Rules: non_positive_price, non_finite_price, absurd_price,
     ohlc_inconsistent, duplicate_date, future_date, bad_volume, price_jump
     (hard: an import refuses them); missing_session, non_session_bar,
-    split_like_jump, stale_bar, missing_adj_close (warnings).
+    split_like_jump, stale_bar, missing_adj_close (warnings).  Positioning:
+    positioning_duplicate_week, positioning_release_date (errors), positioning_gap (warning).
     """
     with read_store(store) as st:
         frame = st.bars(symbols if symbols else st.symbols())
         splits = stored_splits(st, frame["symbol"].unique().to_list())
-    findings = check_bars(frame, splits=splits)
+        stored_positioning = [] if symbols else stored_positioning_findings(st)
+    findings = check_bars(frame, splits=splits) + stored_positioning
     if rule:
         findings = [f for f in findings if f.rule in set(rule)]
     if json_out:
