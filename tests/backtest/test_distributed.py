@@ -17,7 +17,16 @@ import pytest
 from rotation.backtest.run import RunConfig, load_panel, run_backtest
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import Momentum, PairSwitch, Panel
-from rotation.backtest.sweep import FUSED_MIN_TASK, FUSED_TASKS_PER_SLOT, _tasks, expand_grid, fused, sweep
+from rotation.backtest.sweep import (
+    FUSED_MIN_TASK,
+    FUSED_TASKS_PER_SLOT,
+    _grid_tasks,
+    _PairSets,
+    _tasks,
+    expand_grid,
+    fused,
+    sweep,
+)
 from rotation.data.store import Store
 from rotation.errors import ClusterError
 
@@ -116,6 +125,22 @@ def test_fused_grid_cut_into_tasks_of_few_windows() -> None:
     assert len(small) == 2 and len(small[0][0]) == FUSED_MIN_TASK  # no tasks below the minimum
     fixed, _ = _tasks(params, configs, 0, 3000, 2)
     assert [len(t[0]) for t in fixed] == [3000, 3000, 3000, 1000]  # an explicit chunk size is kept
+
+
+def test_fast_slow_grid_cut_into_window_tasks() -> None:
+    """A long-only fast x slow grid goes as windows only: one task here, 8 ordered ones on 2 slots,
+    each a _PairSets whose sets are the grid's (built only when read)."""
+    base = PairSwitch()
+    sets = _PairSets(base, [f for f in range(1, 41) for _ in range(250)], list(range(41, 291)) * 40)
+    one, _ = _grid_tasks(sets, RunConfig(), 0, None, 1)
+    assert len(one) == 1 and len(one[0][0]) == 10_000
+    tasks, index = _grid_tasks(sets, RunConfig(), 0, None, 2)
+    assert len(tasks) == 8 and sorted(i for idx in index for i in idx) == list(range(10_000))
+    for (chunk, _, _), idx in zip(tasks, index, strict=True):
+        assert isinstance(chunk, _PairSets) and chunk._sets is None
+        assert list(chunk) == [PairSwitch(fast=sets.fast[i], slow=sets.slow[i]) for i in idx]
+        assert len(set(chunk.fast) | set(chunk.slow)) <= 40 + 250 // 8 + 1
+    assert len(pickle.dumps(tasks[0][0])) < 20_000  # two lists of 1,250 windows and the base
 
 
 def test_param_block_round_trip() -> None:
