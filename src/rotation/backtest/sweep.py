@@ -18,9 +18,9 @@ the tasks finish in.
 Chunk sizes (``chunk_size=None``): :data:`CHUNK_SIZE` sets per task through the
 book (it holds ``[set, bar, symbol]`` arrays); on the fused pair-switch path
 (no per-set arrays) the whole grid is one task in this process, and on an
-executor with several ``slots`` about :data:`FUSED_TASKS_PER_SLOT` tasks per
-slot (at least :data:`FUSED_MIN_TASK` sets each), its sets ordered so that a
-task needs few distinct moving-average windows.  A long-only pair-switch grid of
+executor with several ``slots`` tasks of about :data:`FUSED_TASK_SETS` sets, a
+whole number of them per slot (at least 1, at most :data:`FUSED_TASKS_PER_SLOT`),
+its sets ordered so that a task needs few distinct moving-average windows.  A long-only pair-switch grid of
 ``fast`` and ``slow`` alone (no run key swept) is cut into tasks of windows only (a
 :class:`_PairSets` each: the base and two lists of windows, one task in this process), each
 one call of :func:`rotation.backtest.fastbook.switch_grid_stats`; the set objects are built
@@ -52,8 +52,8 @@ RUN_KEYS: tuple[str, ...] = ("execution", "commission", "slippage", "stop", "tra
 SYMBOL_KEYS: tuple[str, ...] = ("a", "b", "sa", "sb", "symbols", "benchmark")
 CHUNK_SIZE = 128  # sets per task through the book
 FUSED_CHUNK = 65_536  # sets per local task on the fused pair-switch path (statistics only)
-FUSED_TASKS_PER_SLOT = 4  # fused tasks per executor slot: a few each, so a slow worker does not hold the rest
-FUSED_MIN_TASK = 256  # sets: smaller fused tasks cost more in round trips than they spread
+FUSED_TASKS_PER_SLOT = 4  # at most this many fused tasks per executor slot (a slow worker does not hold the rest)
+FUSED_TASK_SETS = 4096  # sets a fused task aims at: about 50 ms at 5,000 bars, well above a Dask round trip
 MAX_SETS = 1_000_000
 
 Task = tuple[Sequence[Strategy], RunConfig, int]  # the sets: a list, or a _PairSets
@@ -309,17 +309,24 @@ def _by_windows(params: list[Strategy], members: list[int]) -> list[int]:
     return sorted(members, key=lambda i: win[i][::-1] if by_slow else win[i])
 
 
+def _fused_size(n: int, slots: int) -> int:
+    """Sets per fused task on ``slots`` slots: tasks of about :data:`FUSED_TASK_SETS`, as many per
+    slot on every slot (1 to :data:`FUSED_TASKS_PER_SLOT`), equal in size."""
+    per_slot = min(FUSED_TASKS_PER_SLOT, max(1, -(-n // (FUSED_TASK_SETS * slots))))
+    return max(1, -(-n // (per_slot * slots)))
+
+
 def _grid_tasks(sets: _PairSets, config: RunConfig, first: int, chunk_size: int | None,
                 slots: int) -> tuple[list[Task], list[list[int]]]:
     """A long-only ``fast`` x ``slow`` grid as tasks of windows (:class:`_PairSets`): one here,
-    about :data:`FUSED_TASKS_PER_SLOT` a slot on a parallel executor, ordered as :func:`_by_windows`."""
+    :func:`_fused_size` ones on a parallel executor, ordered as :func:`_by_windows`."""
     fast, slow = np.asarray(sets.fast, dtype=np.int64), np.asarray(sets.slow, dtype=np.int64)
     n = len(fast)
     if slots <= 1:
         size = max(chunk_size or 0, FUSED_CHUNK)
         order = np.arange(n)
     else:
-        size = chunk_size or min(FUSED_CHUNK, max(FUSED_MIN_TASK, -(-n // (FUSED_TASKS_PER_SLOT * slots))))
+        size = chunk_size or min(FUSED_CHUNK, _fused_size(n, slots))
         by_slow = len(np.unique(slow)) >= len(np.unique(fast))
         order = np.lexsort((fast, slow) if by_slow else (slow, fast))  # the last key is the primary one
     tasks: list[Task] = []
@@ -349,7 +356,7 @@ def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_s
             else:
                 members = _by_windows(params, members)
                 if chunk_size is None:
-                    size = min(FUSED_CHUNK, max(FUSED_MIN_TASK, -(-len(members) // (FUSED_TASKS_PER_SLOT * slots))))
+                    size = min(FUSED_CHUNK, _fused_size(len(members), slots))
         for lo in range(0, len(members), size):
             idx = members[lo : lo + size]
             tasks.append(([params[i] for i in idx], cfg, first))
