@@ -432,8 +432,10 @@ def _book_stats(cash, pos, traded, k, side, years, rf, out, curve, exposure_out,
 def _sweep(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold, flags, cost, years, rf, chunks,
            stats, col_ret, col_trades, rec, offsets, t_in, t_out, t_pin, t_pout, t_ret, t_code,
            curve, exposure, turnover):  # pragma: no cover - numba
-    """Every (set, symbol) sleeve; sets split into ``chunks`` parallel blocks, each in groups
-    of :data:`GROUP` sets that take the symbols in turn (one buffer row per set of a group)."""
+    """Every (set, symbol) sleeve; sets dealt to ``chunks`` parallel blocks (set ``p`` to block
+    ``p % chunks``, so neighbouring sets, alike in cost, land on different threads), each
+    block in groups of up to :data:`GROUP` sets that take the symbols in turn (one buffer
+    row per set of a group)."""
     k, n = c.shape
     nsets = sl.shape[0]
     rows = max(1, min(GROUP, (nsets + chunks - 1) // chunks))
@@ -443,27 +445,28 @@ def _sweep(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold, 
         traded = np.zeros((rows, n))
         closed = np.zeros(rows, dtype=np.int64)
         wins = np.zeros(rows, dtype=np.int64)
-        lo_s = b * nsets // chunks
-        hi_s = (b + 1) * nsets // chunks
-        for g0 in range(lo_s, hi_s, rows):
-            g1 = min(hi_s, g0 + rows)
+        mine = (nsets - b + chunks - 1) // chunks  # sets b, b + chunks, b + 2 * chunks, ...
+        for g0 in range(0, mine, rows):
+            g1 = min(mine, g0 + rows)
             closed[:] = 0
             wins[:] = 0
             for j in range(k):  # each set still adds its sleeves in symbol order
-                for p in range(g0, g1):
+                for i in range(g0, g1):
+                    p = b + i * chunks
                     r0 = offsets[p * k + j] if rec else 0
                     fin, a, cl, w = _sleeve(o[j], c[j], slo[j], lo2[j], hi2[j], bmin[j], bmax[j], nxt[j], ex[j], side,
-                                            sl[p], tp[p], trail[p], hold[p], flags, cost, cash[p - g0], pos[p - g0],
-                                            traded[p - g0], rec, r0, t_in, t_out, t_pin, t_pout, t_ret, t_code)
+                                            sl[p], tp[p], trail[p], hold[p], flags, cost, cash[i - g0], pos[i - g0],
+                                            traded[i - g0], rec, r0, t_in, t_out, t_pin, t_pout, t_ret, t_code)
                     col_ret[p, j] = fin - 1.0
                     col_trades[p, j] = a
-                    closed[p - g0] += cl
-                    wins[p - g0] += w
-            for p in range(g0, g1):
-                _book_stats(cash[p - g0], pos[p - g0], traded[p - g0], k, side, years, rf, stats[p], curve[p],
+                    closed[i - g0] += cl
+                    wins[i - g0] += w
+            for i in range(g0, g1):
+                p = b + i * chunks
+                _book_stats(cash[i - g0], pos[i - g0], traded[i - g0], k, side, years, rf, stats[p], curve[p],
                             exposure[p], turnover[p])
                 stats[p, 9] = col_trades[p].sum()
-                stats[p, 10] = wins[p - g0] / closed[p - g0] if closed[p - g0] > 0 else math.nan
+                stats[p, 10] = wins[i - g0] / closed[i - g0] if closed[i - g0] > 0 else math.nan
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def _run_value(key: str, value: Any) -> Any:
 def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[str, Any] | None = None,
                 config: RunConfig | None = None) -> tuple[list[dict[str, Any]], list[Strategy], list[RunConfig]]:
     """The cartesian product: ``(rows of swept values, strategy params, run configs)``."""
-    combos, sets, configs = _expand(strategy, grid, values, config)
+    combos, sets, configs, _ = _expand(strategy, grid, values, config)
     params = list(sets)
     keys = list(grid)
     rows = [{k: grid[k][i] for k, i in zip(keys, combo, strict=True)} for combo in combos.tolist()]
@@ -163,9 +163,9 @@ def expand_grid(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mappin
 
 
 def _expand(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[str, Any] | None,
-            config: RunConfig | None) -> tuple[np.ndarray, Sequence[Strategy], list[RunConfig]]:
+            config: RunConfig | None) -> tuple[np.ndarray, Sequence[Strategy], list[RunConfig], Strategy]:
     """:func:`expand_grid` with the rows as value indices ``[set, key]`` (grid order, the last key
-    fastest).  A grid that is valid as a whole is built without validating set by set: each run
+    fastest), and the base parameters (``values`` alone).  A grid that is valid as a whole is built without validating set by set: each run
     configuration once, and a pair-switch ``fast`` x ``slow`` grid checked on its extremes."""
     config = config or RunConfig()
     keys = list(grid)
@@ -194,7 +194,7 @@ def _expand(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[st
         params = _params(base, [keys[i] for i in strat_at], [parsed[keys[i]] for i in strat_at], combos[:, strat_at])
     except ConfigError:
         params, configs = _one_by_one(base, config, keys, grid, parsed, combos)  # names the first invalid set
-    return combos, params, configs
+    return combos, params, configs, base
 
 
 def _configs(config: RunConfig, keys: list[str], parsed: list[list[Any]], combos: np.ndarray) -> list[RunConfig]:
@@ -217,7 +217,7 @@ def _params(base: Strategy, keys: list[str], parsed: list[list[Any]], combos: np
     if not keys:
         return [base] * combos.shape[0]
     if isinstance(base, PairSwitch) and set(keys) <= {"fast", "slow"}:
-        values = {k: [parsed[i][c] for c in combos[:, i].tolist()] for i, k in enumerate(keys)}
+        values = {k: np.asarray(parsed[i], dtype=object)[combos[:, i]].tolist() for i, k in enumerate(keys)}
         return _PairSets(base, *PairSwitch.check_grid(base, values.get("fast"), values.get("slow")))
     return [dataclasses.replace(base, **{k: parsed[i][c] for i, (k, c) in enumerate(zip(keys, combo, strict=True))})
             for combo in combos.tolist()]
@@ -386,8 +386,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ConfigError(f"chunk size: expected a whole number of parameter sets >= 1, got {chunk_size!r}")
     config = config or RunConfig()
-    combos, sets, configs = _expand(strategy, grid, values, config)
-    base = make_params(strategy, dict(values or {}))
+    combos, sets, configs, base = _expand(strategy, grid, values, config)
     panel, window = fit_window(panel, base, start, end)  # every set trades base's symbols
     first = window.first
     if panel.n - first < 2:
