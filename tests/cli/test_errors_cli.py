@@ -193,8 +193,15 @@ def _one_line(res: Any, *needles: str, code: int = 2) -> str:
          ["RRG window 100000", "100,004 weekly bars", "XLB, has 1,397 weekly bars with SPY"]),
         (["rrg", "--universe", "sectors", "--benchmark", "SPY", "--as-of", "1999-03-01"],
          ["RRG window 26", "30 weekly bars", "has 11 weekly bars with SPY up to 1999-03-01"]),
-        (["ratio", "IWM", "QQQ", "--slow", "100000"], ["slow 100000", "longer than the data", "6,372 sessions"]),
+        (["ratio", "IWM", "QQQ", "--slow", "100000"], ["slow 100000", "longer than the data", "6,372 sessions",
+                                                   "choose a shorter slow"]),
         (["ratio", "IWM", "QQQ", "--slope-window", "7000"], ["slope window 7000", "6,372 sessions"]),
+        (["backtest", "run", "pair-switch", "-p", "slow=100000"],
+         ["slow 100000: longer than the data", "IWM, QQQ, ^RUT, ^NDX span 10,302 (1985-10-01..2026-08-21)"]),
+        (["backtest", "run", "momentum", "-p", "lookback=100000"], ["lookback 100000", "100,001 sessions"]),
+        (["backtest", "run", "rrg", "-p", "window=100000"], ["window 100000", "100,014 sessions", "SPY span 8,222"]),
+        (["backtest", "run", "breakout", "-p", "lookback=6731"], ["lookback 6731", "span 6,731"]),
+        (["events", "--pair", "RUT:NDX", "--from", "2030-01-01"], ["--from 2030-01-01", "last 1d spread", "2026-02-27"]),
     ],
 )
 def test_out_of_range_values_are_refused(cli: Cli, real_store: Path, args: list[str], needles: list[str]) -> None:
@@ -298,3 +305,22 @@ def test_export_to_an_unwritable_folder(cli: Cli, real_store: Path, tmp_path: Pa
     _one_line(cli("data", "export", "/proc/x", "--store", str(real_store)), "/proc/x: cannot write the export")
     (tmp_path / "file").write_text("")
     _one_line(cli("data", "export", str(tmp_path / "file" / "sub"), "--store", str(real_store)), "Not a directory")
+
+
+@pytest.mark.parametrize("args", [["events", "--pair", "RUT:NDX", "--top", "100000", "--json"],
+                                  ["events", "--pair", "RUT:NDX", "--top", "100000"]])
+def test_a_reader_that_stops_early_is_not_a_finding_nor_a_bug(real_store: Path, args: list[str]) -> None:
+    """`rotation ... | head`: the output goes to a pipe whose reader has already left."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "rotation", *args, "--store", str(real_store)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes (it takes seconds to start): its first write fails
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    # 141 = 128 + SIGPIPE, as a shell reports for other tools; never 1 ("findings") or "a bug in rotation"
+    assert proc.wait(timeout=120) == 141 and err == ""

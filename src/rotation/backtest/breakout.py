@@ -46,7 +46,7 @@ from rotation.backtest.overfit import (
     pbo_cscv,
     probabilistic_sharpe,
 )
-from rotation.backtest.run import BacktestResult, RunConfig, load_panel
+from rotation.backtest.run import BacktestResult, RunConfig, check_signal_window, load_panel
 from rotation.backtest.stats import PERIODS, STAT_NAMES, daily_returns, drawdown, years_between
 from rotation.backtest.strategies import Breakout, Panel, coerce_value, make_params
 from rotation.backtest.sweep import SweepResult
@@ -191,7 +191,9 @@ def backtest_breakout(store: Store, values: dict[str, Any] | None = None, config
     """:func:`run_breakout` over bars loaded from ``store``."""
     params = make_params("breakout", values)
     assert isinstance(params, Breakout)
-    return run_breakout(load_panel(store, params.needs, start, end), params, config, start, end)
+    panel = load_panel(store, params.needs, start, end)
+    check_signal_window(panel, params)
+    return run_breakout(panel, params, config, start, end)
 
 
 # -- sweeps -------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numba import njit, prange
@@ -40,8 +40,16 @@ from rotation.backtest.stats import PERIODS, STAT_NAMES, years_between
 from rotation.backtest.strategies import FFILL_LIMIT, PairSwitch, Panel, Strategy
 from rotation.backtest.window import carried_rows
 
-if TYPE_CHECKING:
-    from rotation.backtest.run import RunConfig
+
+class HasStops(Protocol):
+    """What :func:`fused` reads of a run configuration (:class:`rotation.backtest.run.RunConfig`,
+    which imports this module: a protocol keeps the package's imports acyclic)."""
+
+    @property
+    def stop(self) -> float | None: ...
+
+    @property
+    def trail(self) -> float | None: ...
 
 NSTAT = len(STAT_NAMES)
 BLOCK = 8  # bars tested at once for a change of target (one AVX-512 compare of doubles)
@@ -352,7 +360,7 @@ def _open_close(op, cl, adj, cols, first):  # pragma: no cover - numba
     return o, c
 
 
-def fused(params: Strategy, config: RunConfig) -> bool:
+def fused(params: Strategy, config: HasStops) -> bool:
     """True for the sets :func:`pair_switch_stats` evaluates: long-only pair-switch, no stops."""
     return (isinstance(params, PairSwitch) and params.long == 1.0 and params.short == 0.0
             and config.stop is None and config.trail is None)

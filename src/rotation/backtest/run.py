@@ -30,7 +30,15 @@ import polars as pl
 
 from rotation.backtest import portfolio
 from rotation.backtest.stats import STAT_NAMES, drawdown
-from rotation.backtest.strategies import Panel, Strategy, make_params, target_weights
+from rotation.backtest.strategies import (
+    Momentum,
+    PairSwitch,
+    Panel,
+    RrgQuadrant,
+    Strategy,
+    make_params,
+    target_weights,
+)
 from rotation.backtest.window import Window, carried_rows, defer_on_gaps, fit_window
 from rotation.data.store import Store
 from rotation.errors import ConfigError, DataError
@@ -226,11 +234,35 @@ def run_backtest(panel: Panel, params: Strategy, config: RunConfig | None = None
                           window)
 
 
+def signal_window(params: Strategy) -> tuple[str, int, int]:
+    """The strategy's longest signal window: its parameter name, value and the sessions a first signal needs."""
+    if isinstance(params, PairSwitch):
+        return "slow", params.slow, params.slow
+    if isinstance(params, Momentum):
+        return "lookback", params.lookback, params.lookback + 1
+    if isinstance(params, RrgQuadrant):
+        return "window", params.window, params.window + params.smooth - 1 + params.momentum
+    return "lookback", params.lookback, params.lookback + 1
+
+
+def check_signal_window(panel: Panel, params: Strategy) -> None:
+    """A clear error when the signal window is longer than the data, so the strategy could never trade.
+
+    The bound is every session of the panel (the history before the window warms the signal
+    up), so a window that forms anywhere is accepted; without it a run reports 0 trades.
+    """
+    name, value, need = signal_window(params)
+    if need >= panel.n:
+        raise ConfigError(f"{name} {value}: longer than the data: a first signal needs {need:,} sessions and the "
+                          f"bars of {', '.join(panel.symbols)} span {panel.n:,} ({panel.dates[0]}..{panel.dates[-1]})")
+
+
 def backtest(store: Store, strategy: str, values: dict[str, Any] | None = None, config: RunConfig | None = None,
              start: date | None = None, end: date | None = None) -> BacktestResult:
     """Build strategy ``strategy`` from ``values``, load its bars from ``store`` and run it."""
     params = make_params(strategy, values)
     panel = load_panel(store, params.needs, start, end)
+    check_signal_window(panel, params)
     return run_backtest(panel, params, config, start, end)
 
 

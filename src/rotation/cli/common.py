@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import polars as pl
 import typer
@@ -34,10 +34,31 @@ def _width() -> int | None:
     return 160
 
 
+# 128 + SIGPIPE: the status a shell reports for a Unix tool whose reader went away (`| head`).
+PIPE_CLOSED = 141
+
+
+def reader_gone() -> NoReturn:
+    """stdout's reader closed the pipe: stop quietly with :data:`PIPE_CLOSED`.
+
+    Not 1, which says "findings" (a failed claim, a fired stop), and not the safety net's
+    "a bug in rotation": the output was cut by the reader, as `head` does.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+    raise SystemExit(PIPE_CLOSED)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:  # rich's default exits 1
+        self.quiet = True
+        reader_gone()
+
+
 # markup=False: text is printed as it is ("[[tranche]]" stays), whatever a message or a
 # value contains; the few styled lines pass markup=True and escape what they interpolate.
-console = Console(highlight=False, soft_wrap=False, width=_width(), markup=False)
-err_console = Console(stderr=True, highlight=False, width=_width(), markup=False)
+console = _Console(highlight=False, soft_wrap=False, width=_width(), markup=False)
+err_console = _Console(stderr=True, highlight=False, width=_width(), markup=False)
 
 StoreOpt = Annotated[
     Path | None,

@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from rotation import __version__
 from rotation.cli import data, demo, measure, positioning, report, trade, valuation, web
-from rotation.cli.common import err_console
+from rotation.cli.common import err_console, reader_gone
 from rotation.errors import RotationError
 
 # Command modules that pull in numba kernels at import: loaded only when one of their
@@ -82,6 +82,8 @@ class _RotationGroup(TyperGroup):
             raise fail(_usage_line(exc)) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:  # `rotation ... | head`: the reader is done
+            reader_gone()
         except Exception as exc:
             # The safety net only: a bug, named by its type; the fixes belong at the source.
             if os.environ.get("ROTATION_DEBUG"):

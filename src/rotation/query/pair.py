@@ -66,7 +66,7 @@ def _windows_fit(frame: pl.DataFrame, a: str, b: str, windows: dict[str, int]) -
     if need > both.height:
         span = f" ({both['date'].min()!s}..{both['date'].max()!s})" if both.height else ""
         raise DataError(f"{name} {need - 1 if name == 'slope window' else need}: longer than the data: {a} and {b} "
-                        f"have {both.height:,} sessions with both prices{span}")
+                        f"have {both.height:,} sessions with both prices{span}; choose a shorter {name}")
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class PairEvents:
     def top(self, n: int = 10, since: date | None = None, toward: str | None = None) -> pl.DataFrame:
         """The ``n`` widest spreads on or after ``since``: either direction, or only toward ``a`` / ``b``."""
         side = toward_side(self.a, self.b, toward) if toward is not None else None
+        last = self.events["date"].max() if not self.events.is_empty() else None
+        if since is not None and last is not None and since > last:  # type: ignore[operator]
+            raise DataError(f"--from {since}: after the last {self.window} spread of {self.a}:{self.b} ({last!s})")
         return top_events(self.events, n, since, side)
 
     def on(self, st: Store, day: date) -> RotationEvent:
