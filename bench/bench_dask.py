@@ -13,7 +13,7 @@ Each grid runs three ways, interleaved run by run (so that a neighbour's load fa
 all three alike): in this one process with numba on 1 thread (``numba.set_num_threads(1)``),
 in this process on all its threads, and on a ``distributed.LocalCluster`` of ``--workers``
 worker processes of 1 thread each (``NUMBA_NUM_THREADS=1``; the panel scattered once,
-about 4 fused tasks per worker).  Every figure is the wall time of the whole
+fused tasks of about 4,096 sets).  Every figure is the wall time of the whole
 :func:`rotation.backtest.sweep.sweep` call (grid expansion and the table included, the
 guard off), best of ``--repeat``, with the time inside the executor ("in the tasks")
 beside it; compilation and the workers' warm-up (:meth:`DaskExecutor.warm_up`) are done

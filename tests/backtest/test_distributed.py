@@ -17,7 +17,15 @@ import pytest
 from rotation.backtest.run import RunConfig, load_panel, run_backtest
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import Momentum, PairSwitch, Panel
-from rotation.backtest.sweep import FUSED_MIN_TASK, FUSED_TASKS_PER_SLOT, _tasks, expand_grid, fused, sweep
+from rotation.backtest.sweep import (
+    _fused_size,
+    _grid_tasks,
+    _PairSets,
+    _tasks,
+    expand_grid,
+    fused,
+    sweep,
+)
 from rotation.data.store import Store
 from rotation.errors import ClusterError
 
@@ -100,22 +108,41 @@ def test_other_paths_on_dask_equal_local(executor: DaskExecutor, real_panel: Pan
 
 
 def test_fused_grid_cut_into_tasks_of_few_windows() -> None:
-    """Four fused tasks per slot, each sharing few moving-average windows; one task in this process."""
+    """Fused tasks of about FUSED_TASK_SETS sets, as many on every slot, each sharing few
+    moving-average windows; one task in this process."""
     _, params, configs = expand_grid("pair-switch", {"fast": [str(f) for f in range(1, 41)],
                                                      "slow": [str(s) for s in range(41, 291)]})
     one, _ = _tasks(params, configs, 0, None, 1)
     assert len(one) == 1 and len(one[0][0]) == 10_000
     tasks, index = _tasks(params, configs, 0, None, 2)
-    assert len(tasks) == 2 * FUSED_TASKS_PER_SLOT
+    assert len(tasks) == 4  # 2 a slot: about FUSED_TASK_SETS each, as many on each slot
     assert sorted(i for idx in index for i in idx) == list(range(10_000))
     for (chunk, _, _), idx in zip(tasks, index, strict=True):
         assert [params[i] for i in idx] == chunk
         windows = {w for p in chunk for w in (p.fast, p.slow)}  # type: ignore[union-attr]
-        assert len(windows) <= 40 + 250 // len(tasks) + 1  # all 40 fast, 1/8 of the slow windows
+        assert len(windows) <= 40 + 250 // len(tasks) + 1  # all 40 fast, 1/4 of the slow windows
     small, _ = _tasks(params[:300], configs[:300], 0, None, 2)
-    assert len(small) == 2 and len(small[0][0]) == FUSED_MIN_TASK  # no tasks below the minimum
+    assert [len(t[0]) for t in small] == [150, 150]  # one a slot
+    assert _fused_size(100_000, 2) == 12_500 and _fused_size(10_000, 4) == 2_500 and _fused_size(9_000, 2) == 2_250
+    assert _fused_size(1_000_000, 2) == 125_000  # at most FUSED_TASKS_PER_SLOT a slot (then FUSED_CHUNK caps it)
     fixed, _ = _tasks(params, configs, 0, 3000, 2)
     assert [len(t[0]) for t in fixed] == [3000, 3000, 3000, 1000]  # an explicit chunk size is kept
+
+
+def test_fast_slow_grid_cut_into_window_tasks() -> None:
+    """A long-only fast x slow grid goes as windows only: one task here, 4 ordered ones on 2 slots,
+    each a _PairSets whose sets are the grid's (built only when read)."""
+    base = PairSwitch()
+    sets = _PairSets(base, [f for f in range(1, 41) for _ in range(250)], list(range(41, 291)) * 40)
+    one, _ = _grid_tasks(sets, RunConfig(), 0, None, 1)
+    assert len(one) == 1 and len(one[0][0]) == 10_000
+    tasks, index = _grid_tasks(sets, RunConfig(), 0, None, 2)
+    assert len(tasks) == 4 and sorted(i for idx in index for i in idx) == list(range(10_000))
+    for (chunk, _, _), idx in zip(tasks, index, strict=True):
+        assert isinstance(chunk, _PairSets) and chunk._sets is None
+        assert list(chunk) == [PairSwitch(fast=sets.fast[i], slow=sets.slow[i]) for i in idx]
+        assert len(set(chunk.fast) | set(chunk.slow)) <= 40 + 250 // 4 + 1
+    assert len(pickle.dumps(tasks[0][0])) < 20_000  # two lists of 1,250 windows and the base
 
 
 def test_param_block_round_trip() -> None:

@@ -118,7 +118,7 @@ def run_task(fn: Callable[..., Any], threads: int | None, shared: Any, *args: An
     return fn(shared, *(a.params() if isinstance(a, ParamBlock) else a for a in args))
 
 
-def stats_array(panel: Panel, fn: Callable[..., dict[str, np.ndarray]], params: list[Strategy], config: Any,
+def stats_array(panel: Panel, fn: Callable[..., dict[str, np.ndarray]], params: Sequence[Strategy], config: Any,
                 first: int) -> np.ndarray:
     """A sweep task: ``fn``'s statistics as one ``[statistic, set]`` array (:data:`STAT_NAMES` order)."""
     out = fn(panel, params, config, first)
@@ -187,10 +187,10 @@ class DaskExecutor:
 
     def map(self, fn: Callable[..., dict[str, np.ndarray]], panel: Panel,
             tasks: Sequence[Task]) -> list[dict[str, np.ndarray]]:
-        """The sweep's tasks (:class:`rotation.backtest.sweep.Executor`): the sets as a
-        :class:`ParamBlock`, the statistics back as one array a task."""
-        out = self.run(stats_array, panel, [(fn, ParamBlock.of(params), config, first)
-                                            for params, config, first in tasks])
+        """The sweep's tasks (:class:`rotation.backtest.sweep.Executor`): a list of sets as a
+        :class:`ParamBlock` (a grid's windows go as they are), the statistics back as one array a task."""
+        out = self.run(stats_array, panel, [(fn, ParamBlock.of(params) if isinstance(params, list) else params,
+                                             config, first) for params, config, first in tasks])
         return [{k: arr[i] for i, k in enumerate(STAT_NAMES)} for arr in out]
 
     def _scatter(self, shared: Any) -> Any:

@@ -18,13 +18,14 @@ the tasks finish in.
 Chunk sizes (``chunk_size=None``): :data:`CHUNK_SIZE` sets per task through the
 book (it holds ``[set, bar, symbol]`` arrays); on the fused pair-switch path
 (no per-set arrays) the whole grid is one task in this process, and on an
-executor with several ``slots`` about :data:`FUSED_TASKS_PER_SLOT` tasks per
-slot (at least :data:`FUSED_MIN_TASK` sets each), its sets ordered so that a
-task needs few distinct moving-average windows.  A long-only pair-switch grid of
-``fast`` and ``slow`` alone (no run key swept) in this process skips the chunks: one call
-of :func:`rotation.backtest.fastbook.switch_grid_stats` on the windows, and the set
-objects are built only if something reads them (the overfitting report).  A grid that is
-valid as a whole is not validated set by set (:func:`_expand`).
+executor with several ``slots`` tasks of about :data:`FUSED_TASK_SETS` sets, a
+whole number of them per slot (at least 1, at most :data:`FUSED_TASKS_PER_SLOT`),
+its sets ordered so that a task needs few distinct moving-average windows.  A long-only pair-switch grid of
+``fast`` and ``slow`` alone (no run key swept) is cut into tasks of windows only (a
+:class:`_PairSets` each: the base and two lists of windows, one task in this process), each
+one call of :func:`rotation.backtest.fastbook.switch_grid_stats`; the set objects are built
+only if something reads them (the overfitting report).  A grid that is valid as a whole is
+not validated set by set (:func:`_expand`).
 """
 
 from __future__ import annotations
@@ -51,11 +52,11 @@ RUN_KEYS: tuple[str, ...] = ("execution", "commission", "slippage", "stop", "tra
 SYMBOL_KEYS: tuple[str, ...] = ("a", "b", "sa", "sb", "symbols", "benchmark")
 CHUNK_SIZE = 128  # sets per task through the book
 FUSED_CHUNK = 65_536  # sets per local task on the fused pair-switch path (statistics only)
-FUSED_TASKS_PER_SLOT = 4  # fused tasks per executor slot: a few each, so a slow worker does not hold the rest
-FUSED_MIN_TASK = 256  # sets: smaller fused tasks cost more in round trips than they spread
+FUSED_TASKS_PER_SLOT = 4  # at most this many fused tasks per executor slot (a slow worker does not hold the rest)
+FUSED_TASK_SETS = 4096  # sets a fused task aims at: about 50 ms at 5,000 bars, well above a Dask round trip
 MAX_SETS = 1_000_000
 
-Task = tuple[list[Strategy], RunConfig, int]
+Task = tuple[Sequence[Strategy], RunConfig, int]  # the sets: a list, or a _PairSets
 
 
 class Executor(Protocol):
@@ -238,6 +239,9 @@ class _PairSets(Sequence[PairSwitch]):
             self._sets = PairSwitch.grid(self.base, self.fast, self.slow)
         return self._sets[i]
 
+    def __reduce__(self) -> tuple[Any, ...]:  # a task carries the windows, never the built sets
+        return (_PairSets, (self.base, self.fast, self.slow))
+
 
 def _one_by_one(base: Strategy, config: RunConfig, keys: list[str], grid: Mapping[str, Sequence[Any]],
                 parsed: dict[str, list[Any]], combos: np.ndarray) -> tuple[list[Strategy], list[RunConfig]]:
@@ -261,11 +265,20 @@ def fused(params: Sequence[Strategy], config: RunConfig) -> bool:
     return all(fastbook.fused(p, config) for p in params)
 
 
-def evaluate_chunk(panel: Panel, params: list[Strategy], config: RunConfig, first: int) -> dict[str, np.ndarray]:
+def evaluate_chunk(panel: Panel, params: Sequence[Strategy], config: RunConfig, first: int
+                   ) -> dict[str, np.ndarray]:
     """Statistics of each parameter set of one chunk (the unit of work sent to an executor).
 
     Long-only pair-switch sets without stops take the fused kernel (:mod:`rotation.backtest.fastbook`:
-    signal, book and statistics in one compiled loop, as their single runs); the rest the book per chunk."""
+    signal, book and statistics in one compiled loop, as their single runs); the rest the book per chunk.
+    A :class:`_PairSets` chunk goes to the kernel on its windows without building its sets."""
+    if isinstance(params, _PairSets):
+        if fastbook.fused(params.base, config):
+            grid = fastbook.switch_grid_stats(panel, params.base, params.fast, params.slow, first, config.execution,
+                                              config.cost, config.risk_free, panel.dates[first:])
+            if grid is not None:
+                return grid
+        params = list(params)
     fused = [i for i, p in enumerate(params) if fastbook.fused(p, config)]
     found = None
     if fused:
@@ -296,6 +309,35 @@ def _by_windows(params: list[Strategy], members: list[int]) -> list[int]:
     return sorted(members, key=lambda i: win[i][::-1] if by_slow else win[i])
 
 
+def _fused_size(n: int, slots: int) -> int:
+    """Sets per fused task on ``slots`` slots: tasks of about :data:`FUSED_TASK_SETS`, as many per
+    slot on every slot (1 to :data:`FUSED_TASKS_PER_SLOT`), equal in size."""
+    per_slot = min(FUSED_TASKS_PER_SLOT, max(1, -(-n // (FUSED_TASK_SETS * slots))))
+    return max(1, -(-n // (per_slot * slots)))
+
+
+def _grid_tasks(sets: _PairSets, config: RunConfig, first: int, chunk_size: int | None,
+                slots: int) -> tuple[list[Task], list[list[int]]]:
+    """A long-only ``fast`` x ``slow`` grid as tasks of windows (:class:`_PairSets`): one here,
+    :func:`_fused_size` ones on a parallel executor, ordered as :func:`_by_windows`."""
+    fast, slow = np.asarray(sets.fast, dtype=np.int64), np.asarray(sets.slow, dtype=np.int64)
+    n = len(fast)
+    if slots <= 1:
+        size = max(chunk_size or 0, FUSED_CHUNK)
+        order = np.arange(n)
+    else:
+        size = chunk_size or min(FUSED_CHUNK, _fused_size(n, slots))
+        by_slow = len(np.unique(slow)) >= len(np.unique(fast))
+        order = np.lexsort((fast, slow) if by_slow else (slow, fast))  # the last key is the primary one
+    tasks: list[Task] = []
+    index: list[list[int]] = []
+    for lo in range(0, n, size):
+        idx = order[lo : lo + size]
+        tasks.append((_PairSets(sets.base, fast[idx].tolist(), slow[idx].tolist()), config, first))
+        index.append(idx.tolist())
+    return tasks, index
+
+
 def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_size: int | None,
            slots: int) -> tuple[list[Task], list[list[int]]]:
     groups: dict[RunConfig, list[int]] = {}
@@ -314,7 +356,7 @@ def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_s
             else:
                 members = _by_windows(params, members)
                 if chunk_size is None:
-                    size = min(FUSED_CHUNK, max(FUSED_MIN_TASK, -(-len(members) // (FUSED_TASKS_PER_SLOT * slots))))
+                    size = min(FUSED_CHUNK, _fused_size(len(members), slots))
         for lo in range(0, len(members), size):
             idx = members[lo : lo + size]
             tasks.append(([params[i] for i in idx], cfg, first))
@@ -350,24 +392,19 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     if panel.n - first < 2:
         raise DataError(f"a backtest needs at least two sessions in the window, got {panel.n - first}")
     executor = executor or LocalExecutor()
-    found = None
-    if (isinstance(executor, LocalExecutor) and isinstance(sets, _PairSets) and fastbook.fused(base, config)
-            and all(c is config for c in configs)):
-        # a long-only fast x slow grid here: one call of the fused kernel on the windows alone
-        found = fastbook.switch_grid_stats(panel, sets.base, sets.fast, sets.slow, first, config.execution,
-                                           config.cost, config.risk_free, panel.dates[first:])
+    slots = int(getattr(executor, "slots", 1))  # an executor from before slots: one at a time
+    size = None if chunk_size is None else int(chunk_size)
     params: Sequence[Strategy] = sets
-    if found is not None:
-        stats = found
+    if isinstance(sets, _PairSets) and fastbook.fused(base, config) and all(c is config for c in configs):
+        tasks, index = _grid_tasks(sets, config, first, size, slots)  # windows only, no set objects
     else:
         params = list(sets)
-        tasks, index = _tasks(params, configs, first, None if chunk_size is None else int(chunk_size),
-                              int(getattr(executor, "slots", 1)))  # an executor from before slots: one at a time
-        results = executor.map(evaluate_chunk, panel, tasks)
-        stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
-        for idx, res in zip(index, results, strict=True):
-            for k in STAT_NAMES:
-                stats[k][idx] = res[k]
+        tasks, index = _tasks(params, configs, first, size, slots)
+    results = executor.map(evaluate_chunk, panel, tasks)
+    stats = {k: np.full(len(params), np.nan) for k in STAT_NAMES}
+    for idx, res in zip(index, results, strict=True):
+        for k in STAT_NAMES:
+            stats[k][idx] = res[k]
     table = pl.DataFrame([
         pl.Series("set", np.arange(len(sets)), dtype=pl.Int64),
         *(_column(list(values_)).gather(combos[:, i]).alias(key) for i, (key, values_) in enumerate(grid.items())),
