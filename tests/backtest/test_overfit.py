@@ -132,3 +132,25 @@ def test_sweep_reports_dsr_and_pbo_from_its_own_sets() -> None:
     assert again.pbo is not None and again.pbo_sets in (5, 6) and "subsample" in again.pbo_note
     assert g.as_dict()["pbo"]["splits"] == 12_870
     assert sweep(panel, "pair-switch", grid, values=PAIR, overfit=False).guard is None
+
+
+def test_no_pbo_when_fewer_than_two_sets_have_a_sharpe_ratio() -> None:
+    """Funds that never move give every set an undefined Sharpe: no PBO (it used to say 1.000)."""
+    p = synthetic_panel(400)
+    o, h, lo, c, adj = (a.copy() for a in (p.open, p.high, p.low, p.close, p.adj_close))
+    for a in (o, h, lo, c, adj):
+        a[:, :2] = 50.0  # A and B flat; the signal pair still crosses
+    flat = Panel(p.dates, p.symbols, o, h, lo, c, adj)
+    res = sweep(flat, "pair-switch", {"fast": ["1", "3"], "slow": ["20", "40"]}, values=PAIR)
+    assert res.table["trades"].sum() > 0 and res.table["sharpe"].is_nan().all()
+    assert res.guard is not None and res.guard.pbo is None
+    assert "two parameter sets with a defined Sharpe ratio, got 0" in res.guard.pbo_note
+
+
+def test_a_swept_window_longer_than_the_data_is_refused() -> None:
+    from rotation.errors import ConfigError
+
+    panel = synthetic_panel(300)
+    with pytest.raises(ConfigError, match=r"--grid: slow 300: longer than the data: .* span 300"):
+        sweep(panel, "pair-switch", {"fast": ["5"], "slow": ["50", "300"]}, values=PAIR)
+    assert sweep(panel, "pair-switch", {"fast": ["5"], "slow": ["50", "299"]}, values=PAIR).table.height == 2

@@ -109,8 +109,11 @@ def assess_sweep(panel: Panel, first: int, params: Sequence[Strategy], configs: 
     note = (f"all {len(params):,} sets" if len(sets) == len(params)
             else f"a subsample of {len(sets):,} of {len(params):,} sets, evenly spaced in grid order, with the best")
     pbo: Pbo | None = None
+    defined = int(np.isfinite(s[sets]).sum())
     if len(sets) < 2:
         note = "needs at least two parameter sets"
+    elif defined < 2:  # ranking sets that never moved against each other would give a number for nothing
+        note = f"needs at least two parameter sets with a defined Sharpe ratio, got {defined}"
     elif rets.shape[0] < 2 * blocks:
         note = f"needs at least {2 * blocks} sessions in the window, got {rets.shape[0] + 1}"
     else:

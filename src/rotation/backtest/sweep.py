@@ -41,7 +41,7 @@ import polars as pl
 
 from rotation.backtest import fastbook
 from rotation.backtest.guard import SweepGuard, assess_sweep
-from rotation.backtest.run import RunConfig, book_stats, load_panel, simulate_many
+from rotation.backtest.run import RunConfig, book_stats, check_signal_window, load_panel, simulate_many
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import PairSwitch, Panel, Strategy, coerce_value, make_params
 from rotation.backtest.window import Window, fit_window
@@ -195,6 +195,29 @@ def _expand(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[st
     except ConfigError:
         params, configs = _one_by_one(base, config, keys, grid, parsed, combos)  # names the first invalid set
     return combos, params, configs, base
+
+
+def check_grid_windows(panel: Panel, base: Strategy, grid: Mapping[str, Sequence[Any]]) -> None:
+    """A clear error when a swept signal window is longer than the data (as a single run's
+    :func:`rotation.backtest.run.check_signal_window`): such sets could never trade, and would
+    count as trials in the deflated Sharpe ratio.  Checked on the set with the largest windows."""
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    largest: dict[str, Any] = {}
+    for key, vals in grid.items():
+        if key in fields and key not in RUN_KEYS:
+            nums = [coerce_value(fields[key], v) if isinstance(v, str) else v for v in vals]
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in nums):
+                largest[key] = max(nums)
+    if not largest:
+        return
+    try:
+        biggest = dataclasses.replace(base, **largest)
+    except ConfigError:
+        return  # no single set holds every maximum; each set's own run checks it
+    try:
+        check_signal_window(panel, biggest)
+    except ConfigError as exc:
+        raise ConfigError(f"--grid: {exc}") from None
 
 
 def _configs(config: RunConfig, keys: list[str], parsed: list[list[Any]], combos: np.ndarray) -> list[RunConfig]:
@@ -378,15 +401,19 @@ def _column(values: list[Any]) -> pl.Series:
 def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
           values: Mapping[str, Any] | None = None, config: RunConfig | None = None, start: date | None = None,
           end: date | None = None, executor: Executor | None = None, chunk_size: int | None = None,
-          overfit: bool = True) -> SweepResult:
+          overfit: bool = True, check_windows: bool = True) -> SweepResult:
     """Evaluate every parameter set of ``grid`` over ``panel`` from ``start`` to ``end`` (inside
     the window where the strategy's symbols have data, :func:`rotation.backtest.window.fit_window`);
     ``chunk_size``: sets per task (``None``: see the module docstring); ``overfit``: add the
-    deflated Sharpe ratio and PBO of the grid (:mod:`rotation.backtest.guard`)."""
+    deflated Sharpe ratio and PBO of the grid (:mod:`rotation.backtest.guard`); ``check_windows``:
+    refuse a swept signal window longer than ``panel`` (:func:`check_grid_windows`; a walk-forward
+    checks once on its whole panel, not on each training split's)."""
     if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ConfigError(f"chunk size: expected a whole number of parameter sets >= 1, got {chunk_size!r}")
     config = config or RunConfig()
     combos, sets, configs, base = _expand(strategy, grid, values, config)
+    if check_windows:
+        check_grid_windows(panel, base, grid)
     panel, window = fit_window(panel, base, start, end)  # every set trades base's symbols
     first = window.first
     if panel.n - first < 2:

@@ -32,7 +32,7 @@ import polars as pl
 from rotation.backtest.run import RunConfig, load_panel, run_backtest
 from rotation.backtest.stats import STAT_NAMES, compute_stats
 from rotation.backtest.strategies import Panel, make_params
-from rotation.backtest.sweep import Executor, SweepResult, expand_grid, sweep
+from rotation.backtest.sweep import Executor, SweepResult, check_grid_windows, expand_grid, sweep
 from rotation.backtest.window import Window, fit_window
 from rotation.data.store import Store
 from rotation.errors import ConfigError, DataError
@@ -109,6 +109,7 @@ def walk_forward(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]],
         raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
     config = config or RunConfig()
     rows, params, configs = expand_grid(strategy, grid, values, config)
+    check_grid_windows(panel, params[0], grid)
     panel, window = fit_window(panel, params[0], start, end)
     f = window.first
     days = panel.dates
@@ -118,7 +119,7 @@ def walk_forward(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]],
     for a, b, c in span:
         head = panel.head(f + b + 1)
         fit = sweep(head, strategy, grid, values=values, config=config, start=days[f + a], executor=executor,
-                    overfit=False)
+                    overfit=False, check_windows=False)
         best, metric = _best(fit, by)
         res = run_backtest(panel.head(f + c + 1), params[best], configs[best], days[f + b])
         splits.append(Split(days[f + a], days[f + b], days[f + b + 1], days[f + c], best, rows[best], metric,
@@ -144,7 +145,7 @@ def walk_forward(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]],
     oos = {k: float(v[0]) for k, v in stats.items()}
     # in sample: the best set in hindsight, from one sweep over the same sessions as the stitched curve
     whole = sweep(panel.head(f + span[-1][2] + 1), strategy, grid, values=values, config=config,
-                  start=days[f + span[0][1]], executor=executor, overfit=False)
+                  start=days[f + span[0][1]], executor=executor, overfit=False, check_windows=False)
     is_best, _ = _best(whole, by)
     is_row = whole.table.row(is_best, named=True)
     equity = pl.DataFrame({"date": pl.Series(oos_days, dtype=pl.Date), "equity": eq, "split": split_no})
