@@ -20,9 +20,10 @@ equals the single run of its set exactly.  The work per call:
   sums, so there is no division per bar.
 
 Only the ``[set, statistic]`` table leaves the kernel.  Total return, CAGR, drawdown,
-Calmar, exposure, turnover, trades and win rate are bit-identical to those of the per-bar
-book's curve (:func:`books_stats`); volatility, Sharpe and Sortino, summed from the prefix
-sums, agree with them to about 1e-14 (the tests hold them to 1e-12).
+Calmar, turnover, trades and win rate are bit-identical to those of the per-bar book's
+curve (:func:`books_stats`); exposure agrees to an ulp or so (a bar's ``1 - cash / value``
+is written ``1 - (cash / units) / close``: a real set differs by 2e-16); volatility, Sharpe
+and Sortino, summed from the prefix sums, agree to about 1e-14 (the tests hold both to 1e-12).
 """
 
 from __future__ import annotations
@@ -144,8 +145,8 @@ def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost
     The book is :func:`rotation.backtest.portfolio._account` for two symbols without stops,
     operation for operation on the bars where it trades (with one symbol held at a time its
     sums have one non-zero term, so they are written with that term alone: the same numbers),
-    so the equity of every bar, the drawdown, total return, exposure, turnover and trades are
-    bit-identical to a single run's curve.  Between trades a bar's return is the held symbol's
+    so the equity of every bar, the drawdown, total return, turnover and trades are
+    bit-identical to a single run's curve (exposure to an ulp or so).  Between trades a bar's return is the held symbol's
     own, summed from the prefix sums ``ps`` (no division per bar): volatility, Sharpe and
     Sortino agree with the curve's to ~1e-14.  ``fm``/``sm``: the two averages at each bar's
     decision row (NaN: none, flat); ``fmin``..``smax``, ``cmin``/``cmax``: their and the
