@@ -53,7 +53,15 @@ def load() -> str:
 
 
 def grid_of(sets: int) -> dict[str, list[str]]:
-    return {"fast": [str(f) for f in range(1, max(1, sets // len(SLOWS)) + 1)], "slow": SLOWS}
+    """``fast`` 1..F x ``slow`` 41..290; beyond 10,000 sets (F = 40, the last fast below every
+    slow) ``fast`` 1..40 x ``slow`` 41.. as many as it takes."""
+    if sets <= 40 * len(SLOWS):
+        return {"fast": [str(f) for f in range(1, max(1, sets // len(SLOWS)) + 1)], "slow": SLOWS}
+    return {"fast": [str(f) for f in range(1, 41)], "slow": [str(s) for s in range(41, 41 + sets // 40)]}
+
+
+def size(grid: dict[str, list[str]]) -> int:
+    return len(grid["fast"]) * len(grid["slow"])
 
 
 class Timed:
@@ -99,7 +107,7 @@ class Figure:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sets", type=int, default=10_000, help="sets without stops (a multiple of 250)")
+    ap.add_argument("--sets", type=int, default=10_000, help="sets without stops (a multiple of 250; beyond 10,000 a multiple of 40)")
     ap.add_argument("--stop-sets", type=int, default=2_000, help="sets with --stop 0.05 (a multiple of 250; 0: skip)")
     ap.add_argument("--breakout-sets", type=int, default=10_000,
                     help="breakout stop x target sets (a multiple of 200; 0: skip)")
@@ -119,11 +127,11 @@ def main() -> None:
                                          config=RunConfig(**cost), start=START, overfit=False, executor=ex)
 
     cases: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], int, bool]] = [
-        (f"pair-switch {len(grid_of(args.sets)['fast']) * len(SLOWS):,} sets", pair(grid_of(args.sets), RunConfig(**cost)),
+        (f"pair-switch {size(grid_of(args.sets)):,} sets", pair(grid_of(args.sets), RunConfig(**cost)),
          pair({"fast": ["2"], "slow": ["20"]}, RunConfig(**cost)), args.repeat, True)]
     if args.stop_sets:
         config = RunConfig(stop=0.05, **cost)
-        cases.append((f"pair-switch --stop 0.05 {len(grid_of(args.stop_sets)['fast']) * len(SLOWS):,} sets",
+        cases.append((f"pair-switch --stop 0.05 {size(grid_of(args.stop_sets)):,} sets",
                       pair(grid_of(args.stop_sets), config), pair({"fast": ["2"], "slow": ["20"]}, config), 1, True))
     if args.breakout_sets:
         n = max(1, args.breakout_sets // 200)
