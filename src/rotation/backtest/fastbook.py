@@ -137,6 +137,21 @@ def books_stats(equity: np.ndarray, exposure: np.ndarray, turnover: np.ndarray, 
     return {k: out[:, i].copy() for i, k in enumerate(STAT_NAMES)}
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _segment(ps, j, seg, t, cash, u, rfd):  # pragma: no cover - numba
+    """The sums over bars ``seg..t-1`` without a trade, holding symbol ``j`` (-1: flat): bar
+    returns, squared excess returns, squared shortfalls and exposures (each added once by the
+    caller, so the additions are those of a bar-by-bar loop over the prefix sums)."""
+    if j < 0:
+        flat = (t - seg) * (rfd * rfd)
+        return 0.0, flat, flat if rfd > 0.0 else 0.0, 0.0
+    e = float(t - seg)
+    if cash != 0.0:  # (value - cash) / value = 1 - cash / (cash + u c) ~ 1 - (cash / u) / c
+        e -= cash / u * (ps[j, t - 1, 3] - ps[j, seg - 1, 3])
+    return (ps[j, t - 1, 0] - ps[j, seg - 1, 0], ps[j, t - 1, 1] - ps[j, seg - 1, 1],
+            ps[j, t - 1, 2] - ps[j, seg - 1, 2], e)
+
+
 @njit(cache=True, nogil=True)
 def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost, years, rf, ps,
                 out):  # pragma: no cover - numba
@@ -189,19 +204,11 @@ def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost
                 value = cash + u * c[j, t] if j >= 0 else cash
             else:
                 if t > seg:  # the bars seg..t-1: the held symbol's returns, or 0 when flat
-                    m = t - seg
-                    if j >= 0:
-                        sr += ps[j, t - 1, 0] - ps[j, seg - 1, 0]
-                        sq += ps[j, t - 1, 1] - ps[j, seg - 1, 1]
-                        sd += ps[j, t - 1, 2] - ps[j, seg - 1, 2]
-                        e = float(m)
-                        if cash != 0.0:  # (value - cash) / value = 1 - cash / (cash + u c) ~ 1 - (cash / u) / c
-                            e -= cash / u * (ps[j, t - 1, 3] - ps[j, seg - 1, 3])
-                        ex += e
-                    else:
-                        sq += m * (rfd * rfd)
-                        if rfd > 0.0:
-                            sd += m * (rfd * rfd)
+                    a, b, q, e = _segment(ps, j, seg, t, cash, u, rfd)
+                    sr += a
+                    sq += b
+                    sd += q
+                    ex += e
                 before = cash + u * c[j, t - 1] if j >= 0 else cash  # the equity at bar t - 1
                 value = cash  # the rebalance at the open (close) of bar t
                 tr = 0.0
@@ -243,19 +250,11 @@ def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost
                     mdd = dd
                     floor = 1.0 + mdd + 1e-12
     if n > seg:  # the last run of bars without a trade
-        m = n - seg
-        if j >= 0:
-            sr += ps[j, n - 1, 0] - ps[j, seg - 1, 0]
-            sq += ps[j, n - 1, 1] - ps[j, seg - 1, 1]
-            sd += ps[j, n - 1, 2] - ps[j, seg - 1, 2]
-            e = float(m)
-            if cash != 0.0:
-                e -= cash / u * (ps[j, n - 1, 3] - ps[j, seg - 1, 3])
-            ex += e
-        else:
-            sq += m * (rfd * rfd)
-            if rfd > 0.0:
-                sd += m * (rfd * rfd)
+        a, b, q, e = _segment(ps, j, seg, n, cash, u, rfd)
+        sr += a
+        sq += b
+        sd += q
+        ex += e
     value = cash + u * c[j, n - 1] if j >= 0 else cash
     for i in range(NSTAT):
         out[i] = nan
