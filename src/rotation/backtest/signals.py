@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 from numba import njit, prange
+from numba.core import options as numba_options
 
 from rotation.backtest.portfolio import EXIT_SIGNAL, OPEN_AT_END
 from rotation.backtest.stats import PERIODS, STAT_NAMES
@@ -170,7 +171,8 @@ def scan_arrays(lo2: np.ndarray, hi2: np.ndarray, ex: np.ndarray) -> tuple[np.nd
 # counts references on every array argument at every call (atomic increments, about 20 per
 # trade), which cost more than the trade's own work.  Indices in the loops over bars are
 # unsigned so the compiled loads carry no negative-index check (that lets LLVM vectorize).
-_NO_NRT: dict[str, Any] = {"_nrt": False}  # numba's option, not in its type stubs
+# ``_nrt`` is private to numba: one without it compiles the same kernel, counting (slower).
+_NO_NRT: dict[str, Any] = {"_nrt": False} if hasattr(numba_options.TargetOptions, "_nrt") else {}
 
 
 @njit(cache=True, nogil=True, **_NO_NRT)
