@@ -169,9 +169,8 @@ def scan_arrays(lo2: np.ndarray, hi2: np.ndarray, ex: np.ndarray) -> tuple[np.nd
 
 # The kernel's inner functions take ``_nrt=False``: they allocate nothing, and without it numba
 # counts references on every array argument at every call (atomic increments, about 20 per
-# trade), which cost more than the trade's own work.  Indices in the loops over bars are
-# unsigned so the compiled loads carry no negative-index check (that lets LLVM vectorize).
-# ``_nrt`` is private to numba: one without it compiles the same kernel, counting (slower).
+# trade), more than the trade's own work (``_nrt`` is private: without it, the same, slower).
+# Bar indices are unsigned: no negative-index check, so LLVM can vectorize the loops.
 _NO_NRT: dict[str, Any] = {"_nrt": False} if hasattr(numba_options.TargetOptions, "_nrt") else {}
 
 
