@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,31 +10,13 @@ import pytest
 
 uvicorn = pytest.importorskip("uvicorn", reason="the web extra is not installed")
 
+from live import serve_app  # noqa: E402 (tests/web/live.py)
+
 from rotation.web.app import create_app  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(store: Path) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return serve_app(create_app(store))
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +128,7 @@ def test_breadth_and_overview_views(base_url: str) -> None:
 def test_trades_view_replays_the_plan(tmp_path: Path, real_store: Path) -> None:
     plan = Path(__file__).resolve().parents[2] / "examples" / "iwm-short-2024-07.toml"
     app = create_app(real_store, plans=(plan,))
-    for url in _serve_app(app):
+    for url in serve_app(app):
         d = httpx.get(f"{url}/api/trades", params={"as_of": "2024-07-26"}, timeout=120).json()
         item = d["items"][0]
         assert item["symbol"] == "IWM" and item["side"] == "short" and not item["journal"]
@@ -160,22 +139,6 @@ def test_trades_view_replays_the_plan(tmp_path: Path, real_store: Path) -> None:
         o = httpx.get(f"{url}/api/overview", params={"as_of": "2024-07-26"}, timeout=300).json()
         assert o["stops"][0]["level"] == 2278.12
         assert item["bars"]["date"][-1] == "2024-07-26"
-
-
-def _serve_app(app: object) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_results_are_cached_until_the_store_changes(store_copy: Path) -> None:
@@ -223,7 +186,7 @@ def test_host_header_is_checked(base_url: str, real_store: Path) -> None:
         assert resp.status_code == 400 and "--allow-host" in resp.json()["error"]
     for host in ("127.0.0.1", "localhost:8765", "[::1]:8765"):
         assert httpx.get(f"{base_url}/api/health", headers={"Host": host}, timeout=30).status_code == 200
-    for url in _serve_app(create_app(real_store, allow_hosts=("dash.local",))):
+    for url in serve_app(create_app(real_store, allow_hosts=("dash.local",))):
         assert httpx.get(f"{url}/api/health", headers={"Host": "dash.local:80"}, timeout=30).status_code == 200
         assert httpx.get(f"{url}/api/health", headers={"Host": "other.local"}, timeout=30).status_code == 400
 

@@ -15,6 +15,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (the dev extra)")
 pytest.importorskip("uvicorn", reason="the web extra is not installed")
 from hypothesis import HealthCheck, settings  # noqa: E402
+from live import serve_app  # noqa: E402 (tests/web/live.py)
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
@@ -27,25 +28,7 @@ from rotation.web.app import create_app  # noqa: E402
 
 @pytest.fixture(scope="module")
 def api_url(real_store: Path) -> Iterator[str]:
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(real_store), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_app(create_app(real_store))
 
 
 # The document is the app's own (it does not depend on the store); the requests go to the
