@@ -56,6 +56,18 @@ NSTAT = len(STAT_NAMES)
 BLOCK = 8  # bars tested at once for a change of target (one AVX-512 compare of doubles)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _ratios(mean, sdev, down, m, out):  # pragma: no cover - numba
+    """Volatility, Sharpe and Sortino (statistics 2..4) from the mean excess return, the standard
+    deviation of the ``m`` bar returns and the sum of their squared shortfalls; NaN kept where undefined."""
+    if sdev > 0.0:
+        out[2] = sdev * math.sqrt(PERIODS)
+        out[3] = mean / sdev * math.sqrt(PERIODS)
+    dn = math.sqrt(down / m)
+    if dn > 0.0:
+        out[4] = mean / dn * math.sqrt(PERIODS)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")  # a curve that reaches 0 gives inf/NaN, not an error
 def curve_stats(eq, expo, turn, years, rf, out, ret):  # pragma: no cover - numba
     """Statistics 0..8 of :data:`STAT_NAMES` of one curve (trades and win rate are the caller's).
@@ -104,13 +116,7 @@ def curve_stats(eq, expo, turn, years, rf, out, ret):  # pragma: no cover - numb
         ss += d * d
         if x < 0.0:
             down += x * x
-    sd = math.sqrt(ss / (m - 1))
-    if sd > 0.0:
-        out[2] = sd * math.sqrt(PERIODS)
-        out[3] = mean / sd * math.sqrt(PERIODS)
-    dn = math.sqrt(down / m)
-    if dn > 0.0:
-        out[4] = mean / dn * math.sqrt(PERIODS)
+    _ratios(mean, math.sqrt(ss / (m - 1)), down, m, out)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -272,13 +278,7 @@ def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost
         return
     mean = sr / m - rfd
     ss = sq - m * (mean * mean) if opened > 0 else 0.0  # never invested: every return is 0
-    sdev = math.sqrt(ss / (m - 1)) if ss > 0.0 else 0.0
-    if sdev > 0.0:
-        out[2] = sdev * math.sqrt(PERIODS)
-        out[3] = mean / sdev * math.sqrt(PERIODS)
-    dn = math.sqrt(sd / m)
-    if dn > 0.0:
-        out[4] = mean / dn * math.sqrt(PERIODS)
+    _ratios(mean, math.sqrt(ss / (m - 1)) if ss > 0.0 else 0.0, sd, m, out)
 
 
 @njit(cache=True, nogil=True, parallel=True)
