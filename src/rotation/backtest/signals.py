@@ -171,7 +171,7 @@ def scan_arrays(lo2: np.ndarray, hi2: np.ndarray, ex: np.ndarray) -> tuple[np.nd
 # counts references on every array argument at every call (atomic increments, about 20 per
 # trade), more than the trade's own work (``_nrt`` is private: without it, the same, slower).
 # Bar indices are unsigned: no negative-index check, so LLVM can vectorize the loops.
-_NO_NRT: dict[str, Any] = {"_nrt": False} if hasattr(numba_options.TargetOptions, "_nrt") else {}
+_NO_NRT: dict[str, Any] = {"_nrt": False} if hasattr(numba_options.DefaultOptions, "_nrt") else {}
 
 
 @njit(cache=True, nogil=True, **_NO_NRT)
