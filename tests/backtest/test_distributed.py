@@ -130,19 +130,32 @@ def test_fused_grid_cut_into_tasks_of_few_windows() -> None:
 
 
 def test_fast_slow_grid_cut_into_window_tasks() -> None:
-    """A long-only fast x slow grid goes as windows only: one task here, 4 ordered ones on 2 slots,
-    each a _PairSets whose sets are the grid's (built only when read)."""
+    """A long-only fast x slow grid goes as windows only: one task here, 4 on 2 slots, each a part
+    of the product (every fast window, a quarter of the slow ones dealt back and forth, so that
+    the short slow windows, which trade most, are shared), whose sets are the grid's (built only
+    when read) at the positions given."""
     base = PairSwitch()
-    sets = _PairSets(base, [f for f in range(1, 41) for _ in range(250)], list(range(41, 291)) * 40)
-    one, _ = _grid_tasks(sets, RunConfig(), 0, None, 1)
-    assert len(one) == 1 and len(one[0][0]) == 10_000
+    sets = _PairSets(base, list(range(1, 41)), list(range(41, 291)))
+    assert len(sets) == 10_000 and (sets.fast[:3].tolist(), sets.slow[:3].tolist()) == ([1, 1, 1], [41, 42, 43])
+    one, where = _grid_tasks(sets, RunConfig(), 0, None, 1)
+    assert len(one) == 1 and len(one[0][0]) == 10_000 and where[0].tolist() == list(range(10_000))
     tasks, index = _grid_tasks(sets, RunConfig(), 0, None, 2)
     assert len(tasks) == 4 and sorted(i for idx in index for i in idx) == list(range(10_000))
     for (chunk, _, _), idx in zip(tasks, index, strict=True):
         assert isinstance(chunk, _PairSets) and chunk._sets is None
-        assert list(chunk) == [PairSwitch(fast=sets.fast[i], slow=sets.slow[i]) for i in idx]
-        assert len(set(chunk.fast) | set(chunk.slow)) <= 40 + 250 // 4 + 1
-    assert len(pickle.dumps(tasks[0][0])) < 20_000  # two lists of 1,250 windows and the base
+        assert list(chunk) == [PairSwitch(fast=int(sets.fast[i]), slow=int(sets.slow[i])) for i in idx]
+        assert chunk.fasts == list(range(1, 41)) and len(chunk.slows) in (62, 63)
+    assert [t[0].slows[:3] for t in tasks] == [[41, 48, 49], [42, 47, 50], [43, 46, 51], [44, 45, 52]]
+    big, _ = _grid_tasks(_PairSets(base, list(range(1, 41)), list(range(41, 25_041))), RunConfig(), 0, None, 2)
+    assert len(big) == 16 and {len(t[0]) for t in big} == {62_480, 62_520}  # 1,000,000 sets: FUSED_CHUNK at most
+    assert len(pickle.dumps(tasks[0][0])) < 1_000  # the windows of the part, not of each set
+    flipped = _PairSets(base, list(range(1, 41)), list(range(41, 291)), fast_major=False)  # grid "slow" first
+    tasks, index = _grid_tasks(flipped, RunConfig(), 0, None, 2)
+    for (chunk, _, _), idx in zip(tasks, index, strict=True):
+        assert list(chunk) == [PairSwitch(fast=int(flipped.fast[i]), slow=int(flipped.slow[i])) for i in idx]
+    small, index = _grid_tasks(sets, RunConfig(), 0, 30, 2)  # an explicit size below one run of fast windows
+    assert [len(t[0]) for t in small[:2]] == [30, 10] and len(small) == 500
+    assert sorted(i for idx in index for i in idx) == list(range(10_000))
 
 
 def test_param_block_round_trip() -> None:

@@ -12,7 +12,9 @@ equals the single run of its set exactly.  The work per call:
 * shared by all sets: the pair's open and close (as :func:`rotation.backtest.portfolio.adjusted_prices`),
   prefix sums of each symbol's bar returns, squared excess returns, squared shortfalls and
   ``1 / close``, and the extremes of every average and close over blocks of :data:`BLOCK` bars;
-* a numba ``prange`` over the sets.  Per set a block where the fast average stays above
+* a numba ``prange`` over the sets, taken in :func:`window_order` (a run of sets shares the
+  averages it reads, which stay in cache) in groups of :data:`GROUP` dealt to the threads in
+  turn (neighbouring groups cost about the same).  Per set a block where the fast average stays above
   (below) the slow one by the block's extremes, and the equity cannot make a new low, passes
   in one test; other bars go one by one.  On a bar where the target changes the book is
   :func:`rotation.backtest.portfolio._account` for two symbols, operation for operation;
@@ -54,6 +56,7 @@ class HasStops(Protocol):
 
 NSTAT = len(STAT_NAMES)
 BLOCK = 8  # bars tested at once for a change of target (one AVX-512 compare of doubles)
+GROUP = 16  # consecutive sets (in window order) one thread takes at a time
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -282,14 +285,17 @@ def _switch_set(fm, sm, fmin, fmax, smin, smax, o, c, cmin, cmax, at_close, cost
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, at_close, cost, years, rf, ps, chunks,
+def _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, at_close, cost, years, rf, ps, lanes, order,
                   stats):  # pragma: no cover - numba
-    sets = fi.shape[0]
-    for b in prange(chunks):
-        for p in range(b, sets, chunks):  # every chunks-th set: short and long fast windows (few and many
-            a, z = fi[p], si[p]  # trades) spread evenly over the threads
-            _switch_set(g[a], g[z], gmin[a], gmax[a], gmin[z], gmax[z], o, c, cmin, cmax, at_close, cost, years,
-                        rf, ps, stats[p])
+    sets = order.shape[0]
+    groups = (sets + GROUP - 1) // GROUP
+    for b in prange(lanes):
+        for q in range(b, groups, lanes):  # every lanes-th group of GROUP sets: neighbouring groups cost
+            for k in range(q * GROUP, min(sets, (q + 1) * GROUP)):  # about the same (even threads), and
+                p = order[k]  # the lanes move through the averages together (they stay in cache)
+                a, z = fi[p], si[p]
+                _switch_set(g[a], g[z], gmin[a], gmax[a], gmin[z], gmax[z], o, c, cmin, cmax, at_close, cost,
+                            years, rf, ps, stats[p])
 
 
 @njit(cache=True, nogil=True)
@@ -360,6 +366,15 @@ def _open_close(op, cl, adj, cols, first):  # pragma: no cover - numba
     return o, c
 
 
+def window_order(fast: np.ndarray, slow: np.ndarray) -> np.ndarray:
+    """The sets in the order that reads the fewest averages at a time: by the window with more
+    distinct values, then the other (a run of sets then shares one row of that window's averages
+    and walks the other's few rows, which stay in cache; in grid order a ``fast`` x ``slow`` grid
+    of thousands of slow windows streams them all from memory once per fast window)."""
+    by_slow = len(np.unique(slow)) >= len(np.unique(fast))
+    return np.lexsort((fast, slow) if by_slow else (slow, fast)).astype(np.int64)  # the last key is the primary
+
+
 def fused(params: Strategy, config: HasStops) -> bool:
     """True for the sets :func:`pair_switch_stats` evaluates: long-only pair-switch, no stops."""
     return (isinstance(params, PairSwitch) and params.long == 1.0 and params.short == 0.0
@@ -376,7 +391,8 @@ def pair_switch_stats(panel: Panel, params: Sequence[PairSwitch], first: int, ex
                              execution, cost, risk_free, dates)
 
 
-def switch_grid_stats(panel: Panel, p0: PairSwitch, fast: Sequence[int], slow: Sequence[int], first: int,
+def switch_grid_stats(panel: Panel, p0: PairSwitch, fast: Sequence[int] | np.ndarray, slow: Sequence[int] | np.ndarray,
+                      first: int,
                       execution: str, cost: float, risk_free: float, dates: Sequence[date]
                       ) -> dict[str, np.ndarray] | None:
     """:func:`pair_switch_stats` of the sets ``p0`` with windows ``(fast[i], slow[i])``."""
@@ -395,7 +411,8 @@ def switch_grid_stats(panel: Panel, p0: PairSwitch, fast: Sequence[int], slow: S
     np.maximum.accumulate(src, out=src)
     wrow = np.where(src >= 1, first + src - 1, -1).astype(np.int64)  # the decision row each bar acts on
     sets = len(fast)
-    windows, inverse = np.unique(np.asarray(list(fast) + list(slow), dtype=np.int64), return_inverse=True)
+    windows, inverse = np.unique(np.concatenate([np.asarray(fast, dtype=np.int64), np.asarray(slow, dtype=np.int64)]),
+                                 return_inverse=True)
     g = rolling_means(ratio, windows.tolist(), wrow)  # [window, bar]: the average each bar acts on
     fi = np.ascontiguousarray(inverse[:sets], dtype=np.int64)
     si = np.ascontiguousarray(inverse[sets:], dtype=np.int64)
@@ -404,9 +421,9 @@ def switch_grid_stats(panel: Panel, p0: PairSwitch, fast: Sequence[int], slow: S
     stats = np.empty((sets, NSTAT))
     import numba
 
-    chunks = max(1, min(sets, 4 * int(numba.get_num_threads())))
+    lanes = max(1, min(-(-sets // GROUP), int(numba.get_num_threads())))
     gmin, gmax = _block_extremes(g)
     cmin, cmax = _block_extremes(c)
-    _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, execution == "close", float(cost), years_between(dates), float(risk_free),
-                  ps, chunks, stats)
+    _switch_sweep(g, gmin, gmax, fi, si, o, c, cmin, cmax, execution == "close", float(cost), years_between(dates),
+                  float(risk_free), ps, lanes, window_order(fi, si), stats)
     return {k: stats[:, i].copy() for i, k in enumerate(STAT_NAMES)}

@@ -134,13 +134,14 @@ class PairSwitch:
             raise ConfigError("long and short: at least one leg needs a weight above 0")
 
     @staticmethod
-    def check_grid(base: PairSwitch, fast: Sequence[Any] | None, slow: Sequence[Any] | None
-                   ) -> tuple[list[Any], list[Any]]:
-        """The validation of :meth:`grid` alone: ``(fasts, slows)`` with base's where None."""
-        count = len(fast if fast is not None else slow or ())
+    def check_grid(base: PairSwitch, fast: Sequence[Any] | None, slow: Sequence[Any] | None, *,
+                   product: bool = False) -> tuple[list[Any], list[Any]]:
+        """The validation of :meth:`grid` alone: ``(fasts, slows)`` with base's where None.
+        ``product``: the sets are every pair of a ``fast`` and a ``slow`` window (any lengths)."""
+        count = 1 if product else len(fast if fast is not None else slow or ())
         fasts = list(fast) if fast is not None else [base.fast] * count
         slows = list(slow) if slow is not None else [base.slow] * count
-        if len(fasts) != len(slows):
+        if not product and len(fasts) != len(slows):
             raise ConfigError(f"fast and slow: expected as many values, got {len(fasts)} and {len(slows)}")
         if fasts:
             for name, values in (("fast", fasts), ("slow", slows)):

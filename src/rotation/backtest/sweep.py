@@ -17,15 +17,17 @@ the tasks finish in.
 
 Chunk sizes (``chunk_size=None``): :data:`CHUNK_SIZE` sets per task through the
 book (it holds ``[set, bar, symbol]`` arrays); on the fused pair-switch path
-(no per-set arrays) the whole grid is one task in this process, and on an
-executor with several ``slots`` tasks of about :data:`FUSED_TASK_SETS` sets, a
-whole number of them per slot (at least 1, at most :data:`FUSED_TASKS_PER_SLOT`),
-its sets ordered so that a task needs few distinct moving-average windows.  A long-only pair-switch grid of
-``fast`` and ``slow`` alone (no run key swept) is cut into tasks of windows only (a
-:class:`_PairSets` each: the base and two lists of windows, one task in this process), each
-one call of :func:`rotation.backtest.fastbook.switch_grid_stats`; the set objects are built
-only if something reads them (the overfitting report).  A grid that is valid as a whole is
-not validated set by set (:func:`_expand`).
+(no per-set arrays) the whole grid is one task in this process (up to
+:data:`FUSED_CHUNK` sets), and on an executor with several ``slots`` tasks of about
+:data:`FUSED_TASK_SETS` sets, a whole number of them per slot (at least 1, at most
+:data:`FUSED_TASKS_PER_SLOT`), its sets ordered so that a task needs few distinct
+moving-average windows.  A long-only pair-switch grid of ``fast`` and ``slow`` alone (no run
+key swept) is a product of windows (:class:`_PairSets`: the base and the two keys' values;
+no per-set list), cut into parts of the product (:func:`_grid_tasks`: every window of one key
+by a share of the other's, dealt so that the parts cost alike), each one call of
+:func:`rotation.backtest.fastbook.switch_grid_stats`; the set objects are built only if
+something reads them (the overfitting report).  A grid that is valid as a whole is not
+validated set by set (:func:`_expand`).
 """
 
 from __future__ import annotations
@@ -191,7 +193,8 @@ def _expand(strategy: str, grid: Mapping[str, Sequence[Any]], values: Mapping[st
     strat_at = [i for i, k in enumerate(keys) if k not in RUN_KEYS]
     try:
         configs = _configs(config, [keys[i] for i in run_at], [parsed[keys[i]] for i in run_at], combos[:, run_at])
-        params = _params(base, [keys[i] for i in strat_at], [parsed[keys[i]] for i in strat_at], combos[:, strat_at])
+        params = _params(base, [keys[i] for i in strat_at], [parsed[keys[i]] for i in strat_at], combos[:, strat_at],
+                         product=not run_at)
     except ConfigError:
         params, configs = _one_by_one(base, config, keys, grid, parsed, combos)  # names the first invalid set
     return combos, params, configs, base
@@ -235,35 +238,61 @@ def _configs(config: RunConfig, keys: list[str], parsed: list[list[Any]], combos
     return out
 
 
-def _params(base: Strategy, keys: list[str], parsed: list[list[Any]], combos: np.ndarray) -> Sequence[Strategy]:
-    """The strategy parameters of each set (a :class:`ConfigError` when some set is invalid)."""
+def _params(base: Strategy, keys: list[str], parsed: list[list[Any]], combos: np.ndarray, *,
+            product: bool) -> Sequence[Strategy]:
+    """The strategy parameters of each set (a :class:`ConfigError` when some set is invalid);
+    ``product``: the grid is ``keys`` alone (no run key), its sets their product in order."""
     if not keys:
         return [base] * combos.shape[0]
-    if isinstance(base, PairSwitch) and set(keys) <= {"fast", "slow"}:
-        values = {k: np.asarray(parsed[i], dtype=object)[combos[:, i]].tolist() for i, k in enumerate(keys)}
-        return _PairSets(base, *PairSwitch.check_grid(base, values.get("fast"), values.get("slow")))
+    if product and isinstance(base, PairSwitch) and set(keys) <= {"fast", "slow"}:
+        values = {k: parsed[i] for i, k in enumerate(keys)}
+        fasts, slows = values.get("fast", [base.fast]), values.get("slow", [base.slow])
+        PairSwitch.check_grid(base, fasts, slows, product=True)  # the distinct windows: every set of the product
+        return _PairSets(base, fasts, slows, fast_major=keys[0] == "fast")
     return [dataclasses.replace(base, **{k: parsed[i][c] for i, (k, c) in enumerate(zip(keys, combo, strict=True))})
             for combo in combos.tolist()]
 
 
 class _PairSets(Sequence[PairSwitch]):
-    """The sets of a validated pair-switch ``fast`` x ``slow`` grid, built when first read: a
-    fused local sweep reads only the windows (:func:`rotation.backtest.fastbook.switch_grid_stats`)."""
+    """The sets of a validated pair-switch ``fast`` x ``slow`` grid: ``base`` with every
+    ``(fasts[i], slows[j])``, in grid order (``fast_major``: the slow window varies fastest, as
+    when ``fast`` is the grid's first key).  A fused sweep reads only the windows (:attr:`fast`,
+    :attr:`slow`; :func:`rotation.backtest.fastbook.switch_grid_stats`) and its tasks are parts of
+    the product (:meth:`part`); the set objects are built when first read."""
 
-    def __init__(self, base: PairSwitch, fast: list[Any], slow: list[Any]) -> None:
-        self.base, self.fast, self.slow = base, fast, slow
+    def __init__(self, base: PairSwitch, fasts: Sequence[Any], slows: Sequence[Any], fast_major: bool = True) -> None:
+        self.base, self.fasts, self.slows, self.fast_major = base, list(fasts), list(slows), fast_major
         self._sets: list[PairSwitch] | None = None
 
     def __len__(self) -> int:
-        return len(self.fast)
+        return len(self.fasts) * len(self.slows)
+
+    @property
+    def fast(self) -> np.ndarray:
+        """Each set's fast window, in order."""
+        f = np.asarray(self.fasts, dtype=np.int64)
+        return np.repeat(f, len(self.slows)) if self.fast_major else np.tile(f, len(self.slows))
+
+    @property
+    def slow(self) -> np.ndarray:
+        """Each set's slow window, in order."""
+        s = np.asarray(self.slows, dtype=np.int64)
+        return np.tile(s, len(self.fasts)) if self.fast_major else np.repeat(s, len(self.fasts))
+
+    def part(self, fi: np.ndarray, si: np.ndarray) -> tuple[_PairSets, np.ndarray]:
+        """The sets of the fast windows ``fi`` x the slow windows ``si`` (indices), and their
+        positions in this grid."""
+        part = _PairSets(self.base, [self.fasts[i] for i in fi], [self.slows[j] for j in si], self.fast_major)
+        major, minor, width = (fi, si, len(self.slows)) if self.fast_major else (si, fi, len(self.fasts))
+        return part, (np.asarray(major, dtype=np.int64)[:, None] * width + np.asarray(minor)[None, :]).ravel()
 
     def __getitem__(self, i: Any) -> Any:
         if self._sets is None:
-            self._sets = PairSwitch.grid(self.base, self.fast, self.slow)
+            self._sets = PairSwitch.grid(self.base, self.fast.tolist(), self.slow.tolist())
         return self._sets[i]
 
     def __reduce__(self) -> tuple[Any, ...]:  # a task carries the windows, never the built sets
-        return (_PairSets, (self.base, self.fast, self.slow))
+        return (_PairSets, (self.base, self.fasts, self.slows, self.fast_major))
 
 
 def _one_by_one(base: Strategy, config: RunConfig, keys: list[str], grid: Mapping[str, Sequence[Any]],
@@ -339,30 +368,48 @@ def _fused_size(n: int, slots: int) -> int:
     return max(1, -(-n // (per_slot * slots)))
 
 
+def _deal(count: int, parts: int) -> list[np.ndarray]:
+    """``0..count-1`` dealt to ``parts`` parts back and forth (0, 1, .., p-1, p-1, .., 0, ...): where
+    a cost falls (or rises) along the windows, each part gets as much of it."""
+    turn = np.arange(count) % (2 * parts)
+    owner = np.where(turn < parts, turn, 2 * parts - 1 - turn)
+    return [np.flatnonzero(owner == k) for k in range(parts)]
+
+
 def _grid_tasks(sets: _PairSets, config: RunConfig, first: int, chunk_size: int | None,
-                slots: int) -> tuple[list[Task], list[list[int]]]:
-    """A long-only ``fast`` x ``slow`` grid as tasks of windows (:class:`_PairSets`): one here,
-    :func:`_fused_size` ones on a parallel executor, ordered as :func:`_by_windows`."""
-    fast, slow = np.asarray(sets.fast, dtype=np.int64), np.asarray(sets.slow, dtype=np.int64)
-    n = len(fast)
+                slots: int) -> tuple[list[Task], list[np.ndarray]]:
+    """A long-only ``fast`` x ``slow`` grid as tasks of windows, each a part of the product
+    (:meth:`_PairSets.part`, all the windows of one key by some of the other's): one task here
+    (up to :data:`FUSED_CHUNK` sets), :func:`_fused_size` ones on a parallel executor.  The key
+    with more distinct windows is dealt to the tasks by :func:`_deal` over its sorted values, so
+    that the tasks cost alike (a short slow window trades more often), and each needs the other
+    key's windows and 1/k of this one's."""
+    n = len(sets)
     if slots <= 1:
         size = max(chunk_size or 0, FUSED_CHUNK)
-        order = np.arange(n)
     else:
         size = chunk_size or min(FUSED_CHUNK, _fused_size(n, slots))
-        by_slow = len(np.unique(slow)) >= len(np.unique(fast))
-        order = np.lexsort((fast, slow) if by_slow else (slow, fast))  # the last key is the primary one
+    by_slow = len(set(sets.slows)) >= len(set(sets.fasts))
+    dealt, other = (sets.slows, sets.fasts) if by_slow else (sets.fasts, sets.slows)
+    rest = np.arange(len(other))
+    if size >= len(other):  # a task: whole runs of the other key for some of the dealt key's windows
+        order = np.argsort(np.asarray(dealt, dtype=np.float64), kind="stable")
+        parts = -(-n // size)  # tasks of about size sets (a run more at most), as many a slot
+        parts = max(1, min(len(dealt), parts if slots <= 1 or chunk_size else -(-parts // slots) * slots))
+        pieces = [(order[idx], rest) for idx in _deal(len(dealt), parts)]
+    else:  # a task smaller than a run: one window of the dealt key, a slice of the other
+        pieces = [(np.array([i]), rest[lo : lo + size]) for i in range(len(dealt)) for lo in range(0, len(other), size)]
     tasks: list[Task] = []
-    index: list[list[int]] = []
-    for lo in range(0, n, size):
-        idx = order[lo : lo + size]
-        tasks.append((_PairSets(sets.base, fast[idx].tolist(), slow[idx].tolist()), config, first))
-        index.append(idx.tolist())
+    index: list[np.ndarray] = []
+    for mine, others in pieces:
+        part, at = sets.part(others, mine) if by_slow else sets.part(mine, others)
+        tasks.append((part, config, first))
+        index.append(at)
     return tasks, index
 
 
 def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_size: int | None,
-           slots: int) -> tuple[list[Task], list[list[int]]]:
+           slots: int) -> tuple[list[Task], list[np.ndarray]]:
     groups: dict[RunConfig, list[int]] = {}
     if all(cfg is configs[0] for cfg in configs):  # nothing of the run swept: one group, no hashing
         groups[configs[0]] = list(range(len(configs)))
@@ -370,7 +417,7 @@ def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_s
         for i, cfg in enumerate(configs):
             groups.setdefault(cfg, []).append(i)
     tasks: list[Task] = []
-    index: list[list[int]] = []
+    index: list[np.ndarray] = []
     for cfg, members in groups.items():
         size = chunk_size or CHUNK_SIZE
         if fused([params[i] for i in members], cfg):
@@ -383,7 +430,7 @@ def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_s
         for lo in range(0, len(members), size):
             idx = members[lo : lo + size]
             tasks.append(([params[i] for i in idx], cfg, first))
-            index.append(idx)
+            index.append(np.asarray(idx, dtype=np.int64))
     return tasks, index
 
 
@@ -422,7 +469,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
     slots = int(getattr(executor, "slots", 1))  # an executor from before slots: one at a time
     size = None if chunk_size is None else int(chunk_size)
     params: Sequence[Strategy] = sets
-    if isinstance(sets, _PairSets) and fastbook.fused(base, config) and all(c is config for c in configs):
+    if isinstance(sets, _PairSets) and fastbook.fused(base, config) and configs.count(config) == len(configs):
         tasks, index = _grid_tasks(sets, config, first, size, slots)  # windows only, no set objects
     else:
         params = list(sets)
