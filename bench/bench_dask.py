@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numba
+import numpy as np
 
 from bench_backtest import COMMISSION, DATA, SLIPPAGE, START, real_panel, synthetic_panel
 from rotation.backtest.breakout import sweep_breakout
@@ -58,6 +59,34 @@ def grid_of(sets: int) -> dict[str, list[str]]:
     if sets <= 40 * len(SLOWS):
         return {"fast": [str(f) for f in range(1, max(1, sets // len(SLOWS)) + 1)], "slow": SLOWS}
     return {"fast": [str(f) for f in range(1, 41)], "slow": [str(s) for s in range(41, 41 + sets // 40)]}
+
+
+@numba.njit(parallel=True, cache=True)
+def _spin(n: int) -> np.ndarray:  # pragma: no cover - numba
+    out = np.zeros(64)
+    for b in numba.prange(64):
+        s = 0.0
+        for i in range(n):
+            s += (i * 1.0000001) % 3.7
+        out[b] = s
+    return out
+
+
+def calibrate(threads: int, repeat: int = 5) -> tuple[float, float]:
+    """The machine's own scaling: a compute-only loop (no memory traffic) on 1 thread and on
+    ``threads``, interleaved, best of ``repeat`` -> (seconds on 1, seconds on ``threads``).  A
+    core running alone may clock higher than two busy ones, so on some machines no program gets
+    ``threads`` x from ``threads`` cores; this says how much this one gives at the moment."""
+    _spin(10)
+    best = {1: float("inf"), threads: float("inf")}
+    for _ in range(repeat):
+        for t in best:
+            numba.set_num_threads(t)
+            t0 = time.perf_counter()
+            _spin(200_000)
+            best[t] = min(best[t], time.perf_counter() - t0)
+    numba.set_num_threads(threads)
+    return best[1], best[threads]
 
 
 def size(grid: dict[str, list[str]]) -> int:
@@ -190,9 +219,13 @@ def main() -> None:
             print(f"  fastest here: {fastest}")
             alone = f"; the tasks alone: {one.tasks / dk.tasks:.2f}x and {many.tasks / dk.tasks:.2f}x" if book else ""
             lines.append(f"dask {args.workers} workers: {one.wall / dk.wall:.2f}x one single-thread process, "
-                         f"{many.wall / dk.wall:.2f}x one process on {all_threads} threads ({name}{alone})")
+                         f"{many.wall / dk.wall:.2f}x one process on {all_threads} threads ({name}{alone}; "
+                         f"{all_threads} threads in one process: {one.wall / many.wall:.2f}x one)")
         numba.set_num_threads(all_threads)
+    one, many = calibrate(all_threads)
     print(load())
+    print(f"this machine now: a compute-only loop runs {one / many:.2f}x as fast on {all_threads} threads as on 1 "
+          f"({one * 1000:.0f} ms against {many * 1000:.0f} ms), the most {args.workers} workers can give over one thread")
     for line in lines:
         print(line)
 
