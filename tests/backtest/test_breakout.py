@@ -62,8 +62,6 @@ def test_run_trades_and_statistics_agree() -> None:
     assert res.equity["equity"][0] == 1.0 and res.window.start == panel.dates[0]
     short = breakout.run_breakout(panel, Breakout(symbols=SYMS, lookback=15, side="short", stop=0.04))
     assert set(short.trades["side"]) == {"short"}
-    with pytest.raises(ConfigError, match="execution close"):
-        breakout.run_breakout(panel, params, RunConfig(execution="close"))
     with pytest.raises(ConfigError, match="stop given twice"):
         breakout.run_breakout(panel, params, RunConfig(stop=0.1))
 

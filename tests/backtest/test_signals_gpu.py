@@ -1,5 +1,6 @@
 """The GPU kernel under numba's CUDA simulator (a subprocess: the variable must not leak)
-gives the CPU kernel's results; without a GPU, ``--device gpu`` is one clear error."""
+gives the CPU kernel's results (entries at the next open and at the next close); without a
+GPU, ``--device gpu`` is one clear error."""
 
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ for side in (1, -1):
         key = f"{side}-{conv.stops_on_entry_bar}"
         out[key] = [float(np.nanmax(np.abs(cpu.stats - gpu.stats))), bool((cpu.column_trades == gpu.column_trades).all()),
                     float(np.max(np.abs(cpu.column_return - gpu.column_return))), int(cpu.column_trades.sum())]
+    kw = dict(side=side, cost=0.001, years=0.5, execution="close")  # entries at the next close, no exits
+    cpu = signals.sweep_signals(prices, ent, sets, **kw)
+    gpu = signals_gpu.sweep_signals_gpu(prices, ent, sets, **kw)
+    out[f"{side}-close"] = [float(np.nanmax(np.abs(cpu.stats - gpu.stats))),
+                            bool((cpu.column_trades == gpu.column_trades).all()),
+                            float(np.max(np.abs(cpu.column_return - gpu.column_return))), int(cpu.column_trades.sum())]
 print(json.dumps(out))
 '''
 
@@ -51,7 +58,7 @@ def test_cuda_simulator_equals_cpu() -> None:
     proc = _run({"NUMBA_ENABLE_CUDASIM": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert len(out) == 4
+    assert len(out) == 6  # both sides: two conventions at the open, one run at the close
     for stats_diff, same_trades, ret_diff, trades in out.values():
         assert same_trades and trades > 10
         assert stats_diff == 0.0 and ret_diff == 0.0

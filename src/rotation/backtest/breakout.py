@@ -12,7 +12,9 @@ into entry signals and runs them through :func:`rotation.backtest.signals.sweep_
   (not carried: a sleeve needs a real bar to check its stops on).
 * **Signal.** Long: the adjusted close is the highest of the last ``lookback``
   closes (today's included); short: the lowest.  Decided at the close, filled
-  at the next open; history before ``start`` warms the signal up.
+  at the next open, or with ``--execution close`` at the next close (stops from
+  the bar after the fill, :mod:`rotation.backtest.signal_sets`); history before
+  ``start`` warms the signal up.
 * **Sweeps** stream: sets are evaluated in chunks; the table keeps every set up
   to :data:`KEEP_ALL` sets, beyond that only the ``top`` best by ``by``, with
   summary statistics (mean, standard deviation, skew, kurtosis, min, max) of
@@ -128,8 +130,9 @@ def entries(win: Bars, lookback: int, side: str) -> np.ndarray:
 
 
 def _config(params: Breakout, config: RunConfig) -> tuple[Breakout, float]:
-    if config.execution != "open":
-        raise ConfigError("breakout enters at the next open: --execution close is not supported")
+    if config.execution == "close" and params.hold == 0:
+        raise ConfigError("hold: 0 bars with --execution close would exit at the entry's own close; "
+                          "expected hold >= 1 (the close hold bars after the entry bar)")
     if config.stop is not None and params.stop is not None:
         raise ConfigError("stop given twice (--stop and -p stop=)")
     if config.trail is not None and params.trail is not None:
@@ -160,7 +163,8 @@ def run_breakout(panel: Panel, params: Breakout, config: RunConfig | None = None
     side = 1 if params.side == "long" else -1
     res = signals.sweep_signals(win.prices, entries(win, params.lookback, params.side), _sets(params), side=side,
                                 cost=cost, conventions=signals.Conventions.named(params.conventions),
-                                years=win.years, risk_free=config.risk_free, record=True)
+                                years=win.years, risk_free=config.risk_free, record=True,
+                                execution=config.execution)
     stats = {k: float(v) for k, v in zip(STAT_NAMES, res.stats[0], strict=True)}
     dates = win.dates
     equity = pl.DataFrame({
@@ -233,9 +237,10 @@ class SweepPlan:
         base, cost = _config(self.base, self.config)
         ent = entries(self.win, base.lookback, base.side)
         one = signals.StopSets.of(np.full(m, 0.05), np.full(m, 0.1))
-        signals.sweep_signals(self.win.prices, ent, signals.StopSets.of(0.05, 0.1), cost=cost)  # compile/load
+        ex = self.config.execution
+        signals.sweep_signals(self.win.prices, ent, signals.StopSets.of(0.05, 0.1), cost=cost, execution=ex)  # compile
         t0 = time.perf_counter()
-        signals.sweep_signals(self.win.prices, ent, one, cost=cost, years=self.win.years)
+        signals.sweep_signals(self.win.prices, ent, one, cost=cost, years=self.win.years, execution=ex)
         rate = m * self.win.prices.close.size / max(time.perf_counter() - t0, 1e-9)
         return dataclasses.replace(self, rate=rate, seconds=self.bar_steps / rate)
 
@@ -256,6 +261,8 @@ def plan_sweep(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mappi
     assert isinstance(base, Breakout)
     _config(base, config)
     vals = _grid_values(grid, base)
+    if config.execution == "close" and 0 in vals.get("hold", ()):
+        _config(dataclasses.replace(base, hold=0), config)  # the error naming hold
     sets = int(np.prod([len(v) for v in vals.values()])) if vals else 1
     win = bars(panel, base.symbols, start, end)
     n, k = win.prices.shape
@@ -342,13 +349,14 @@ class TaskRunner(Protocol):
     def run(self, fn: Callable[..., Any], shared: Any, tasks: Sequence[tuple[Any, ...]]) -> list[Any]: ...
 
 
-def chunk_stats(win: Bars, params: Breakout, sets: signals.StopSets, cost: float, risk_free: float) -> np.ndarray:
+def chunk_stats(win: Bars, params: Breakout, sets: signals.StopSets, cost: float, risk_free: float,
+                execution: str = "open") -> np.ndarray:
     """Statistics ``[set, statistic]`` of the stop sets ``sets`` under the signal of ``params``
     (the unit of work of a sweep on a :class:`TaskRunner`)."""
     return signals.sweep_signals(win.prices, entries(win, params.lookback, params.side), sets,
                                  side=1 if params.side == "long" else -1, cost=cost,
                                  conventions=signals.Conventions.named(params.conventions),
-                                 years=win.years, risk_free=risk_free).stats
+                                 years=win.years, risk_free=risk_free, execution=execution).stats
 
 
 def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Progress | None = None,
@@ -441,7 +449,8 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
                 signal = (p, entries(plan.win, p.lookback, p.side))
             res = evaluate(plan.win.prices, signal[1], sets, side=1 if p.side == "long" else -1, cost=cost,
                            conventions=signals.Conventions.named(p.conventions),
-                           years=plan.win.years, risk_free=plan.config.risk_free)
+                           years=plan.win.years, risk_free=plan.config.risk_free,
+                           execution=plan.config.execution)
             take(ids, res.stats)
     else:
         wave: list[tuple[Breakout, np.ndarray, signals.StopSets]] = []
@@ -449,8 +458,8 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
             if chunk is not None:
                 wave.append(chunk)
             if wave and (chunk is None or len(wave) == TASKS_PER_SLOT * executor.slots):
-                out = executor.run(chunk_stats, plan.win, [(p, sets, cost, plan.config.risk_free)
-                                                           for p, _, sets in wave])
+                out = executor.run(chunk_stats, plan.win, [(p, sets, cost, plan.config.risk_free,
+                                                            plan.config.execution) for p, _, sets in wave])
                 for (_, ids, _), stats in zip(wave, out, strict=True):
                     take(ids, stats)
                 wave = []
@@ -500,7 +509,8 @@ def _guard(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], best: int, 
     for p, sub, sets in _variants(plan, keys, shape, ids):
         res = signals.sweep_signals(plan.win.prices, entries(plan.win, p.lookback, p.side), sets,
                                     side=1 if p.side == "long" else -1, cost=cost,
-                                    conventions=signals.Conventions.named(p.conventions), record=True)
+                                    conventions=signals.Conventions.named(p.conventions), record=True,
+                                    execution=plan.config.execution)
         rets[:, np.searchsorted(ids, sub)] = (daily_returns(res.equity) - rf).T
     best_r = rets[:, int(np.searchsorted(ids, best))]
     if sharpes is not None:

@@ -12,8 +12,10 @@ Rules (``docs/backtest.md``; the defaults are the trading engine's,
 :mod:`rotation.trading.engine`):
 
 * **Entries.** ``entries[t, j]`` is decided at the close of bar ``t``; a flat
-  sleeve enters at the open of bar ``t + 1``.  The book starts in cash at the
-  close of bar 0.  A signal while the sleeve is in its position is ignored.
+  sleeve enters at the open of bar ``t + 1`` (``execution="close"``: at its
+  close, stops checked from the bar after, :mod:`rotation.backtest.signal_sets`).
+  The book starts in cash at the close of bar 0.  A signal while the sleeve is
+  in its position is ignored.
 * **Exits.** ``exits[t, j]`` (optional) exits at the open of bar ``t + 1``.  A
   percent stop-loss ``stop`` and take-profit ``target`` are fractions of the
   fill price; a trailing stop ``trail`` sits that fraction from the best
@@ -50,92 +52,15 @@ from numba import njit, prange
 from numba.core import options as numba_options
 
 from rotation.backtest.portfolio import EXIT_SIGNAL, OPEN_AT_END
+from rotation.backtest.signal_sets import EXECUTIONS as EXECUTIONS
+from rotation.backtest.signal_sets import Conventions as Conventions
+from rotation.backtest.signal_sets import StopSets as StopSets
+from rotation.backtest.signal_sets import check_execution, kernel_flags
 from rotation.backtest.stats import PERIODS, STAT_NAMES
 from rotation.errors import ConfigError, DataError
 from rotation.trading.engine import R_STOP, R_TARGET, R_TARGET_GAP, R_TIME, R_TRAIL
 
 NSTAT = len(STAT_NAMES)
-
-
-@dataclass(frozen=True)
-class Conventions:
-    """Fill conventions where the engine and vectorbt differ (defaults: the engine's).
-
-    ``stops_on_entry_bar``: check stops and target on the entry bar (vectorbt: no,
-    from the next bar; the trailing high then starts on the next bar too).
-    ``stop_from_close``: stop, target and trail measured from the entry bar's close,
-    not the fill (vectorbt's default ``stop_entry_price="close"``); needs
-    ``stops_on_entry_bar=False`` (the close is not known during the entry bar).
-    ``target_gap_first``: a bar that opens beyond the target fills the target at
-    the open even when it later trades through the stop (vectorbt: the stop).
-    ``fees_vectorbt``: entering buys ``value / (price * (1 + cost))`` units, a round
-    trip ``(1 - cost) / (1 + cost)``, instead of ``(1 - cost)^2``.
-    ``signal_exit_first``: an exit signal at the open beats a stop touched later
-    in the bar (vectorbt: the stop's price wins).
-    """
-
-    stops_on_entry_bar: bool = True
-    stop_from_close: bool = False
-    target_gap_first: bool = True
-    fees_vectorbt: bool = False
-    signal_exit_first: bool = True
-
-    def __post_init__(self) -> None:
-        if self.stop_from_close and self.stops_on_entry_bar:
-            raise ConfigError("conventions: stop_from_close needs stops_on_entry_bar=False "
-                              "(the entry bar's close is not known during that bar)")
-
-    @classmethod
-    def vectorbt(cls) -> Conventions:
-        """vectorbt 1.2 ``Portfolio.from_signals`` defaults (entries at ``price=open``)."""
-        return cls(False, True, False, True, False)
-
-    @classmethod
-    def named(cls, name: str) -> Conventions:
-        """``rotation`` (the engine's) or ``vectorbt``."""
-        if name == "rotation":
-            return cls()
-        if name == "vectorbt":
-            return cls.vectorbt()
-        raise ConfigError(f"conventions: expected rotation or vectorbt, got {name!r}")
-
-    def flags(self) -> np.ndarray:
-        return np.array([self.stops_on_entry_bar, self.stop_from_close, self.target_gap_first,
-                         self.fees_vectorbt, self.signal_exit_first], dtype=np.bool_)
-
-
-@dataclass(frozen=True)
-class StopSets:
-    """Parameter sets as parallel arrays (length ``S``): fractions, NaN = none; ``hold`` bars, -1 = none."""
-
-    stop: np.ndarray
-    target: np.ndarray
-    trail: np.ndarray
-    hold: np.ndarray
-
-    @classmethod
-    def of(cls, stop: object = None, target: object = None, trail: object = None,
-           hold: object = None) -> StopSets:
-        """Broadcast scalars/sequences (None = none) to one length and check them."""
-        def arr(v: object, fill: float) -> np.ndarray:
-            a = np.atleast_1d(np.asarray(fill if v is None else v, dtype=np.float64))
-            return np.where(np.isnan(a), fill, a)
-        cols = [arr(stop, np.nan), arr(target, np.nan), arr(trail, np.nan), arr(hold, -1.0)]
-        size = max(len(c) for c in cols)
-        if any(len(c) not in (1, size) for c in cols):
-            raise ConfigError("stop/target/trail/hold: expected one length (or scalars)")
-        cols = [np.broadcast_to(c, (size,)).copy() for c in cols]
-        for name, c in zip(("stop", "target", "trail"), cols[:3], strict=True):
-            bad = ~np.isnan(c) & ~((c > 0) & (c < 1 if name != "target" else c < 100))
-            if bad.any():
-                raise ConfigError(f"{name}: expected a fraction > 0 (stop and trail < 1), got {c[bad][0]!r}")
-        if ((cols[3] < -1) | (cols[3] != np.floor(cols[3]))).any():
-            raise ConfigError("hold: expected a whole number of bars >= 0")
-        return cls(cols[0], cols[1], cols[2], cols[3].astype(np.int64))
-
-    @property
-    def size(self) -> int:
-        return int(self.stop.shape[0])
 
 
 def next_entry(entries: np.ndarray) -> np.ndarray:
@@ -280,6 +205,7 @@ def _sleeve(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold,
     n = c.shape[0]
     has_ex = ex.shape[0] == n
     on_entry, from_close, gap_first, vbt_fee, sig_first = flags[0], flags[1], flags[2], flags[3], flags[4]
+    at_close = flags[5]  # the entry fills at the close: nothing of its bar is left to check
     eq = 1.0
     opened = 0
     closed = 0
@@ -290,7 +216,7 @@ def _sleeve(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold,
     while i < n:
         cash[flat_from] += eq
         cash[i] -= eq
-        px0 = o[i]
+        px0 = c[i] if at_close else o[i]
         units = eq / (px0 * (1.0 + cost)) if vbt_fee else eq * (1.0 - cost) / px0
         traded[i] += units * px0
         opened += 1
@@ -303,7 +229,7 @@ def _sleeve(o, c, slo, lo2, hi2, bmin, bmax, nxt, ex, side, sl, tp, trail, hold,
         exit_bar = -1
         exit_px = math.nan
         code = OPEN_AT_END
-        j = e if on_entry else e + 1  # vectorbt checks from the bar after the entry
+        j = e if on_entry and not at_close else e + 1  # vectorbt checks from the bar after the entry
         while exit_bar < 0 and j < n:
             j, best = _scan(slo, hi2, lo2, bmin, bmax, j, end, side, sl_lvl, tp_lvl, trail, best)
             if j >= n:
@@ -556,16 +482,20 @@ def prepare(prices: SignalPrices, entries: np.ndarray, exits: np.ndarray | None,
 
 def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, exits: np.ndarray | None = None,
                   side: int = 1, cost: float = 0.0, conventions: Conventions | None = None,
-                  years: float = math.nan, risk_free: float = 0.0, record: bool = False) -> SignalSweep:
+                  years: float = math.nan, risk_free: float = 0.0, record: bool = False,
+                  execution: str = "open") -> SignalSweep:
     """Evaluate every parameter set of ``sets`` on the signals (see the module docstring).
 
     ``entries``/``exits``: boolean ``[bar, symbol]``, decided at each bar's close.
     ``years``: the window's calendar length (CAGR, Calmar, turnover; NaN leaves
     them empty).  ``record``: also return every trade and each set's curves.
+    ``execution``: fill entries at the next ``open`` or ``close`` (:mod:`rotation.backtest.signal_sets`).
     """
+    conv = conventions or Conventions()
+    flags = kernel_flags(conv, execution)
+    check_execution(execution, sets, exits is not None)
     nxt, ex = prepare(prices, entries, exits, side, cost)
     n, k = prices.shape
-    conv = conventions or Conventions()
     s = sets.size
     stats = np.zeros((s, NSTAT))
     col_ret = np.zeros((s, k))
@@ -576,7 +506,7 @@ def sweep_signals(prices: SignalPrices, entries: np.ndarray, sets: StopSets, *, 
     hi2 = np.maximum(prices.high, prices.open)
     slo, bmin, bmax = scan_arrays(lo2, hi2, ex)
     args = (prices.open, prices.close, slo, lo2, hi2, bmin, bmax, nxt, ex, int(side), sets.stop, sets.target,
-            sets.trail, sets.hold, conv.flags(), float(cost), yrs, float(risk_free), chunks)
+            sets.trail, sets.hold, flags, float(cost), yrs, float(risk_free), chunks)
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
     no_curve = np.zeros((s, 0))
     if not record:

@@ -83,15 +83,17 @@ def _kernel() -> Any:
 def sweep_signals_gpu(prices: signals.SignalPrices, entries: np.ndarray, sets: signals.StopSets, *,
                       exits: np.ndarray | None = None, side: int = 1, cost: float = 0.0,
                       conventions: signals.Conventions | None = None, years: float = math.nan,
-                      risk_free: float = 0.0, block: int = 128) -> signals.SignalSweep:
-    """:func:`rotation.backtest.signals.sweep_signals` (without ``record``) on the GPU."""
+                      risk_free: float = 0.0, block: int = 128, execution: str = "open") -> signals.SignalSweep:
+    """:func:`rotation.backtest.signals.sweep_signals` (without ``record``) on the GPU, both executions."""
+    conv = conventions or signals.Conventions()
+    flags = signals.kernel_flags(conv, execution)
+    signals.check_execution(execution, sets, exits is not None)
     if not gpu_available():
         raise ConfigError("--device gpu: no CUDA GPU found (numba.cuda.is_available() is False); "
                           "use --device cpu")
 
     nxt, ex = signals.prepare(prices, entries, exits, side, cost)
     n, k = prices.shape
-    conv = conventions or signals.Conventions()
     s = sets.size
     lo2 = np.minimum(prices.low, prices.open)
     hi2 = np.maximum(prices.high, prices.open)
@@ -110,7 +112,7 @@ def sweep_signals_gpu(prices: signals.SignalPrices, entries: np.ndarray, sets: s
     yrs = float(years) if years == years else -1.0
     grid = max(1, (s + block - 1) // block)
     if s:
-        _kernel()[grid, block](*dev, int(side), sl, tp, tr, hd, cuda.to_device(conv.flags()), float(cost), yrs,
+        _kernel()[grid, block](*dev, int(side), sl, tp, tr, hd, cuda.to_device(flags), float(cost), yrs,
                                float(risk_free), stats, col_ret, col_trades, cash, pos, traded, no_i, no_f, no_curve)
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
     none = np.zeros((s, 0))
