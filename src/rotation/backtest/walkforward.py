@@ -17,6 +17,10 @@ the test runs (each one's growth multiplied onto the last), and its statistics
 sit beside the in-sample ones: the best set of one sweep over the same sessions
 as the stitched curve, chosen in hindsight (what a user who skipped the
 walk-forward would report).
+
+``breakout`` (:mod:`rotation.backtest.breakout`) walks the same way through its own sweep
+(:func:`rotation.backtest.breakout.sweep_breakout`, ranked by ``by``) and run; its splits
+count the sessions of its window, where every traded symbol has a bar.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
 
-from rotation.backtest.run import RunConfig, load_panel, run_backtest
+from rotation.backtest import breakout
+from rotation.backtest.run import BacktestResult, RunConfig, load_panel, run_backtest
 from rotation.backtest.stats import STAT_NAMES, compute_stats
 from rotation.backtest.strategies import Panel, make_params
 from rotation.backtest.sweep import Executor, SweepResult, check_grid_windows, expand_grid, sweep
@@ -99,33 +104,17 @@ def _best(res: SweepResult, by: str) -> tuple[int, float]:
     return int(row["set"]), float(row[by]) if row[by] is not None else float("nan")
 
 
-def walk_forward(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *, train: int = 756,
-                 test: int = 252, anchored: bool = False, by: str = "sharpe",
-                 values: Mapping[str, Any] | None = None, config: RunConfig | None = None,
-                 start: date | None = None, end: date | None = None,
-                 executor: Executor | None = None) -> WalkForward:
-    """Walk-forward analysis of ``grid`` over ``panel`` (see the module docstring)."""
-    if by not in STAT_NAMES:
-        raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
-    config = config or RunConfig()
-    rows, params, configs = expand_grid(strategy, grid, values, config)
-    check_grid_windows(panel, params[0], grid)
-    panel, window = fit_window(panel, params[0], start, end)
-    f = window.first
-    days = panel.dates
-    span = split_rows(window.sessions, train, test, anchored)
-    splits: list[Split] = []
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, pl.DataFrame]] = []
-    for a, b, c in span:
-        head = panel.head(f + b + 1)
-        fit = sweep(head, strategy, grid, values=values, config=config, start=days[f + a], executor=executor,
-                    overfit=False, check_windows=False)
-        best, metric = _best(fit, by)
-        res = run_backtest(panel.head(f + c + 1), params[best], configs[best], days[f + b])
-        splits.append(Split(days[f + a], days[f + b], days[f + b + 1], days[f + c], best, rows[best], metric,
-                            res.stats[by]))
-        parts.append((res.equity["equity"].to_numpy(), res.equity["exposure"].to_numpy(),
-                      res.equity["turnover"].to_numpy(), res.trades))
+Part = tuple[np.ndarray, np.ndarray, np.ndarray, pl.DataFrame]
+
+
+def _part(res: BacktestResult) -> Part:
+    """A test run's curves (equity, exposure, turnover) and trades."""
+    return (res.equity["equity"].to_numpy(), res.equity["exposure"].to_numpy(), res.equity["turnover"].to_numpy(),
+            res.trades)
+
+
+def _stitch(parts: Sequence[Part], oos_days: Sequence[date], risk_free: float) -> tuple[pl.DataFrame, dict[str, float]]:
+    """The chained test runs (``date, equity, split``) and their statistics."""
     # chain the test runs: each starts at 1.0 on the last training session, the previous test's end
     eq, exp, turn, split_no = [1.0], [0.0], [0.0], [0]
     opened = closed = wins = 0
@@ -138,21 +127,95 @@ def walk_forward(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]],
         done = trades.filter(pl.col("exit_date").is_not_null())
         closed += done.height
         wins += int((done["return"] > 0).sum())
-    oos_days = days[f + span[0][1] : f + span[-1][2] + 1]
     stats = compute_stats(np.array(eq), oos_days, exposure=np.array(exp), turnover=np.array(turn),
                           trades=np.array([opened]), closed=np.array([closed]), wins=np.array([wins]),
-                          risk_free=config.risk_free)
-    oos = {k: float(v[0]) for k, v in stats.items()}
+                          risk_free=risk_free)
+    equity = pl.DataFrame({"date": pl.Series(list(oos_days), dtype=pl.Date), "equity": eq, "split": split_no})
+    return equity, {k: float(v[0]) for k, v in stats.items()}
+
+
+def walk_forward(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *, train: int = 756,
+                 test: int = 252, anchored: bool = False, by: str = "sharpe",
+                 values: Mapping[str, Any] | None = None, config: RunConfig | None = None,
+                 start: date | None = None, end: date | None = None,
+                 executor: Executor | None = None) -> WalkForward:
+    """Walk-forward analysis of ``grid`` over ``panel`` (see the module docstring); for
+    ``breakout`` an ``executor`` runs its sweeps' chunks (``run``, as a ``DaskExecutor`` does)."""
+    if by not in STAT_NAMES:
+        raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
+    config = config or RunConfig()
+    if strategy == "breakout":
+        return _walk_breakout(panel, grid, train, test, anchored, by, values, config, start, end, executor)
+    rows, params, configs = expand_grid(strategy, grid, values, config)
+    check_grid_windows(panel, params[0], grid)
+    panel, window = fit_window(panel, params[0], start, end)
+    f = window.first
+    days = panel.dates
+    span = split_rows(window.sessions, train, test, anchored)
+    splits: list[Split] = []
+    parts: list[Part] = []
+    for a, b, c in span:
+        head = panel.head(f + b + 1)
+        fit = sweep(head, strategy, grid, values=values, config=config, start=days[f + a], executor=executor,
+                    overfit=False, check_windows=False)
+        best, metric = _best(fit, by)
+        res = run_backtest(panel.head(f + c + 1), params[best], configs[best], days[f + b])
+        splits.append(Split(days[f + a], days[f + b], days[f + b + 1], days[f + c], best, rows[best], metric,
+                            res.stats[by]))
+        parts.append(_part(res))
+    oos_days = days[f + span[0][1] : f + span[-1][2] + 1]
+    equity, oos = _stitch(parts, oos_days, config.risk_free)
     # in sample: the best set in hindsight, from one sweep over the same sessions as the stitched curve
     whole = sweep(panel.head(f + span[-1][2] + 1), strategy, grid, values=values, config=config,
                   start=days[f + span[0][1]], executor=executor, overfit=False, check_windows=False)
     is_best, _ = _best(whole, by)
     is_row = whole.table.row(is_best, named=True)
-    equity = pl.DataFrame({"date": pl.Series(oos_days, dtype=pl.Date), "equity": eq, "split": split_no})
     base = make_params(strategy, dict(values or {}))
     return WalkForward(base.name, by, anchored, train, test, window, tuple(splits), oos,
                        {k: float(is_row[k]) if is_row[k] is not None else float("nan") for k in STAT_NAMES},
                        rows[is_best], equity)
+
+
+def _walk_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], train: int, test: int, anchored: bool, by: str,
+                   values: Mapping[str, Any] | None, config: RunConfig, start: date | None, end: date | None,
+                   executor: Any) -> WalkForward:
+    """:func:`walk_forward` for ``breakout``: its sweep on each training window, its run on each test."""
+    runner = cast(breakout.TaskRunner | None, executor)
+    vals = dict(values or {})
+    base = make_params("breakout", vals)
+    plan = breakout.plan_sweep(panel, grid, values=vals, config=config, start=start, end=end)  # checks the grid
+    days, window = plan.win.dates, plan.win.window
+    assert window is not None
+    row_of = {d: i for i, d in enumerate(panel.dates)}
+    keys = list(grid)
+    shape = tuple(len(grid[k]) for k in keys)
+
+    def chosen(res: SweepResult) -> tuple[int, float, dict[str, Any]]:
+        best, metric = _best(res, by)
+        idx = np.unravel_index(best, shape) if keys else ()
+        return best, metric, {k: grid[k][int(i)] for k, i in zip(keys, idx, strict=True)}
+
+    def fit(first: int, last: int) -> SweepResult:  # the sweep over sessions first..last, with no bar after last
+        return breakout.sweep_breakout(panel.head(row_of[days[last]] + 1), grid, values=vals, config=config,
+                                       start=days[first], by=by, overfit=False, executor=runner)
+
+    span = split_rows(len(days), train, test, anchored)
+    splits: list[Split] = []
+    parts: list[Part] = []
+    for a, b, c in span:
+        best, metric, row = chosen(fit(a, b))
+        params = make_params("breakout", {**vals, **row})
+        assert isinstance(params, breakout.Breakout)
+        res = breakout.run_breakout(panel.head(row_of[days[c]] + 1), params, config, days[b])
+        splits.append(Split(days[a], days[b], days[b + 1], days[c], best, row, metric, res.stats[by]))
+        parts.append(_part(res))
+    equity, oos = _stitch(parts, days[span[0][1] : span[-1][2] + 1], config.risk_free)
+    whole = fit(span[0][1], span[-1][2])
+    is_best, _, is_values = chosen(whole)
+    is_row = whole.table.filter(pl.col("set") == is_best).row(0, named=True)
+    return WalkForward(base.name, by, anchored, train, test, window, tuple(splits), oos,
+                       {k: float(is_row[k]) if is_row[k] is not None else float("nan") for k in STAT_NAMES},
+                       is_values, equity)
 
 
 def walk_forward_store(store: Store, strategy: str, grid: Mapping[str, Sequence[Any]], **kwargs: Any) -> WalkForward:
