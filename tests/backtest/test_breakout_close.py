@@ -200,6 +200,34 @@ def test_close_sweep_rows_equal_single_runs_locally_and_on_dask() -> None:
         breakout.run_breakout(panel, Breakout(symbols=SYMS, hold=0), config)
 
 
+def test_grid_sweeps_execution_and_costs_as_run_options() -> None:
+    panel = synthetic_panel()
+    values = {"symbols": "+".join(SYMS)}
+    grid = {"execution": ["open", "close"], "lookback": ["10", "30"], "commission": ["0", "0.001"],
+            "stop": ["0.03", "0.06"]}
+    res = breakout.sweep_breakout(panel, grid, values=values, overfit=True)
+    assert res.table.height == 16 and res.table["execution"].to_list()[:8] == ["open"] * 8
+    assert res.guard is not None and res.guard.pbo is not None
+    for i in range(16):
+        row = res.table.row(i, named=True)
+        p, cfg = breakout.grid_set(values, RunConfig(), {k: str(row[k]) for k in grid})
+        assert (cfg.execution, cfg.commission) == (row["execution"], row["commission"])
+        one = breakout.run_breakout(panel, p, cfg)
+        for k in STAT_NAMES:
+            assert row[k] == pytest.approx(one.stats[k], rel=1e-12, nan_ok=True), (i, k)
+    from rotation.backtest.distributed import dask_executor
+
+    with dask_executor(None, workers=2) as ex:
+        far = breakout.sweep_breakout(panel, grid, values=values, overfit=False, executor=ex)
+    assert far.table.equals(res.table)
+    with pytest.raises(ConfigError, match="execution: expected open or close"):
+        breakout.sweep_breakout(panel, {"execution": ["open", "vwap"]}, values=values)
+    with pytest.raises(ConfigError, match="hold >= 1"):
+        breakout.sweep_breakout(panel, {"execution": ["open", "close"], "hold": ["0", "3"]}, values=values)
+    with pytest.raises(ConfigError, match="commission: expected a number"):
+        breakout.sweep_breakout(panel, {"commission": ["cheap"]}, values=values)
+
+
 # -- real data -------------------------------------------------------------------------------
 def test_real_close_execution_trade_by_trade(real_store: Path) -> None:
     with Store(real_store, read_only=True) as st:
@@ -233,5 +261,9 @@ def test_cli_close_execution_run_and_sweep(cli, real_store: Path) -> None:
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["rows"]
     assert len(rows) == 4 and all(math.isfinite(r["sharpe"]) for r in rows)
+    res = cli("backtest", "sweep", "breakout", "-g", "execution=open,close", "-g", "stop=0.04,0.08", "--json", *args)
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["rows"]
+    assert sorted(r["execution"] for r in rows) == ["close", "close", "open", "open"]
     bad = cli("backtest", "run", "breakout", "-p", "hold=0", "--execution", "close", *args)
     assert bad.exit_code == 2 and "hold >= 1" in bad.output

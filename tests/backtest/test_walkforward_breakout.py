@@ -117,6 +117,18 @@ def test_walkforward_on_dask_equals_local() -> None:
     assert far.splits == local.splits and far.oos_stats == local.oos_stats
 
 
+def test_walkforward_may_choose_the_execution() -> None:
+    panel = synthetic_panel()
+    grid = {"execution": ["open", "close"], "lookback": ["10", "40"]}
+    wf = walk_forward(panel, "breakout", grid, train=250, test=200, values=VALUES)
+    assert {s.values["execution"] for s in wf.splits} <= {"open", "close"}
+    for s in wf.splits:
+        p, cfg = breakout.grid_set(VALUES, RunConfig(), s.values)
+        assert cfg.execution == s.values["execution"]
+        one = breakout.run_breakout(panel, p, cfg, s.train_end, s.test_end)
+        assert one.stats["sharpe"] == s.test_metric
+
+
 # -- real data -------------------------------------------------------------------------------
 def test_real_breakout_walkforward(cli, real_store: Path) -> None:
     args = ["-g", "lookback=20,55,120", "-g", "stop=0.05,0.1", "-g", "hold=none,40", "-p", "symbols=XLK+XLE+XLF+XLV",

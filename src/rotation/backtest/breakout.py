@@ -50,6 +50,9 @@ from rotation.errors import ConfigError
 
 SIGNAL_KEYS: tuple[str, ...] = ("lookback", "side")
 STOP_KEYS: tuple[str, ...] = ("stop", "target", "trail", "hold")
+#: Run options a grid may sweep too (as the book's): each combination is its own kernel call.
+RUN_KEYS: tuple[str, ...] = ("execution", "commission", "slippage")
+CALL_KEYS = SIGNAL_KEYS + RUN_KEYS  # the keys one chunk holds fixed
 #: A sweep beyond this many bar-steps (bars x sets x symbols) needs ``force``.
 MAX_BAR_STEPS = 2_000_000_000_000
 #: Up to this many sets the table keeps every set; beyond, the top ones and a summary.
@@ -61,19 +64,49 @@ Progress = Callable[[int, int], None]
 
 
 # -- sweeps -------------------------------------------------------------------------------
-def _grid_values(grid: Mapping[str, Sequence[Any]], base: Breakout) -> dict[str, list[Any]]:
+def _run_value(key: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if key == "execution":
+        return value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"--grid {key}: expected a number, got {value!r}") from None
+
+
+def _grid_values(grid: Mapping[str, Sequence[Any]], base: Breakout, config: RunConfig) -> dict[str, list[Any]]:
     fields = {f.name: f for f in dataclasses.fields(Breakout)}
     out: dict[str, list[Any]] = {}
     for key, vals in grid.items():
-        if key not in SIGNAL_KEYS + STOP_KEYS:
-            raise ConfigError(f"--grid {key}: a breakout sweep varies {', '.join(SIGNAL_KEYS + STOP_KEYS)}")
+        if key not in SIGNAL_KEYS + STOP_KEYS + RUN_KEYS:
+            raise ConfigError(f"--grid {key}: a breakout sweep varies {', '.join(SIGNAL_KEYS + STOP_KEYS + RUN_KEYS)}")
         if not vals:
             raise ConfigError(f"--grid {key}: expected at least one value")
-        parsed = [coerce_value(fields[key], v) if isinstance(v, str) else v for v in vals]
-        for v in parsed:  # validate each value once through the dataclass
-            dataclasses.replace(base, **{key: v})
+        if key in RUN_KEYS:
+            parsed = [_run_value(key, v) for v in vals]
+            for v in parsed:  # validated by the run configuration
+                dataclasses.replace(config, **{key: v})
+        else:
+            parsed = [coerce_value(fields[key], v) if isinstance(v, str) else v for v in vals]
+            for v in parsed:  # validate each value once through the dataclass
+                dataclasses.replace(base, **{key: v})
         out[key] = parsed
     return out
+
+
+def grid_set(values: Mapping[str, Any], config: RunConfig, row: Mapping[str, Any]) -> tuple[Breakout, RunConfig]:
+    """One set of a grid as a single run: ``row`` holds its swept values (as given to the grid)."""
+    p = make_params("breakout", {**values, **{k: v for k, v in row.items() if k not in RUN_KEYS}})
+    assert isinstance(p, Breakout)
+    return p, dataclasses.replace(config, **{k: _run_value(k, v) for k, v in row.items() if k in RUN_KEYS})
+
+
+def _call(base: Breakout, config: RunConfig, grid: Mapping[str, Sequence[Any]], chosen: Mapping[str, int]
+          ) -> tuple[Breakout, RunConfig]:
+    """The signal parameters and run options of one chunk: ``chosen`` maps call keys to value indices."""
+    p = dataclasses.replace(base, **{k: grid[k][j] for k, j in chosen.items() if k in SIGNAL_KEYS})
+    return p, dataclasses.replace(config, **{k: grid[k][j] for k, j in chosen.items() if k in RUN_KEYS})
 
 
 @dataclass(frozen=True)
@@ -120,9 +153,12 @@ def plan_sweep(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mappi
     base = make_params("breakout", dict(values or {}))
     assert isinstance(base, Breakout)
     merge_config(base, config)
-    vals = _grid_values(grid, base)
-    if config.execution == "close" and 0 in vals.get("hold", ()):
-        merge_config(dataclasses.replace(base, hold=0), config)  # the error naming hold
+    vals = _grid_values(grid, base, config)
+    for ex in vals.get("execution", [config.execution]):  # a time stop of 0 bars cannot follow a close fill
+        run = dataclasses.replace(config, execution=ex)
+        merge_config(base, run)
+        if 0 in vals.get("hold", ()):
+            merge_config(dataclasses.replace(base, hold=0), run)  # the error naming hold
     sets = int(np.prod([len(v) for v in vals.values()])) if vals else 1
     win = bars(panel, base.symbols, start, end)
     n, k = win.prices.shape
@@ -244,10 +280,10 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
         raise ConfigError(f"--by: expected one of {', '.join(STAT_NAMES)}, got {by!r}")
     plan.check(force)
     t0 = time.perf_counter()
-    base, cost = merge_config(plan.base, plan.config)
+    base, _ = merge_config(plan.base, plan.config)
     keys = list(plan.grid)
     shape = tuple(len(plan.grid[k]) for k in keys)
-    sig_pos = [i for i, k in enumerate(keys) if k in SIGNAL_KEYS]
+    sig_pos = [i for i, k in enumerate(keys) if k in CALL_KEYS]
     stop_pos = [i for i, k in enumerate(keys) if k in STOP_KEYS]
     complete = plan.sets <= KEEP_ALL
     keep = max(top, 100)
@@ -263,11 +299,10 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
     if executor is not None:
         step = min(step, max(MIN_TASK_SETS, -(-plan.sets // (TASKS_PER_SLOT * executor.slots))))
 
-    def chunks() -> Iterator[tuple[Breakout, np.ndarray, signals.StopSets]]:
-        """(signal params, grid ids, stop sets) of each chunk, in grid order."""
+    def chunks() -> Iterator[tuple[Breakout, RunConfig, np.ndarray, signals.StopSets]]:
+        """(signal params, run options, grid ids, stop sets) of each chunk, in grid order."""
         for sig_idx in np.ndindex(*(shape[i] for i in sig_pos)):
-            p = dataclasses.replace(base, **{keys[i]: plan.grid[keys[i]][j]
-                                             for i, j in zip(sig_pos, sig_idx, strict=True)})
+            p, cfg = _call(base, plan.config, plan.grid, {keys[i]: j for i, j in zip(sig_pos, sig_idx, strict=True)})
             for lo in range(0, n_stop, step):
                 flat = np.arange(lo, min(n_stop, lo + step))
                 sub = np.unravel_index(flat, tuple(shape[i] for i in stop_pos)) if stop_pos else ()
@@ -285,7 +320,7 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
                 for i, a in zip(stop_pos, sub, strict=True):
                     index[i] = np.asarray(a)
                 ids = np.ravel_multi_index(tuple(index), shape) if keys else np.zeros(1, dtype=np.int64)
-                yield p, ids, sets
+                yield p, cfg, ids, sets
 
     def take(ids: np.ndarray, stats: np.ndarray) -> None:
         nonlocal best_sharpe, best_set, best_ids, best_stats, done
@@ -303,24 +338,23 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
             progress(done, plan.sets)
 
     if executor is None:
-        signal: tuple[Breakout | None, np.ndarray] = (None, np.zeros((0, 0), dtype=bool))
-        for p, ids, sets in chunks():
-            if signal[0] is not p:
-                signal = (p, entries(plan.win, p.lookback, p.side))
-            res = evaluate(plan.win.prices, signal[1], sets, side=1 if p.side == "long" else -1, cost=cost,
+        signal: tuple[tuple[int, str] | None, np.ndarray] = (None, np.zeros((0, 0), dtype=bool))
+        for p, cfg, ids, sets in chunks():
+            if signal[0] != (p.lookback, p.side):
+                signal = ((p.lookback, p.side), entries(plan.win, p.lookback, p.side))
+            res = evaluate(plan.win.prices, signal[1], sets, side=1 if p.side == "long" else -1, cost=cfg.cost,
                            conventions=signals.Conventions.named(p.conventions),
-                           years=plan.win.years, risk_free=plan.config.risk_free,
-                           execution=plan.config.execution)
+                           years=plan.win.years, risk_free=cfg.risk_free, execution=cfg.execution)
             take(ids, res.stats)
     else:
-        wave: list[tuple[Breakout, np.ndarray, signals.StopSets]] = []
+        wave: list[tuple[Breakout, RunConfig, np.ndarray, signals.StopSets]] = []
         for chunk in itertools.chain(chunks(), [None]):
             if chunk is not None:
                 wave.append(chunk)
             if wave and (chunk is None or len(wave) == TASKS_PER_SLOT * executor.slots):
-                out = executor.run(chunk_stats, plan.win, [(p, sets, cost, plan.config.risk_free,
-                                                            plan.config.execution) for p, _, sets in wave])
-                for (_, ids, _), stats in zip(wave, out, strict=True):
+                out = executor.run(chunk_stats, plan.win, [(p, sets, cfg.cost, cfg.risk_free, cfg.execution)
+                                                           for p, cfg, _, sets in wave])
+                for (_, _, ids, _), stats in zip(wave, out, strict=True):
                     take(ids, stats)
                 wave = []
     if complete:
@@ -337,24 +371,24 @@ def run_plan(plan: SweepPlan, *, top: int = 10, by: str = "sharpe", progress: Pr
 
 
 def _variants(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.ndarray
-              ) -> list[tuple[Breakout, np.ndarray, signals.StopSets]]:
-    """The sets ``ids`` (grid indices) grouped by signal: (params, ids, their stop sets)."""
+              ) -> list[tuple[Breakout, RunConfig, np.ndarray, signals.StopSets]]:
+    """The sets ``ids`` (grid indices) grouped by kernel call: (params, run options, ids, their stop sets)."""
     base, _ = merge_config(plan.base, plan.config)
     idx = np.unravel_index(ids, shape) if keys else ()
     groups: dict[tuple[int, ...], list[int]] = {}
     for row in range(len(ids)):
-        groups.setdefault(tuple(int(idx[i][row]) for i, k in enumerate(keys) if k in SIGNAL_KEYS), []).append(row)
+        groups.setdefault(tuple(int(idx[i][row]) for i, k in enumerate(keys) if k in CALL_KEYS), []).append(row)
     out = []
+    sig_keys = [k for k in keys if k in CALL_KEYS]
     for sig, rows in groups.items():
-        sig_keys = [k for k in keys if k in SIGNAL_KEYS]
-        p = dataclasses.replace(base, **{k: plan.grid[k][j] for k, j in zip(sig_keys, sig, strict=True)})
+        p, cfg = _call(base, plan.config, plan.grid, dict(zip(sig_keys, sig, strict=True)))
         cols: dict[str, Any] = {k: np.full(len(rows), np.nan if getattr(p, k) is None else getattr(p, k), dtype=float)
                                 for k in STOP_KEYS}
         for i, k in enumerate(keys):
             if k in STOP_KEYS:
                 vals = np.array([np.nan if v is None else v for v in plan.grid[k]], dtype=float)
                 cols[k] = vals[idx[i][rows]]
-        out.append((p, ids[rows], signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], cols["hold"])))
+        out.append((p, cfg, ids[rows], signals.StopSets.of(cols["stop"], cols["target"], cols["trail"], cols["hold"])))
     return out
 
 
@@ -363,14 +397,13 @@ def _guard(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], best: int, 
     """DSR of the best set by Sharpe and PBO (CSCV) over a subsample, as for the book's sweeps
     (:mod:`rotation.backtest.guard`); a streamed sweep's DSR uses the Sharpe moments of all sets."""
     ids = pbo_subsample(plan.sets, best)
-    _, cost = merge_config(plan.base, plan.config)
     rets = np.full((len(plan.win.dates) - 1, len(ids)), np.nan)
     rf = (1.0 + plan.config.risk_free) ** (1.0 / PERIODS) - 1.0
-    for p, sub, sets in _variants(plan, keys, shape, ids):
+    for p, cfg, sub, sets in _variants(plan, keys, shape, ids):
         res = signals.sweep_signals(plan.win.prices, entries(plan.win, p.lookback, p.side), sets,
-                                    side=1 if p.side == "long" else -1, cost=cost,
+                                    side=1 if p.side == "long" else -1, cost=cfg.cost,
                                     conventions=signals.Conventions.named(p.conventions), record=True,
-                                    execution=plan.config.execution)
+                                    execution=cfg.execution)
         rets[:, np.searchsorted(ids, sub)] = (daily_returns(res.equity) - rf).T
     best_r = rets[:, int(np.searchsorted(ids, best))]
     if sharpes is not None:
@@ -402,7 +435,7 @@ def _table(plan: SweepPlan, keys: list[str], shape: tuple[int, ...], ids: np.nda
         idx = np.unravel_index(ids, shape)
         for key, i in zip(keys, idx, strict=True):
             vals = [plan.grid[key][j] for j in i]
-            dtype = pl.Utf8 if key == "side" else (pl.Int64 if key in ("lookback", "hold") else pl.Float64)
+            dtype = pl.Utf8 if key in ("side", "execution") else (pl.Int64 if key in ("lookback", "hold") else pl.Float64)
             table = table.with_columns(pl.Series(key, vals, dtype=dtype))
     cols = [pl.Series(k, stats[:, i]) for i, k in enumerate(STAT_NAMES)]
     table = table.with_columns(*cols).with_columns(pl.col("trades").cast(pl.Int64))

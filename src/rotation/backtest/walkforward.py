@@ -204,9 +204,8 @@ def _walk_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], train: int, 
     parts: list[Part] = []
     for a, b, c in span:
         best, metric, row = chosen(fit(a, b))
-        params = make_params("breakout", {**vals, **row})
-        assert isinstance(params, breakout.Breakout)
-        res = breakout.run_breakout(panel.head(row_of[days[c]] + 1), params, config, days[b])
+        params, run = breakout.grid_set(vals, config, row)  # swept run options (execution, costs) too
+        res = breakout.run_breakout(panel.head(row_of[days[c]] + 1), params, run, days[b])
         splits.append(Split(days[a], days[b], days[b + 1], days[c], best, row, metric, res.stats[by]))
         parts.append(_part(res))
     equity, oos = _stitch(parts, days[span[0][1] : span[-1][2] + 1], config.risk_free)
