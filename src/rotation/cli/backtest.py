@@ -4,7 +4,8 @@ parameters, or walk a sweep forward (choose on train, trade on test).
 Strategies: ``pair-switch``, ``momentum``, ``rrg`` (target weights through the book) and
 ``breakout`` (signal + stops, :mod:`rotation.backtest.breakout`; its sweep streams, shows
 a progress bar and an estimate, and refuses a grid beyond the documented limit unless
-``--force``); see ``docs/backtest.md``.
+``--force``); every one runs, sweeps and walks forward at the next open or, with
+``--execution close``, the next close; see ``docs/backtest.md``.
 Parameters come from ``--param key=value`` (strategy fields; tuples joined
 with ``+``: ``quadrants=leading+improving``), ``--universe`` (the symbols of a
 universe preset, and its benchmark for ``rrg``), ``--pair A:B`` and
@@ -50,7 +51,8 @@ UniverseOpt = Annotated[str | None, typer.Option("--universe", help="Universe pr
 PairOpt = Annotated[str | None, typer.Option("--pair", help="Traded pair A:B (pair-switch), e.g. IWM:QQQ.")]
 SignalOpt = Annotated[str | None, typer.Option("--signal", help="Signal pair A:B (pair-switch), e.g. RUT:NDX.")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value (repeatable).")]
-ExecOpt = Annotated[str, typer.Option("--execution", help="Act on a signal at the next bar's open or close.")]
+ExecOpt = Annotated[str, typer.Option("--execution", help="Act on a signal at the next bar's open or close "
+                                                           "(breakout: stops from the bar after a close fill).")]
 CommOpt = Annotated[float, typer.Option("--commission", min=0.0, help="Commission, fraction of traded value (0.0005 = 5 bps).")]
 SlipOpt = Annotated[float, typer.Option("--slippage", min=0.0, help="Slippage, fraction of price against the trade.")]
 StopOpt = Annotated[float | None, typer.Option("--stop", min=0.0, max=1.0, help="Stop loss, fraction below the entry (engine stop).")]
@@ -376,7 +378,7 @@ def walkforward_cmd(
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Walk-forward: choose the best set on each training window, trade it on the next test window."""
+    """Walk-forward: choose the best set on each training window, trade it on the next test window (any strategy)."""
     values = _values(strategy, universe, pair, signal, param)
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
