@@ -230,3 +230,21 @@ def test_cli_breakout_sweep_on_a_local_cluster(cli, real_store: Path) -> None:
     assert a["rows"] == b["rows"] and a["sets"] == 10 and b["executor"] == "local Dask cluster, 2 workers"
     gpu = cli(*args, "--local-cluster", "2", "--device", "gpu")
     assert gpu.exit_code == 2 and "not with --dask/--local-cluster" in gpu.stderr
+
+
+def test_a_script_without_a_main_guard_gets_one_clear_error(tmp_path: Path) -> None:
+    """Worker processes import the starting script again: without ``if __name__ == "__main__":``
+    they die while starting, and the script gets a ClusterError saying so, not Dask's bare
+    "Nanny failed to start"."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "sweep_script.py"
+    script.write_text("from rotation.backtest.distributed import dask_executor\n"
+                      "with dask_executor(workers=1) as ex:\n    print(ex.slots)\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env,
+                          cwd=tmp_path)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and last.startswith("rotation.errors.ClusterError: Dask: the local cluster's worker")
+    assert 'if __name__ == "__main__":' in last and "processes=False" in last
