@@ -16,6 +16,7 @@ from rotation.backtest import breakout
 from rotation.backtest.run import load_panel
 from rotation.backtest.signals import Conventions, SignalPrices, StopSets, sweep_signals
 from rotation.data.store import Store
+from rotation.trading import engine
 
 VBT = Conventions.vectorbt()
 
@@ -108,6 +109,27 @@ def check_against_loop(prices: SignalPrices, ent: np.ndarray, side: int, sl: np.
             finals.append(final)
         assert 1 + res.stat("total_return")[p] == pytest.approx(np.mean(finals), rel=1e-12)
     return seen, len(res.trade_set)
+
+
+def test_short_gap_rules_by_hand() -> None:
+    """A short in at 100 (the entry bar closes at 100 too): stop 105 above, target 90 below."""
+    flat = (100.0, 101.0, 99.0, 100.0)
+    cases = [((107, 108, 104, 106), 107.0, engine.R_STOP_GAP),  # opens above the stop: the open
+             ((100, 106, 99, 104), 105.0, engine.R_STOP),  # trades up through it
+             ((95, 96, 89, 91), 90.0, engine.R_TARGET),  # trades down through the target
+             ((88, 89, 85, 86), 88.0, engine.R_TARGET_GAP),  # opens below it: the open
+             ((88, 106, 87, 100), 105.0, engine.R_STOP)]  # opens below the target, then up through the stop
+    for bar, price, code in cases:
+        rows = np.array([flat, flat, bar, flat])
+        p = SignalPrices.from_bars(*(rows[:, i : i + 1] for i in range(4)))
+        ent = np.array([[True], [False], [False], [False]])
+        r = sweep_signals(p, ent, StopSets.of(0.05, 0.1), side=-1, conventions=VBT, record=True)
+        assert (r.trade_exit_bar[0], r.trade_exit_price[0], r.trade_exit_code[0]) == (2, pytest.approx(price), code)
+        want, _, _ = vbt_loop(*rows.T, ent[:, 0], -1, 0.05, 0.1, 0.0)
+        assert want[0][1:4:2] == (2, pytest.approx(price))
+    # rotation's own rule for the last case: the target at the open (target_gap_first)
+    r = sweep_signals(p, ent, StopSets.of(0.05, 0.1), side=-1, record=True)
+    assert (r.trade_exit_price[0], r.trade_exit_code[0]) == (88.0, engine.R_TARGET_GAP)
 
 
 @pytest.mark.parametrize("side", [1, -1])
