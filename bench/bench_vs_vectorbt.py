@@ -17,7 +17,21 @@ statistics (Sharpe, Sortino, drawdown, ...) computed in the kernel.  vectorbt:
 ``Portfolio.from_signals(close, entries shifted one bar, price=open, open/high/low,
 sl_stop, tp_stop, fees)`` and ``total_return()`` (fewer statistics than ours).
 Checked: every trade identical (entry and exit bar, entry and exit price to 1e-12),
-trade counts and per-(set, symbol) total returns equal (1e-9).
+trade counts equal, and returns per trade, per (set, symbol) and per set (the book's
+total return, the mean of its sleeves') within 1e-12 relative.  A trade's return is
+defined apart: ours is the sleeve's change over the trade, vectorbt's the PnL over the
+position's cost before the entry fee, ``1 + fees`` times ours; the check converts.
+
+**Short signal + stops grid.** The same bars, entry (a short at the next open) after a
+close at a 20-session closing *low*, stops 1%..20% above and targets 2%..30% below the
+entry bar's close: 10 x 15 = 150 sets (``--short-sets``), 5 bps a side.  rotation:
+``side=-1`` with ``Conventions.vectorbt()``; vectorbt: the same call with
+``direction="shortonly"``.  No convention differs from the long side's: vectorbt's stop
+for a short is the close times ``1 + sl_stop``, filled at the open when the bar opens
+at or above it, its target the close times ``1 - tp_stop``, at the open when the bar
+opens at or below it, and the stop is tested first (it beats a target gap), as
+rotation's mirrored rules with those conventions; a short sells ``value / (price (1 +
+fees))`` units, as ``fees_vectorbt``.  Same checks as the long grid.
 
 **Pair-switch grid.** ``pair-switch`` IWM/QQQ on the ^RUT/^NDX ratio, fast 1..20 x
 slow 25..270 step 5 = 1,000 sets, 2005-01-03 .. 2024-12-31, no costs.  rotation:
@@ -31,8 +45,9 @@ The machine is shared: figures are under whatever load there is; run it once.  B
 wall-clock ratio the script prints the ratio of process CPU time (``time.process_time``),
 which a busy machine disturbs less (vectorbt runs on one thread; rotation's kernels on all).
 
-    PYTHONPATH=src python bench/bench_vs_vectorbt.py             # both grids
+    PYTHONPATH=src python bench/bench_vs_vectorbt.py             # all three grids
     PYTHONPATH=src python bench/bench_vs_vectorbt.py --sets 100  # a quicker look
+    PYTHONPATH=src python bench/bench_vs_vectorbt.py --short-sets 0  # long and pair grids only
     NUMBA_NUM_THREADS=1 PYTHONPATH=src python bench/bench_vs_vectorbt.py --pair-sets 1 --repeat 5  # per core
 """
 
@@ -48,7 +63,9 @@ import numpy as np
 import polars as pl
 
 from rotation.backtest import breakout, signals
+from rotation.backtest.portfolio import OPEN_AT_END
 from rotation.backtest.strategies import Panel
+from rotation.trading.engine import R_STOP, R_STOP_GAP, R_TARGET, R_TARGET_GAP
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SYMBOLS = ["AAPL", "AMZN", "DIA", "GOOGL", "GSPC", "IWB", "IWD", "IWF", "IWM", "IWN", "IWR", "IXIC", "MDY", "MSFT", "NDX", "NVDA", "OEF", "QQQ", "RSP", "RUT", "SMH", "SPY", "VIX", "XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY"]
@@ -83,31 +100,45 @@ def vbt_module() -> tuple[object, str]:
         return vbt, "numba (vectorbt-rust is not installed)"
 
 
-def signal_grid(sets_wanted: int, repeat: int = 1) -> tuple[str, float, float]:
+#: The signal + stops grids: (stops, targets) per side; the short one is smaller (vectorbt takes ~40 ms a set).
+GRIDS = {"long": (np.linspace(0.01, 0.20, 20), np.linspace(0.02, 0.50, 25)),
+         "short": (np.linspace(0.01, 0.20, 10), np.linspace(0.02, 0.30, 15))}
+
+
+def signal_grid(sets_wanted: int, repeat: int = 1, side: str = "long") -> tuple[str, float, float]:
+    """One side's signal + stops grid (long: 20-session closing highs; short: lows, stops above)."""
     vbt, engine = vbt_module()
     panel = load_panel(SYMBOLS, date(2024, 12, 31))
     win = breakout.bars(panel, SYMBOLS)
     n, k = win.prices.shape
-    ent = breakout.entries(win, 20, "long")
-    stops, targets = np.linspace(0.01, 0.20, 20), np.linspace(0.02, 0.50, 25)
+    ent = breakout.entries(win, 20, side)
+    sgn = 1 if side == "long" else -1
+    stops, targets = GRIDS[side]
     sl, tp = (a.ravel()[:sets_wanted] for a in np.meshgrid(stops, targets, indexing="ij"))
     s = sl.size
     sets = signals.StopSets.of(sl, tp)
     conv = signals.Conventions.vectorbt()
-    print(f"signal+stops: {k} symbols x {n:,} sessions ({win.dates[0]} .. {win.dates[-1]}) x {s} sets "
+    label = "signal+stops" if side == "long" else "signal+stops short"
+    print(f"{label}: {k} symbols x {n:,} sessions ({win.dates[0]} .. {win.dates[-1]}) x {s} sets "
           f"= {n * k * s:,} bar-steps; vectorbt engine: {engine}")
 
-    signals.sweep_signals(win.prices, ent, signals.StopSets.of(sl[:2], tp[:2]), cost=COST, conventions=conv)
+    def ours_run(st: signals.StopSets, conventions: signals.Conventions | None = None,
+                 record: bool = False) -> signals.SignalSweep:
+        return signals.sweep_signals(win.prices, ent, st, side=sgn, cost=COST, conventions=conventions,
+                                     years=win.years, record=record)
+
+    ours_run(signals.StopSets.of(sl[:2], tp[:2]), conventions=conv)
     ours_s = ours_cpu = math.inf
     for _ in range(max(1, repeat)):  # the fastest of `repeat` calls (wall and CPU each)
         t0, c0 = time.perf_counter(), time.process_time()
-        ours = signals.sweep_signals(win.prices, ent, sets, cost=COST, conventions=conv, years=win.years)
+        ours = ours_run(sets, conventions=conv)
         ours_s, ours_cpu = min(ours_s, time.perf_counter() - t0), min(ours_cpu, time.process_time() - c0)
-    rec = signals.sweep_signals(win.prices, ent, sets, cost=COST, conventions=conv, years=win.years, record=True)
+    rec = ours_run(sets, conventions=conv, record=True)
 
     o, h, lo, c = (np.ascontiguousarray(a.T) for a in (win.prices.open, win.prices.high, win.prices.low, win.prices.close))
     shifted = np.zeros_like(ent)
     shifted[1:] = ent[:-1]  # vectorbt fills on the signal's own bar: give it the next bar, at the open
+    direction = "longonly" if side == "long" else "shortonly"  # shortonly: entries open shorts, stops above
     chunk = max(1, min(s, 50))
     vbt_s = vbt_cpu = 0.0
     v_ret, v_cnt, v_recs = np.zeros(s * k), np.zeros(s * k, dtype=np.int64), []
@@ -117,8 +148,8 @@ def signal_grid(sets_wanted: int, repeat: int = 1) -> tuple[str, float, float]:
         sl_c = np.repeat(sl[a : a + m], k)[None, :]
         tp_c = np.repeat(tp[a : a + m], k)[None, :]
         t0, c0 = time.perf_counter(), time.process_time()
-        pf = vbt.Portfolio.from_signals(tile[3], tile[4], False, price=tile[0], open=tile[0], high=tile[1],  # type: ignore[attr-defined]
-                                        low=tile[2], sl_stop=sl_c, tp_stop=tp_c, fees=COST)
+        pf = vbt.Portfolio.from_signals(tile[3], tile[4], False, direction=direction, price=tile[0],  # type: ignore[attr-defined]
+                                        open=tile[0], high=tile[1], low=tile[2], sl_stop=sl_c, tp_stop=tp_c, fees=COST)
         ret = np.atleast_1d(np.asarray(pf.total_return()))
         vbt_s += time.perf_counter() - t0
         vbt_cpu += time.process_time() - c0
@@ -131,13 +162,22 @@ def signal_grid(sets_wanted: int, repeat: int = 1) -> tuple[str, float, float]:
     ours_cnt = ours.column_trades.reshape(-1)
     same_counts = bool((ours_cnt == v_cnt).all())
     ret_diff = float(np.max(np.abs(ours_ret - v_ret) / np.maximum(np.abs(v_ret), 1.0)))
+    # per set: the book is k sleeves of 1/k never rebalanced, so its total return is their mean
+    v_set = v_ret.reshape(s, k).mean(axis=1)
+    set_diff = float(np.max(np.abs(ours.stat("total_return") - v_set) / np.maximum(np.abs(v_set), 1.0)))
     # trade for trade: ours are in (set, symbol, time) order, vectorbt's in (column, time) order
-    ours_tr = np.c_[rec.trade_entry_bar, rec.trade_exit_bar, rec.trade_entry_price, rec.trade_exit_price]
+    ours_tr = np.c_[rec.trade_entry_bar, rec.trade_exit_bar, rec.trade_entry_price, rec.trade_exit_price,
+                    rec.trade_return]
     vb = np.vstack([np.c_[r["entry_idx"], np.where(r["status"] == 1, r["exit_idx"], -1), r["entry_price"],
-                          np.where(r["status"] == 1, r["exit_price"], np.nan)] for _, r in v_recs])
+                          np.where(r["status"] == 1, r["exit_price"], np.nan), r["return"]] for _, r in v_recs])
     identical = ours_tr.shape == vb.shape and bool(
         (ours_tr[:, :2] == vb[:, :2]).all()
-        and np.allclose(ours_tr[:, 2:], vb[:, 2:], rtol=1e-12, atol=0, equal_nan=True))
+        and np.allclose(ours_tr[:, 2:4], vb[:, 2:4], rtol=1e-12, atol=0, equal_nan=True))
+    # a trade's return: ours is the sleeve's change over the trade (its equity before the entry, fees in);
+    # vectorbt's is the PnL over the position's cost without the entry fee, (1 + cost) times ours
+    as_vbt = ours_tr[:, 4] * (1.0 + COST)
+    trade_diff = float(np.max(np.abs(as_vbt - vb[:, 4]) / np.maximum(np.abs(vb[:, 4]), 1.0))) \
+        if ours_tr.shape == vb.shape else math.inf
     steps = n * k * s
     import numba
 
@@ -145,17 +185,22 @@ def signal_grid(sets_wanted: int, repeat: int = 1) -> tuple[str, float, float]:
     print(f"  rotation: {ours_s:.3f} s wall = {steps / ours_s / 1e6:,.0f}M bar-steps/s on {threads} threads "
           f"({steps / ours_s / threads / 1e6:,.0f}M per thread; {steps / ours_cpu / 1e6:,.0f}M per CPU-second), "
           f"11 statistics per set{f', fastest of {repeat} calls' if repeat > 1 else ''}")
-    print(f"  vectorbt: {vbt_s:.3f} s wall = {steps / vbt_s / 1e6:,.1f}M bar-steps/s ({engine}), total return only; "
-          f"CPU time: rotation {ours_cpu:.3f} s, vectorbt {vbt_cpu:.3f} s = {vbt_cpu / ours_cpu:.1f}x")
-    print(f"  {len(ours_tr):,} trades; counts {'equal' if same_counts else 'DIFFER'}; "
-          f"largest per-(set, symbol) return difference {ret_diff:.1e}; trade lists "
-          f"{'identical' if identical else 'DIFFER'}")
-    rot = signals.sweep_signals(win.prices, ent, sets, cost=COST, years=win.years)
+    print(f"  vectorbt: {vbt_s:.3f} s wall = {steps / vbt_s / 1e6:,.1f}M bar-steps/s ({engine}, {direction}), "
+          f"total return only; CPU time: rotation {ours_cpu:.3f} s, vectorbt {vbt_cpu:.3f} s = {vbt_cpu / ours_cpu:.1f}x")
+    print(f"  {len(ours_tr):,} trades; counts {'equal' if same_counts else 'DIFFER'}; trade lists "
+          f"{'identical' if identical else 'DIFFER'}; largest relative return difference: per trade {trade_diff:.1e}, "
+          f"per (set, symbol) {ret_diff:.1e}, per set {set_diff:.1e}")
+    code = np.bincount(rec.trade_exit_code - OPEN_AT_END, minlength=R_TARGET_GAP - OPEN_AT_END + 1)
+    n_of = {r: int(code[r - OPEN_AT_END]) for r in (R_STOP, R_STOP_GAP, R_TARGET, R_TARGET_GAP, OPEN_AT_END)}
+    print(f"  exits: {n_of[R_STOP] + n_of[R_STOP_GAP]:,} stops ({n_of[R_STOP_GAP]:,} at a gap open), "
+          f"{n_of[R_TARGET] + n_of[R_TARGET_GAP]:,} targets ({n_of[R_TARGET_GAP]:,} at a gap open), "
+          f"{n_of[OPEN_AT_END]:,} open at the end")
+    rot = ours_run(sets)
     moved = int((rot.column_trades != ours.column_trades).sum())
     print(f"  with rotation's own conventions {moved:,} of {s * k:,} (set, symbol) columns trade differently")
-    ok = identical and same_counts and ret_diff < 1e-9
+    ok = identical and same_counts and max(ret_diff, set_diff, trade_diff) < 1e-12
     verdict = "trades identical" if ok else "TRADES DIFFER"
-    return (f"signal+stops sweep: {vbt_s / ours_s:.1f}x vectorbt, {verdict} "
+    return (f"{label} sweep: {vbt_s / ours_s:.1f}x vectorbt, {verdict} "
             f"({steps / ours_s / 1e6:,.0f}M vs {steps / vbt_s / 1e6:,.1f}M bar-steps/s wall, "
             f"{vbt_cpu / ours_cpu:.1f}x in CPU time; {s} sets x {k} symbols)"), ours_s, vbt_s
 
@@ -222,6 +267,7 @@ def pair_grid(sets_wanted: int, repeat: int = 3) -> tuple[str, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", type=int, default=500, help="signal+stops sets (at most 500)")
+    ap.add_argument("--short-sets", type=int, default=150, help="short signal+stops sets (at most 150; 0 skips)")
     ap.add_argument("--pair-sets", type=int, default=1000, help="pair-switch sets (at most 1,000)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="the best of this many runs: both sides of the pair grid, rotation's side of the signal "
@@ -230,6 +276,8 @@ def main() -> None:
     if not (DATA / "SPY.csv").is_file():
         raise SystemExit(f"needs the real data in {DATA}")
     lines = [signal_grid(args.sets, args.repeat)[0], pair_grid(args.pair_sets, args.repeat)[0]]
+    if args.short_sets > 0:
+        lines.append(signal_grid(args.short_sets, args.repeat, side="short")[0])
     print()
     for line in lines:
         print(line)

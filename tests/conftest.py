@@ -128,6 +128,17 @@ def cli(runner: CliRunner) -> Callable[..., object]:
     return run
 
 
+def weekdays(n: int, start: date = date(2024, 1, 1)) -> tuple[date, ...]:
+    """The first ``n`` weekdays (Monday to Friday) from ``start``: the sessions of synthetic frames."""
+    out: list[date] = []
+    d = start
+    while len(out) < n:
+        if d.weekday() < 5:
+            out.append(d)
+        d += timedelta(days=1)
+    return tuple(out)
+
+
 def make_bars(
     symbol: str,
     closes: Sequence[float],
@@ -137,12 +148,7 @@ def make_bars(
     volume: float = 1_000_000.0,
 ) -> pl.DataFrame:
     """A bars frame on consecutive weekdays; open = previous close, high/low +-spread."""
-    days: list[date] = []
-    d = start
-    while len(days) < len(closes):
-        if d.weekday() < 5:
-            days.append(d)
-        d += timedelta(days=1)
+    days = list(weekdays(len(closes), start))
     opens = [closes[0], *closes[:-1]]
     return pl.DataFrame(
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +10,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+from conftest import weekdays
 from rotation.analytics.relative import (
     benchmark_returns,
     equal_weight_basket,
@@ -23,12 +24,7 @@ from rotation.errors import DataError
 
 
 def _days(n: int, start: date = date(2023, 12, 27)) -> list[date]:
-    out, d = [], start
-    while len(out) < n:
-        if d.weekday() < 5:
-            out.append(d)
-        d += timedelta(days=1)
-    return out
+    return list(weekdays(n, start))
 
 
 # -- returns helpers --------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +10,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+from conftest import weekdays
 from rotation.analytics.rrg import (
     RrgParams,
     quadrant_codes,
@@ -27,11 +28,7 @@ from rotation.errors import DataError
 def _walks(n_rows: int, n_sym: int, seed: int = 7) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     prices = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.012, (n_rows, n_sym + 1)), axis=0))
-    days, d = [], date(2020, 1, 1)
-    while len(days) < n_rows:
-        if d.weekday() < 5:
-            days.append(d)
-        d += timedelta(days=1)
+    days = list(weekdays(n_rows, date(2020, 1, 1)))
     cols = {f"S{j}": prices[:, j] for j in range(n_sym)}
     return pl.DataFrame({"date": days, **cols, "BENCH": prices[:, -1]})
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import weekdays
 from rotation.backtest import breakout
 from rotation.backtest.run import RunConfig, load_panel
 from rotation.backtest.stats import STAT_NAMES
@@ -20,12 +21,7 @@ from rotation.errors import ConfigError
 
 def synthetic_panel(n: int = 600, k: int = 4, seed: int = 2) -> Panel:
     rng = np.random.default_rng(seed)
-    days: list[date] = []
-    d = date(2018, 1, 1)
-    while len(days) < n:
-        if d.weekday() < 5:
-            days.append(d)
-        d += timedelta(days=1)
+    days = weekdays(n, date(2018, 1, 1))
     c = 50 * np.cumprod(1 + rng.normal(0.0004, 0.015, size=(n, k)), axis=0)
     o = np.vstack([c[:1], c[:-1]]) * (1 + rng.normal(0, 0.005, size=(n, k)))
     h = np.maximum(o, c) * (1 + np.abs(rng.normal(0, 0.006, size=(n, k))))

@@ -188,7 +188,8 @@ def test_a_dead_scheduler_is_one_clear_error(cli, real_store: Path) -> None:
     assert len(lines) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in lines[0], res.stderr
 
 
-def test_real_breakout_sweep_on_dask_equals_local(executor: DaskExecutor, real_store: Path) -> None:
+def test_real_breakout_sweep_on_dask_equals_local(executor: DaskExecutor, real_store: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The signal + stops sweep through the executor: the same table (chunks on the workers,
     in waves), the summary equal to rounding (its sums are taken chunk by chunk), the same guard."""
     from rotation.backtest import breakout
@@ -212,11 +213,20 @@ def test_real_breakout_sweep_on_dask_equals_local(executor: DaskExecutor, real_s
                                                          target=0.2), RunConfig(commission=0.0005), date(2005, 1, 1))
     assert row["trades"] == one.stats["trades"] > 100
     assert row["total_return"] == pytest.approx(one.stats["total_return"], rel=1e-12)
-    # Streamed beyond KEEP_ALL on the workers: the same best rows as the full table.
+    # In chunks on the workers: the same table.
     plan = breakout.plan_sweep(panel, grid, **kw)
-    streamed = breakout.run_plan(plan, top=5, by="calmar", overfit=False, executor=executor,
-                                 chunk_sets=16)
-    assert streamed.table.equals(local.table) and streamed.complete
+    chunked = breakout.run_plan(plan, top=5, by="calmar", overfit=False, executor=executor, chunk_sets=16)
+    assert chunked.table.equals(local.table) and chunked.complete
+    # Streamed beyond KEEP_ALL on the workers (only the best kept, moments summed chunk by chunk):
+    # the same best rows and the same summary as the full table.
+    monkeypatch.setattr(breakout, "KEEP_ALL", 50)
+    streamed = breakout.run_plan(plan, top=5, by="calmar", overfit=False, executor=executor, chunk_sets=16)
+    assert not streamed.complete and streamed.sets == 120 and streamed.table.height == 100
+    assert streamed.top(5, "calmar")["set"].to_list() == local.top(5, "calmar")["set"].to_list()
+    assert streamed.top(5, "calmar").equals(local.top(5, "calmar"))
+    for stat, summary in local.summary.items():
+        for name, value in summary.items():
+            assert streamed.summary[stat][name] == pytest.approx(value, rel=1e-9, nan_ok=True), (stat, name)
 
 
 def test_cli_breakout_sweep_on_a_local_cluster(cli, real_store: Path) -> None:
@@ -230,3 +240,21 @@ def test_cli_breakout_sweep_on_a_local_cluster(cli, real_store: Path) -> None:
     assert a["rows"] == b["rows"] and a["sets"] == 10 and b["executor"] == "local Dask cluster, 2 workers"
     gpu = cli(*args, "--local-cluster", "2", "--device", "gpu")
     assert gpu.exit_code == 2 and "not with --dask/--local-cluster" in gpu.stderr
+
+
+def test_a_script_without_a_main_guard_gets_one_clear_error(tmp_path: Path) -> None:
+    """Worker processes import the starting script again: without ``if __name__ == "__main__":``
+    they die while starting, and the script gets a ClusterError saying so, not Dask's bare
+    "Nanny failed to start"."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "sweep_script.py"
+    script.write_text("from rotation.backtest.distributed import dask_executor\n"
+                      "with dask_executor(workers=1) as ex:\n    print(ex.slots)\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env,
+                          cwd=tmp_path)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and last.startswith("rotation.errors.ClusterError: Dask: the local cluster's worker")
+    assert 'if __name__ == "__main__":' in last and "processes=False" in last

@@ -5,12 +5,13 @@ elsewhere), sweep rows equal single runs, and the sets it must not take go the p
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import weekdays
 from rotation.analytics.returns import ffill, rolling, rolling_means
 from rotation.backtest import fastbook
 from rotation.backtest.run import RunConfig, book_stats, load_panel, run_backtest, simulate_many
@@ -27,13 +28,7 @@ SUMS = ("volatility", "sharpe", "sortino", "exposure")
 
 
 def _days(n: int) -> tuple[date, ...]:
-    out: list[date] = []
-    d = date(2019, 1, 1)
-    while len(out) < n:
-        if d.weekday() < 5:
-            out.append(d)
-        d += timedelta(days=1)
-    return tuple(out)
+    return weekdays(n, date(2019, 1, 1))
 
 
 def _panel(n: int = 600, seed: int = 5, gap: bool = False) -> Panel:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from conftest import weekdays
 from rotation.analytics.rrg import RrgParams, rrg
 from rotation.backtest.run import RunConfig, load_panel, run_backtest
 from rotation.backtest.strategies import (
@@ -26,14 +27,6 @@ from rotation.errors import ConfigError, DataError
 SECTORS = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
 
 
-def weekdays(n: int, start: date = date(2024, 1, 1)) -> tuple[date, ...]:
-    out: list[date] = []
-    d = start
-    while len(out) < n:
-        if d.weekday() < 5:
-            out.append(d)
-        d += timedelta(days=1)
-    return tuple(out)
 
 
 def make_panel(closes: dict[str, list[float]], start: date = date(2024, 1, 1)) -> Panel:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pytest
 
+from conftest import weekdays
 from rotation.backtest.run import RunConfig, run_backtest
 from rotation.backtest.stats import STAT_NAMES
 from rotation.backtest.strategies import Momentum, PairSwitch, Panel
@@ -18,12 +19,7 @@ from rotation.errors import ConfigError
 def synthetic_panel(n: int = 700, seed: int = 11) -> Panel:
     """Five random-walk symbols (A, B trade; SA, SB signal; C extra) on weekdays from 2020."""
     rng = np.random.default_rng(seed)
-    days: list[date] = []
-    d = date(2020, 1, 1)
-    while len(days) < n:
-        if d.weekday() < 5:
-            days.append(d)
-        d += timedelta(days=1)
+    days = weekdays(n, date(2020, 1, 1))
     names = ("A", "B", "SA", "SB", "C")
     c = 100 * np.cumprod(1 + rng.normal(0.0003, 0.015, size=(n, len(names))), axis=0)
     o = c * (1 + rng.normal(0, 0.004, size=c.shape))

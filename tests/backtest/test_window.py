@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import weekdays
 from rotation.backtest.run import RunConfig, backtest, run_backtest
 from rotation.backtest.strategies import Momentum, PairSwitch, Panel
 from rotation.backtest.sweep import sweep
@@ -132,19 +133,11 @@ def test_stats_over_the_real_window_equal_a_pandas_recomputation(real_store: Pat
 
 
 # -- synthetic ---------------------------------------------------------------
-def _weekdays(n: int, start: date = date(2024, 1, 1)) -> tuple[date, ...]:
-    out: list[date] = []
-    d = start
-    while len(out) < n:
-        if d.weekday() < 5:
-            out.append(d)
-        d += timedelta(days=1)
-    return tuple(out)
 
 
 def _panel(closes: dict[str, np.ndarray]) -> Panel:
     c = np.column_stack(list(closes.values())).astype(float)
-    return Panel(_weekdays(c.shape[0]), tuple(closes), c.copy(), c * 1.01, c * 0.99, c, c.copy())
+    return Panel(weekdays(c.shape[0]), tuple(closes), c.copy(), c * 1.01, c * 0.99, c, c.copy())
 
 
 def _walk(n: int, seed: int) -> np.ndarray:

@@ -180,6 +180,17 @@ def test_universe_names_only(base_url: str, tmp_path: Path) -> None:
     assert "expected one of" in httpx.get(f"{base_url}/api/rrg", params={"universe": "nosuch"}, timeout=60).json()["error"]
 
 
+def test_rrg_windows_longer_than_the_data_are_the_clis_error(base_url: str) -> None:
+    """The explorer refuses an RRG with no point as the CLI does (the bars a first point needs, the
+    bars there are), rather than drawing an empty graph."""
+    resp = httpx.get(f"{base_url}/api/rrg", params={"universe": "sectors", "window": 520, "as_of": "2005-03-01"},
+                     timeout=120)
+    assert resp.status_code == 400
+    assert resp.json()["error"] == ("RRG window 520: a first point needs window + smooth - 1 + momentum = 524 weekly "
+                                    "bars (window 520, smooth 1, momentum 4); the longest member of sectors, XLB, has "
+                                    "324 weekly bars with SPY up to 2005-03-01 (1998-12-24..2005-03-01)")
+
+
 def test_host_header_is_checked(base_url: str, real_store: Path) -> None:
     for host in ("evil.example", "127.0.0.1.evil.example", "attacker:8765"):
         resp = httpx.get(f"{base_url}/api/health", headers={"Host": host}, timeout=30)

@@ -264,6 +264,11 @@ def _local_cluster(dist: Any, workers: int, threads: int, processes: bool, numba
             cluster = dist.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
                                         dashboard_address=None, silence_logs=logging.CRITICAL,
                                         scheduler_kwargs={"dashboard": False, "dashboard_address": LOOPBACK_ANY_PORT})
+    except RuntimeError as exc:  # "Nanny failed to start": the worker processes died while starting
+        raise ClusterError(
+            f"Dask: the local cluster's worker processes failed to start ({exc}). A script that starts one must "
+            "do it under `if __name__ == \"__main__\":` (each worker process imports the script again), or pass "
+            "processes=False for threads in this process") from None
     finally:
         if before is None:
             os.environ.pop("NUMBA_NUM_THREADS", None)

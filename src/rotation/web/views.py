@@ -75,6 +75,7 @@ def rrg_view(
     """
     params = RrgParams.for_freq(freq, window, smooth, momentum)
     result = universe_rrg(st, check_universe(st, universe), benchmark, as_of, params, tail)
+    result.require_points(as_of)  # the CLI's error: the bars a first point needs and the bars there are
     hist = result.history.filter(pl.col("rs_ratio").is_not_null() & pl.col("rs_momentum").is_not_null())
     if as_of is not None:
         hist = hist.filter(pl.col("date") <= as_of)
