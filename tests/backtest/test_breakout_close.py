@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import weekdays
 from rotation.backtest import breakout, signals
 from rotation.backtest.run import RunConfig, load_panel
 from rotation.backtest.stats import STAT_NAMES, compute_stats
@@ -24,8 +25,7 @@ SYMS = ("S0", "S1", "S2", "S3")
 
 def synthetic_panel(n: int = 600, k: int = 4, seed: int = 2) -> Panel:
     rng = np.random.default_rng(seed)
-    span = np.arange(np.datetime64("2018-01-01"), np.datetime64("2022-01-01"))
-    days = tuple(span[np.is_busday(span)][:n].tolist())
+    days = weekdays(n, date(2018, 1, 1))
     c = 50 * np.cumprod(1 + rng.normal(0.0004, 0.015, size=(n, k)), axis=0)
     o = np.vstack([c[:1], c[:-1]]) * (1 + rng.normal(0, 0.008, size=(n, k)))
     h = np.maximum(o, c) * (1 + np.abs(rng.normal(0, 0.006, size=(n, k))))

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import weekdays
 from rotation.backtest import breakout
 from rotation.backtest.run import RunConfig
 from rotation.backtest.stats import STAT_NAMES, compute_stats
@@ -25,8 +26,7 @@ GRID = {"lookback": ["10", "40"], "stop": ["0.03", "0.08"], "hold": ["none", "15
 
 def synthetic_panel(n: int = 700, seed: int = 5) -> Panel:
     rng = np.random.default_rng(seed)
-    span = np.arange(np.datetime64("2016-01-01"), np.datetime64("2024-01-01"))
-    days = tuple(span[np.is_busday(span)][:n].tolist())
+    days = weekdays(n, date(2016, 1, 1))
     c = 80 * np.cumprod(1 + rng.normal(0.0003, 0.016, size=(n, 3)), axis=0)
     o = np.vstack([c[:1], c[:-1]]) * (1 + rng.normal(0, 0.006, size=c.shape))
     h = np.maximum(o, c) * (1 + np.abs(rng.normal(0, 0.005, size=c.shape)))
