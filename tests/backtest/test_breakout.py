@@ -144,3 +144,19 @@ def test_cli_run_and_sweep_breakout(cli, real_store: Path) -> None:
     assert "bar-steps" in res.stderr
     bad = cli("backtest", "sweep", "breakout", "-g", "fast=1,2", "--store", str(real_store))
     assert bad.exit_code == 2
+
+
+def test_a_swept_lookback_longer_than_the_data_is_refused_but_may_form_in_later_splits() -> None:
+    """As the book's sweeps: a lookback that never forms is one error naming it (such sets cannot
+    trade, and would count as trials in the deflated Sharpe ratio); a walk-forward checks once on
+    its whole panel, so a lookback that forms only in later splits is swept there."""
+    from rotation.backtest.walkforward import walk_forward
+
+    panel = synthetic_panel()  # 600 sessions
+    values = {"symbols": "+".join(SYMS)}
+    with pytest.raises(ConfigError, match=r"^--grid: lookback 600: longer than the data: a first signal needs 601"):
+        breakout.sweep_breakout(panel, {"lookback": ["20", "600"], "stop": ["0.05"]}, values=values)
+    with pytest.raises(ConfigError, match=r"^--grid: lookback 600: longer than the data"):
+        walk_forward(panel, "breakout", {"lookback": ["20", "600"]}, train=200, test=100, values=values)
+    wf = walk_forward(panel, "breakout", {"lookback": ["20", "350"]}, train=200, test=100, values=values)
+    assert len(wf.splits) == 4  # the first split's training bars (200 rows) are fewer than 351

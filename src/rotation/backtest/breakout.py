@@ -45,7 +45,7 @@ from rotation.backtest.overfit import (
 from rotation.backtest.run import RunConfig
 from rotation.backtest.stats import PERIODS, STAT_NAMES, daily_returns
 from rotation.backtest.strategies import Breakout, Panel, coerce_value, make_params
-from rotation.backtest.sweep import SweepResult
+from rotation.backtest.sweep import SweepResult, check_grid_windows
 from rotation.errors import ConfigError
 
 SIGNAL_KEYS: tuple[str, ...] = ("lookback", "side")
@@ -147,13 +147,17 @@ class SweepPlan:
 
 def plan_sweep(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mapping[str, Any] | None = None,
                config: RunConfig | None = None, start: date | None = None, end: date | None = None,
-               top: int = 10) -> SweepPlan:
-    """The sweep of ``grid`` over ``panel`` from ``start``, planned (nothing runs)."""
+               top: int = 10, check_windows: bool = True) -> SweepPlan:
+    """The sweep of ``grid`` over ``panel`` from ``start``, planned (nothing runs); ``check_windows``:
+    refuse a swept lookback longer than ``panel``, as a single run does (a walk-forward checks once
+    on its whole panel, not on each training split's)."""
     config = config or RunConfig()
     base = make_params("breakout", dict(values or {}))
     assert isinstance(base, Breakout)
     merge_config(base, config)
     vals = _grid_values(grid, base, config)
+    if check_windows:
+        check_grid_windows(panel, base, grid)
     for ex in vals.get("execution", [config.execution]):  # a time stop of 0 bars cannot follow a close fill
         run = dataclasses.replace(config, execution=ex)
         merge_config(base, run)
@@ -446,8 +450,9 @@ def sweep_breakout(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: M
                    config: RunConfig | None = None, start: date | None = None, end: date | None = None,
                    top: int = 10, by: str = "sharpe", progress: Progress | None = None,
                    force: bool = False, overfit: bool = True, device: str = "cpu",
-                   executor: TaskRunner | None = None) -> StreamedSweep:
+                   executor: TaskRunner | None = None, check_windows: bool = True) -> StreamedSweep:
     """:func:`plan_sweep` then :func:`run_plan`."""
-    plan = plan_sweep(panel, grid, values=values, config=config, start=start, end=end, top=top)
+    plan = plan_sweep(panel, grid, values=values, config=config, start=start, end=end, top=top,
+                      check_windows=check_windows)
     return run_plan(plan, top=top, by=by, progress=progress, force=force, overfit=overfit, device=device,
                     executor=executor)
