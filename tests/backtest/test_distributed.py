@@ -258,3 +258,20 @@ def test_a_script_without_a_main_guard_gets_one_clear_error(tmp_path: Path) -> N
     last = done.stderr.strip().splitlines()[-1]
     assert done.returncode == 1 and last.startswith("rotation.errors.ClusterError: Dask: the local cluster's worker")
     assert 'if __name__ == "__main__":' in last and "processes=False" in last
+
+
+def test_cli_walkforward_on_a_local_cluster(cli, real_store: Path) -> None:
+    """`backtest walkforward --local-cluster 2` runs each training sweep on Dask: the same splits,
+    choices and curves as in this process, for the book and for breakout."""
+    for args in (["pair-switch", "--pair", "IWM:QQQ", "--signal", "RUT:NDX", "-g", "fast=5,20", "-g", "slow=50,200",
+                  "--from", "2005-01-01"],
+                 ["breakout", "-g", "lookback=20,55", "-g", "stop=0.05,0.1", "-p", "symbols=XLK+XLE", "--from",
+                  "2002-01-01"]):
+        base = ["backtest", "walkforward", *args, "--train", "756", "--test", "756", "--json", "--store",
+                str(real_store)]
+        local, remote = cli(*base), cli(*base, "--local-cluster", "2")
+        assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+        assert json.loads(local.stdout) == json.loads(remote.stdout) and len(json.loads(local.stdout)["splits"]) > 3
+    both = cli("backtest", "walkforward", *args, "--local-cluster", "2", "--dask", "tcp://127.0.0.1:9", "--store",
+               str(real_store))
+    assert both.exit_code == 2 and "--dask and --local-cluster: choose one" in both.stderr

@@ -16,6 +16,8 @@ defaults to the traded pair when only ``--pair`` is given).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +59,26 @@ CommOpt = Annotated[float, typer.Option("--commission", min=0.0, help="Commissio
 SlipOpt = Annotated[float, typer.Option("--slippage", min=0.0, help="Slippage, fraction of price against the trade.")]
 StopOpt = Annotated[float | None, typer.Option("--stop", min=0.0, max=1.0, help="Stop loss, fraction below the entry (engine stop).")]
 TrailOpt = Annotated[float | None, typer.Option("--trail", min=0.0, max=1.0, help="Trailing stop, fraction below the best high.")]
+DaskOpt = Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786).")]
+LocalClusterOpt = Annotated[int | None, typer.Option("--local-cluster", min=1, help="Start a local Dask cluster of N workers.")]
+DaskTimeoutOpt = Annotated[float, typer.Option("--dask-timeout", min=0.001, help="Seconds to wait for the --dask scheduler.")]
+
+
+@contextmanager
+def _executor(dask: str | None, local_cluster: int | None, timeout: float) -> Iterator[tuple[Any, str]]:
+    """``(executor, where)``: a Dask executor for ``--dask``/``--local-cluster`` (said on stderr), else
+    ``(None, "local")``."""
+    if dask and local_cluster:
+        raise ConfigError("--dask and --local-cluster: choose one")
+    if not (dask or local_cluster):
+        yield None, "local"
+        return
+    from rotation.backtest.distributed import dask_executor
+
+    where = f"Dask at {dask}" if dask else f"local Dask cluster, {local_cluster} workers"
+    err_console.print(f"sweeping on {where}", highlight=False)
+    with dask_executor(dask, workers=local_cluster or 2, timeout=timeout) as ex:
+        yield ex, where
 
 STAT_LABELS = {
     "total_return": "total return", "cagr": "CAGR", "volatility": "volatility", "sharpe": "Sharpe",
@@ -223,10 +245,9 @@ def sweep_cmd(
     slippage: SlipOpt = 0.0,
     stop: StopOpt = None,
     trail: TrailOpt = None,
-    dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786).")] = None,
-    local_cluster: Annotated[int | None, typer.Option("--local-cluster", min=1, help="Start a local Dask cluster of N workers.")] = None,
-    dask_timeout: Annotated[float, typer.Option("--dask-timeout", min=0.001,
-                                                help="Seconds to wait for the --dask scheduler.")] = 10.0,
+    dask: DaskOpt = None,
+    local_cluster: LocalClusterOpt = None,
+    dask_timeout: DaskTimeoutOpt = 10.0,
     chunk_size: Annotated[int | None, typer.Option(
         "--chunk-size", min=1, help="Parameter sets per task (default: 128 through the book; fused pair-switch: "
                                     "one task locally, about 4,096 sets a task on Dask).")] = None,
@@ -249,34 +270,17 @@ def sweep_cmd(
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
     s, e = parse_date(start, "--from"), parse_date(end, "--to")
     if strategy == "breakout":
-        if dask or local_cluster:
-            from rotation.backtest.distributed import dask_executor
-
-            if device != "cpu":
-                raise ConfigError("--device gpu: runs in this process, not with --dask/--local-cluster")
-            where = f"Dask at {dask}" if dask else f"local Dask cluster, {local_cluster} workers"
-            err_console.print(f"sweeping on {where}", highlight=False)
-            with dask_executor(dask, workers=local_cluster or 2, timeout=dask_timeout) as ex:
-                _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out, device, ex, where)
-            return
-        _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out, device)
+        if device != "cpu" and (dask or local_cluster):
+            raise ConfigError("--device gpu: runs in this process, not with --dask/--local-cluster")
+        with _executor(dask, local_cluster, dask_timeout) as (ex, where):
+            _breakout_sweep(store, specs, values, config, s, e, top, by, force, json_out, device, ex, where)
         return
     if device != "cpu":
         raise ConfigError("--device gpu: only the breakout sweep has a GPU kernel")
     t0 = time.perf_counter()
-    with read_store(store) as st:
-        if dask or local_cluster:
-            from rotation.backtest.distributed import dask_executor
-
-            where = f"Dask at {dask}" if dask else f"local Dask cluster, {local_cluster} workers"
-            err_console.print(f"sweeping on {where}", highlight=False)
-            with dask_executor(dask, workers=local_cluster or 2, timeout=dask_timeout) as ex:
-                res = sweep_store(st, strategy, specs, values=values, config=config, start=s, end=e,
-                                  executor=ex, chunk_size=chunk_size)
-        else:
-            where = "local"
-            res = sweep_store(st, strategy, specs, values=values, config=config, start=s, end=e,
-                              chunk_size=chunk_size)
+    with read_store(store) as st, _executor(dask, local_cluster, dask_timeout) as (ex, where):
+        res = sweep_store(st, strategy, specs, values=values, config=config, start=s, end=e, executor=ex,
+                          chunk_size=chunk_size)
     seconds = time.perf_counter() - t0
     if json_out:
         print_json({
@@ -375,17 +379,21 @@ def walkforward_cmd(
     slippage: SlipOpt = 0.0,
     stop: StopOpt = None,
     trail: TrailOpt = None,
+    dask: DaskOpt = None,
+    local_cluster: LocalClusterOpt = None,
+    dask_timeout: DaskTimeoutOpt = 10.0,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Walk-forward: choose the best set on each training window, trade it on the next test window (any strategy)."""
+    """Walk-forward: choose the best set on each training window, trade it on the next test window (any strategy;
+    each training sweep on Dask with --dask/--local-cluster)."""
     values = _values(strategy, universe, pair, signal, param)
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
-    with read_store(store) as st:
+    with read_store(store) as st, _executor(dask, local_cluster, dask_timeout) as (ex, _):
         wf = walk_forward_store(st, strategy, specs, train=train, test=test, anchored=anchored, by=by,
                                 values=values, config=config, start=parse_date(start, "--from"),
-                                end=parse_date(end, "--to"))
+                                end=parse_date(end, "--to"), executor=ex)
     if json_out:
         print_json({
             "strategy": wf.strategy, "by": wf.by, "anchored": wf.anchored, "train": wf.train, "test": wf.test,
