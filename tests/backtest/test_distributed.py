@@ -142,7 +142,7 @@ def test_fast_slow_grid_cut_into_window_tasks() -> None:
     tasks, index = _grid_tasks(sets, RunConfig(), 0, None, 2)
     assert len(tasks) == 4 and sorted(i for idx in index for i in idx) == list(range(10_000))
     for (chunk, _, _), idx in zip(tasks, index, strict=True):
-        assert isinstance(chunk, _PairSets) and chunk._sets is None
+        assert isinstance(chunk, _PairSets)
         assert list(chunk) == [PairSwitch(fast=int(sets.fast[i]), slow=int(sets.slow[i])) for i in idx]
         assert chunk.fasts == list(range(1, 41)) and len(chunk.slows) in (62, 63)
     assert [t[0].slows[:3] for t in tasks] == [[41, 48, 49], [42, 47, 50], [43, 46, 51], [44, 45, 52]]
@@ -156,6 +156,20 @@ def test_fast_slow_grid_cut_into_window_tasks() -> None:
     small, index = _grid_tasks(sets, RunConfig(), 0, 30, 2)  # an explicit size below one run of fast windows
     assert [len(t[0]) for t in small[:2]] == [30, 10] and len(small) == 500
     assert sorted(i for idx in index for i in idx) == list(range(10_000))
+
+
+def test_pair_sets_read_one_set_without_building_the_grid() -> None:
+    """A set of the product is built on its own when read (the guard reads a subsample of a
+    million), equal to the grid's in both orders; iteration builds them all at once."""
+    for major in (True, False):
+        sets = _PairSets(PairSwitch(), [1, 2, 3], [50, 60, 70, 80], fast_major=major)
+        every = list(sets)
+        assert len(every) == 12 and every == PairSwitch.grid(PairSwitch(), sets.fast.tolist(), sets.slow.tolist())
+        assert [sets[i] for i in range(12)] == every and sets[-1] == every[-1] and sets[2:9:3] == every[2:9:3]
+        with pytest.raises(IndexError):
+            sets[12]
+    assert _PairSets(PairSwitch(), [1, 2, 3], [50, 60, 70, 80])[4] == PairSwitch(fast=2, slow=50)
+    assert _PairSets(PairSwitch(), [1, 2, 3], [50, 60, 70, 80], fast_major=False)[4] == PairSwitch(fast=2, slow=60)
 
 
 def test_param_block_round_trip() -> None:

@@ -33,7 +33,8 @@ validated set by set (:func:`_expand`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -258,11 +259,11 @@ class _PairSets(Sequence[PairSwitch]):
     ``(fasts[i], slows[j])``, in grid order (``fast_major``: the slow window varies fastest, as
     when ``fast`` is the grid's first key).  A fused sweep reads only the windows (:attr:`fast`,
     :attr:`slow`; :func:`rotation.backtest.fastbook.switch_grid_stats`) and its tasks are parts of
-    the product (:meth:`part`); the set objects are built when first read."""
+    the product (:meth:`part`); a set object is built only when read (the overfitting report
+    reads a few hundred of a million), all of them when iterated."""
 
     def __init__(self, base: PairSwitch, fasts: Sequence[Any], slows: Sequence[Any], fast_major: bool = True) -> None:
         self.base, self.fasts, self.slows, self.fast_major = base, list(fasts), list(slows), fast_major
-        self._sets: list[PairSwitch] | None = None
 
     def __len__(self) -> int:
         return len(self.fasts) * len(self.slows)
@@ -287,9 +288,17 @@ class _PairSets(Sequence[PairSwitch]):
         return part, (np.asarray(major, dtype=np.int64)[:, None] * width + np.asarray(minor)[None, :]).ravel()
 
     def __getitem__(self, i: Any) -> Any:
-        if self._sets is None:
-            self._sets = PairSwitch.grid(self.base, self.fast.tolist(), self.slow.tolist())
-        return self._sets[i]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        j = operator.index(i)
+        j += len(self) if j < 0 else 0
+        if not 0 <= j < len(self):
+            raise IndexError(f"set {i} of {len(self)}")
+        f, s = divmod(j, len(self.slows)) if self.fast_major else divmod(j, len(self.fasts))[::-1]
+        return PairSwitch.grid(self.base, [self.fasts[f]], [self.slows[s]])[0]
+
+    def __iter__(self) -> Iterator[PairSwitch]:
+        return iter(PairSwitch.grid(self.base, self.fast.tolist(), self.slow.tolist()))
 
     def __reduce__(self) -> tuple[Any, ...]:  # a task carries the windows, never the built sets
         return (_PairSets, (self.base, self.fasts, self.slows, self.fast_major))
@@ -484,7 +493,7 @@ def sweep(panel: Panel, strategy: str, grid: Mapping[str, Sequence[Any]], *,
         *(_column(list(values_)).gather(combos[:, i]).alias(key) for i, (key, values_) in enumerate(grid.items())),
         *(pl.Series(k, stats[k]) if k != "trades" else pl.Series(k, stats[k]).cast(pl.Int64) for k in STAT_NAMES),
     ])
-    guard = assess_sweep(panel, first, list(params), configs, stats["sharpe"]) if overfit else None
+    guard = assess_sweep(panel, first, params, configs, stats["sharpe"]) if overfit else None  # reads a subsample
     return SweepResult(strategy, base, config, panel.dates[first], panel.dates[-1],
                        {k: tuple(v) for k, v in grid.items()}, table, window, guard)
 
