@@ -121,6 +121,8 @@ def test_fused_grid_cut_into_tasks_of_few_windows() -> None:
         assert [params[i] for i in idx] == chunk
         windows = {w for p in chunk for w in (p.fast, p.slow)}  # type: ignore[union-attr]
         assert len(windows) <= 40 + 250 // len(tasks) + 1  # all 40 fast, 1/4 of the slow windows
+    # The slow windows dealt back and forth: each task has one of the four shortest (which trade most).
+    assert sorted(min(p.slow for p in chunk) for chunk, _, _ in tasks) == [41, 42, 43, 44]  # type: ignore[union-attr]
     small, _ = _tasks(params[:300], configs[:300], 0, None, 2)
     assert [len(t[0]) for t in small] == [150, 150]  # one a slot
     assert _fused_size(100_000, 2) == 12_500 and _fused_size(10_000, 4) == 2_500 and _fused_size(9_000, 2) == 2_250

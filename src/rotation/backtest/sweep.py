@@ -361,13 +361,22 @@ def evaluate_chunk(panel: Panel, params: Sequence[Strategy], config: RunConfig, 
     return out
 
 
-def _by_windows(params: list[Strategy], members: list[int]) -> list[int]:
-    """Pair-switch sets ordered so that a run of them shares few windows: by the window with
-    more distinct values, then the other (a chunk of 1/k of F fast x S slow values then needs
-    about min(F, S) + max(F, S)/k moving averages, not F/k + S)."""
+def _by_windows(params: list[Strategy], members: list[int], parts: int = 1) -> list[list[int]]:
+    """Pair-switch sets cut into ``parts`` runs that share few windows and cost alike: the window
+    with more distinct values is dealt to the parts by :func:`_deal` over its sorted values, and
+    each part is ordered by it, then by the other (a part of 1/k of F fast x S slow values then
+    needs about min(F, S) + max(F, S)/k moving averages, not F/k + S)."""
     win = {i: (p.fast, p.slow) for i in members if isinstance(p := params[i], PairSwitch)}
     by_slow = len({w[1] for w in win.values()}) >= len({w[0] for w in win.values()})
-    return sorted(members, key=lambda i: win[i][::-1] if by_slow else win[i])
+    ordered = sorted(members, key=lambda i: win[i][::-1] if by_slow else win[i])
+    values = sorted({w[1] if by_slow else w[0] for w in win.values()})
+    if parts <= 1 or len(values) < parts:
+        return [ordered]
+    owner = {v: k for k, idx in enumerate(_deal(len(values), parts)) for v in (values[j] for j in idx)}
+    out: list[list[int]] = [[] for _ in range(parts)]
+    for i in ordered:
+        out[owner[win[i][1] if by_slow else win[i][0]]].append(i)
+    return [part for part in out if part]
 
 
 def _fused_size(n: int, slots: int) -> int:
@@ -429,17 +438,21 @@ def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_s
     index: list[np.ndarray] = []
     for cfg, members in groups.items():
         size = chunk_size or CHUNK_SIZE
+        runs = [members]
         if fused([params[i] for i in members], cfg):
             if slots <= 1:
                 size = max(size, FUSED_CHUNK)  # one task: the kernel's prange spreads it over the cores
+            elif chunk_size is None:  # dealt into parts that cost alike, as many a slot: a part a task
+                runs = _by_windows(params, members, -(-len(members) // min(FUSED_CHUNK,
+                                                                            _fused_size(len(members), slots))))
+                size = max(map(len, runs))
             else:
-                members = _by_windows(params, members)
-                if chunk_size is None:
-                    size = min(FUSED_CHUNK, _fused_size(len(members), slots))
-        for lo in range(0, len(members), size):
-            idx = members[lo : lo + size]
-            tasks.append(([params[i] for i in idx], cfg, first))
-            index.append(np.asarray(idx, dtype=np.int64))
+                runs = _by_windows(params, members)
+        for run in runs:
+            for lo in range(0, len(run), size):
+                idx = run[lo : lo + size]
+                tasks.append(([params[i] for i in idx], cfg, first))
+                index.append(np.asarray(idx, dtype=np.int64))
     return tasks, index
 
 
