@@ -160,3 +160,33 @@ def test_a_swept_lookback_longer_than_the_data_is_refused_but_may_form_in_later_
         walk_forward(panel, "breakout", {"lookback": ["20", "600"]}, train=200, test=100, values=values)
     wf = walk_forward(panel, "breakout", {"lookback": ["20", "350"]}, train=200, test=100, values=values)
     assert len(wf.splits) == 4  # the first split's training bars (200 rows) are fewer than 351
+
+
+def test_a_lookback_is_checked_on_the_sessions_all_symbols_share() -> None:
+    """Breakout's signals use only the sessions where every symbol has a bar: a symbol that starts
+    late shortens them, and a lookback that never forms there is refused rather than run with 0
+    trades (the panel's own length would let it through)."""
+    panel = synthetic_panel()
+    adj = panel.adj_close.copy()
+    adj[:400, 3] = np.nan  # S3 starts at row 400: 200 sessions in common
+    late = Panel(panel.dates, panel.symbols, panel.open, panel.high, panel.low, panel.close, adj)
+    values = {"symbols": "+".join(SYMS)}
+    with pytest.raises(ConfigError, match=r"^--grid: lookback 250: longer than the data: a first signal needs 251 "
+                                          r"sessions where all of S0, S1, S2, S3 have a bar, and there are 200 up to"):
+        breakout.sweep_breakout(late, {"lookback": ["20", "250"]}, values=values)
+    assert breakout.sweep_breakout(late, {"lookback": ["20", "150"]}, values=values, overfit=False).sets == 2
+
+
+def test_a_swept_stop_replaces_the_run_option_in_sweeps_and_walk_forward() -> None:
+    """`-g stop=...` with `--stop`: the grid's stops, in the sweep and in the walk-forward's test runs
+    alike (it used to fail after the first training sweep, naming `-p stop=`)."""
+    from rotation.backtest.walkforward import walk_forward
+
+    panel = synthetic_panel()
+    values = {"symbols": "+".join(SYMS)}
+    grid = {"lookback": ["10", "30"], "stop": ["0.03", "0.1"]}
+    with_option = walk_forward(panel, "breakout", grid, train=200, test=100, values=values, config=RunConfig(stop=0.08))
+    without = walk_forward(panel, "breakout", grid, train=200, test=100, values=values)
+    assert with_option.splits == without.splits and with_option.oos_stats == without.oos_stats
+    swept = breakout.sweep_breakout(panel, grid, values=values, config=RunConfig(stop=0.08), overfit=False)
+    assert swept.table.equals(breakout.sweep_breakout(panel, grid, values=values, overfit=False).table)

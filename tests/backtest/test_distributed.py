@@ -127,6 +127,12 @@ def test_fused_grid_cut_into_tasks_of_few_windows() -> None:
     assert [len(t[0]) for t in small] == [150, 150]  # one a slot
     assert _fused_size(100_000, 2) == 12_500 and _fused_size(10_000, 4) == 2_500 and _fused_size(9_000, 2) == 2_250
     assert _fused_size(1_000_000, 2) == 125_000  # at most FUSED_TASKS_PER_SLOT a slot (then FUSED_CHUNK caps it)
+    # Too few windows to deal over many slots (5 x 5 sets, 2 executions, 8 slots): runs of windows
+    # as before, not one task per execution.
+    _, few, few_cfg = expand_grid("pair-switch", {"execution": ["open", "close"], "fast": [str(f) for f in range(1, 6)],
+                                                  "slow": [str(s) for s in range(100, 105)]})
+    cut, where = _tasks(few, few_cfg, 0, None, 8)
+    assert len(cut) == 14 and sorted(i for idx in where for i in idx) == list(range(50))
     fixed, _ = _tasks(params, configs, 0, 3000, 2)
     assert [len(t[0]) for t in fixed] == [3000, 3000, 3000, 1000]  # an explicit chunk size is kept
 

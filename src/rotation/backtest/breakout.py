@@ -29,8 +29,8 @@ from rotation.backtest import signals
 from rotation.backtest.breakout_run import Bars as Bars
 from rotation.backtest.breakout_run import backtest_breakout as backtest_breakout
 from rotation.backtest.breakout_run import bars as bars
+from rotation.backtest.breakout_run import check_lookback, merge_config
 from rotation.backtest.breakout_run import entries as entries
-from rotation.backtest.breakout_run import merge_config
 from rotation.backtest.breakout_run import run_breakout as run_breakout
 from rotation.backtest.guard import SweepGuard, pbo_subsample
 from rotation.backtest.overfit import (
@@ -96,9 +96,12 @@ def _grid_values(grid: Mapping[str, Sequence[Any]], base: Breakout, config: RunC
 
 
 def grid_set(values: Mapping[str, Any], config: RunConfig, row: Mapping[str, Any]) -> tuple[Breakout, RunConfig]:
-    """One set of a grid as a single run: ``row`` holds its swept values (as given to the grid)."""
+    """One set of a grid as a single run: ``row`` holds its swept values (as given to the grid). A
+    swept ``stop`` or ``trail`` replaces ``--stop``/``--trail``, as it does in the sweep."""
     p = make_params("breakout", {**values, **{k: v for k, v in row.items() if k not in RUN_KEYS}})
     assert isinstance(p, Breakout)
+    cleared: dict[str, Any] = {k: None for k in ("stop", "trail") if k in row}
+    config = dataclasses.replace(config, **cleared)
     return p, dataclasses.replace(config, **{k: _run_value(k, v) for k, v in row.items() if k in RUN_KEYS})
 
 
@@ -165,6 +168,11 @@ def plan_sweep(panel: Panel, grid: Mapping[str, Sequence[Any]], *, values: Mappi
             merge_config(dataclasses.replace(base, hold=0), run)  # the error naming hold
     sets = int(np.prod([len(v) for v in vals.values()])) if vals else 1
     win = bars(panel, base.symbols, start, end)
+    if check_windows:
+        try:
+            check_lookback(win, max(vals.get("lookback", [base.lookback])))
+        except ConfigError as exc:
+            raise ConfigError(f"--grid: {exc}" if "lookback" in vals else str(exc)) from None
     n, k = win.prices.shape
     chunk = min(sets, CHUNK_SETS)
     kept = sets if sets <= KEEP_ALL else max(top, 100)

@@ -87,6 +87,17 @@ def bars(panel: Panel, symbols: Sequence[str], start: date | None = None, end: d
     return Bars(tuple(dates[first:]), tuple(symbols), prices, np.ascontiguousarray(adj[rows]), first, win)
 
 
+def check_lookback(win: Bars, lookback: int) -> None:
+    """A clear error when ``lookback`` never forms on the sessions where all the symbols have a bar:
+    breakout's signals use only those, where :func:`rotation.backtest.run.check_signal_window`
+    counts every session of the panel (a symbol that starts late shortens them)."""
+    rows = win.history.shape[0]
+    if lookback + 1 > rows:
+        raise ConfigError(f"lookback {lookback}: longer than the data: a first signal needs {lookback + 1:,} "
+                          f"sessions where all of {', '.join(win.symbols)} have a bar, and there are {rows:,} "
+                          f"up to {win.dates[-1]}")
+
+
 def entries(win: Bars, lookback: int, side: str) -> np.ndarray:
     """Entry signals ``[bar, symbol]`` over the window: a close at a ``lookback``-session high (low)."""
     close = win.history
@@ -168,4 +179,5 @@ def backtest_breakout(store: Store, values: dict[str, Any] | None = None, config
     assert isinstance(params, Breakout)
     panel = load_panel(store, params.needs, start, end)
     check_signal_window(panel, params)
+    check_lookback(bars(panel, params.symbols, start, end), params.lookback)
     return run_breakout(panel, params, config, start, end)

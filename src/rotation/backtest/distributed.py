@@ -265,6 +265,8 @@ def _local_cluster(dist: Any, workers: int, threads: int, processes: bool, numba
                                         dashboard_address=None, silence_logs=logging.CRITICAL,
                                         scheduler_kwargs={"dashboard": False, "dashboard_address": LOOPBACK_ANY_PORT})
     except RuntimeError as exc:  # "Nanny failed to start": the worker processes died while starting
+        if not processes:
+            raise ClusterError(f"Dask: the local cluster failed to start: {exc}") from None
         raise ClusterError(
             f"Dask: the local cluster's worker processes failed to start ({exc}). A script that starts one must "
             "do it under `if __name__ == \"__main__\":` (each worker process imports the script again), or pass "

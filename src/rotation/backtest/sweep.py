@@ -443,9 +443,9 @@ def _tasks(params: list[Strategy], configs: list[RunConfig], first: int, chunk_s
             if slots <= 1:
                 size = max(size, FUSED_CHUNK)  # one task: the kernel's prange spreads it over the cores
             elif chunk_size is None:  # dealt into parts that cost alike, as many a slot: a part a task
-                runs = _by_windows(params, members, -(-len(members) // min(FUSED_CHUNK,
-                                                                            _fused_size(len(members), slots))))
-                size = max(map(len, runs))
+                size = min(FUSED_CHUNK, _fused_size(len(members), slots))
+                runs = _by_windows(params, members, -(-len(members) // size))
+                size = max(map(len, runs)) if len(runs) > 1 else size  # too few windows to deal: runs of size
             else:
                 runs = _by_windows(params, members)
         for run in runs:

@@ -250,7 +250,7 @@ def sweep_cmd(
     dask_timeout: DaskTimeoutOpt = 10.0,
     chunk_size: Annotated[int | None, typer.Option(
         "--chunk-size", min=1, help="Parameter sets per task (default: 128 through the book; fused pair-switch: "
-                                    "one task locally, about 4,096 sets a task on Dask).")] = None,
+                                    "up to 65,536 sets a task locally, about 4,096 on Dask).")] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Show the N best sets (0: all).")] = 10,
     by: Annotated[str, typer.Option("--by", help=f"Rank by: {', '.join(STAT_NAMES)}.")] = "sharpe",
     force: Annotated[bool, typer.Option("--force", help="Run a breakout grid beyond the bar-step limit.")] = False,
