@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 # Rich sizes its consoles once, when the CLI modules are imported, from $COLUMNS (80 when
 # stdout is not a terminal): fix the width before any of them is, so a table never folds
@@ -137,6 +138,21 @@ def weekdays(n: int, start: date = date(2024, 1, 1)) -> tuple[date, ...]:
             out.append(d)
         d += timedelta(days=1)
     return tuple(out)
+
+
+def random_panel(n: int = 600, k: int = 4, seed: int = 2, gap: float = 0.005) -> Any:
+    """A :class:`rotation.backtest.strategies.Panel` of ``k`` random walks ``S0..`` on weekdays from
+    2018: opens off the last close by ``gap`` (standard deviation), highs and lows about them."""
+    import numpy as np
+
+    from rotation.backtest.strategies import Panel
+
+    rng = np.random.default_rng(seed)
+    c = 50 * np.cumprod(1 + rng.normal(0.0004, 0.015, size=(n, k)), axis=0)
+    o = np.vstack([c[:1], c[:-1]]) * (1 + rng.normal(0, gap, size=(n, k)))
+    h = np.maximum(o, c) * (1 + np.abs(rng.normal(0, 0.006, size=(n, k))))
+    lo = np.minimum(o, c) * (1 - np.abs(rng.normal(0, 0.006, size=(n, k))))
+    return Panel(weekdays(n, date(2018, 1, 1)), tuple(f"S{i}" for i in range(k)), o, h, lo, c, c * 0.97)
 
 
 def make_bars(

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import weekdays
+from conftest import random_panel
 from rotation.backtest import breakout
 from rotation.backtest.run import RunConfig, load_panel
 from rotation.backtest.stats import STAT_NAMES
@@ -20,14 +20,7 @@ from rotation.errors import ConfigError
 
 
 def synthetic_panel(n: int = 600, k: int = 4, seed: int = 2) -> Panel:
-    rng = np.random.default_rng(seed)
-    days = weekdays(n, date(2018, 1, 1))
-    c = 50 * np.cumprod(1 + rng.normal(0.0004, 0.015, size=(n, k)), axis=0)
-    o = np.vstack([c[:1], c[:-1]]) * (1 + rng.normal(0, 0.005, size=(n, k)))
-    h = np.maximum(o, c) * (1 + np.abs(rng.normal(0, 0.006, size=(n, k))))
-    lo = np.minimum(o, c) * (1 - np.abs(rng.normal(0, 0.006, size=(n, k))))
-    names = tuple(f"S{i}" for i in range(k))
-    return Panel(tuple(days), names, o, h, lo, c, c * 0.97)
+    return random_panel(n, k, seed)
 
 
 SYMS = ("S0", "S1", "S2", "S3")
