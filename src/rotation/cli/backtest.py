@@ -65,9 +65,10 @@ DaskTimeoutOpt = Annotated[float, typer.Option("--dask-timeout", min=0.001, help
 
 
 @contextmanager
-def _executor(dask: str | None, local_cluster: int | None, timeout: float) -> Iterator[tuple[Any, str]]:
-    """``(executor, where)``: a Dask executor for ``--dask``/``--local-cluster`` (said on stderr), else
-    ``(None, "local")``."""
+def _executor(dask: str | None, local_cluster: int | None, timeout: float,
+              doing: str = "sweeping") -> Iterator[tuple[Any, str]]:
+    """``(executor, where)``: a Dask executor for ``--dask``/``--local-cluster`` (``doing`` on it said
+    on stderr), else ``(None, "local")``."""
     if dask and local_cluster:
         raise ConfigError("--dask and --local-cluster: choose one")
     if not (dask or local_cluster):
@@ -76,7 +77,7 @@ def _executor(dask: str | None, local_cluster: int | None, timeout: float) -> It
     from rotation.backtest.distributed import dask_executor
 
     where = f"Dask at {dask}" if dask else f"local Dask cluster, {local_cluster} workers"
-    err_console.print(f"sweeping on {where}", highlight=False)
+    err_console.print(f"{doing} on {where}", highlight=False)
     with dask_executor(dask, workers=local_cluster or 2, timeout=timeout) as ex:
         yield ex, where
 
@@ -390,7 +391,7 @@ def walkforward_cmd(
     values = _values(strategy, universe, pair, signal, param)
     specs = parse_grid(grid)
     config = RunConfig(execution=execution, commission=commission, slippage=slippage, stop=stop, trail=trail)
-    with read_store(store) as st, _executor(dask, local_cluster, dask_timeout) as (ex, _):
+    with read_store(store) as st, _executor(dask, local_cluster, dask_timeout, "training sweeps") as (ex, _):
         wf = walk_forward_store(st, strategy, specs, train=train, test=test, anchored=anchored, by=by,
                                 values=values, config=config, start=parse_date(start, "--from"),
                                 end=parse_date(end, "--to"), executor=ex)
