@@ -366,13 +366,18 @@ def _open_close(op, cl, adj, cols, first):  # pragma: no cover - numba
     return o, c
 
 
+def slow_first(fast: Sequence[int] | np.ndarray, slow: Sequence[int] | np.ndarray) -> bool:
+    """Whether the slow windows have at least as many distinct values as the fast ones: the key
+    sets are ordered by first (:func:`window_order`) and a sweep deals to its tasks."""
+    return len(np.unique(np.asarray(slow))) >= len(np.unique(np.asarray(fast)))
+
+
 def window_order(fast: np.ndarray, slow: np.ndarray) -> np.ndarray:
     """The sets in the order that reads the fewest averages at a time: by the window with more
-    distinct values, then the other (a run of sets then shares one row of that window's averages
-    and walks the other's few rows, which stay in cache; in grid order a ``fast`` x ``slow`` grid
-    of thousands of slow windows streams them all from memory once per fast window)."""
-    by_slow = len(np.unique(slow)) >= len(np.unique(fast))
-    return np.lexsort((fast, slow) if by_slow else (slow, fast)).astype(np.int64)  # the last key is the primary
+    distinct values (:func:`slow_first`), then the other (a run of sets then shares one row of that
+    window's averages and walks the other's few rows, which stay in cache; in grid order a ``fast``
+    x ``slow`` grid of thousands of slow windows streams them all from memory once per fast window)."""
+    return np.lexsort((fast, slow) if slow_first(fast, slow) else (slow, fast)).astype(np.int64)  # last key first
 
 
 def fused(params: Strategy, config: HasStops) -> bool:

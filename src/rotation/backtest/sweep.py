@@ -362,21 +362,25 @@ def evaluate_chunk(panel: Panel, params: Sequence[Strategy], config: RunConfig, 
 
 
 def _by_windows(params: list[Strategy], members: list[int], parts: int = 1) -> list[list[int]]:
-    """Pair-switch sets cut into ``parts`` runs that share few windows and cost alike: the window
-    with more distinct values is dealt to the parts by :func:`_deal` over its sorted values, and
-    each part is ordered by it, then by the other (a part of 1/k of F fast x S slow values then
+    """Pair-switch sets cut into ``parts`` runs that share few windows and cost alike: each in
+    :func:`rotation.backtest.fastbook.window_order`, the window it is ordered by first dealt to the
+    parts by :func:`_deal` over its sorted values (a part of 1/k of F fast x S slow values then
     needs about min(F, S) + max(F, S)/k moving averages, not F/k + S)."""
-    win = {i: (p.fast, p.slow) for i in members if isinstance(p := params[i], PairSwitch)}
-    by_slow = len({w[1] for w in win.values()}) >= len({w[0] for w in win.values()})
-    ordered = sorted(members, key=lambda i: win[i][::-1] if by_slow else win[i])
-    values = sorted({w[1] if by_slow else w[0] for w in win.values()})
+    pairs = [p for i in members if isinstance(p := params[i], PairSwitch)]  # fused sets: all of them
+    fast = np.array([p.fast for p in pairs], dtype=np.int64)
+    slow = np.array([p.slow for p in pairs], dtype=np.int64)
+    order = fastbook.window_order(fast, slow)
+    key = slow if fastbook.slow_first(fast, slow) else fast
+    values = np.unique(key)
     if parts <= 1 or len(values) < parts:
-        return [ordered]
-    owner = {v: k for k, idx in enumerate(_deal(len(values), parts)) for v in (values[j] for j in idx)}
-    out: list[list[int]] = [[] for _ in range(parts)]
-    for i in ordered:
-        out[owner[win[i][1] if by_slow else win[i][0]]].append(i)
-    return [part for part in out if part]
+        return [[members[j] for j in order]]
+    owner = np.empty(len(values), dtype=np.int64)
+    for k, idx in enumerate(_deal(len(values), parts)):
+        owner[idx] = k
+    part = owner[np.searchsorted(values, key)][order]
+    by_part = order[np.argsort(part, kind="stable")]
+    cuts = np.cumsum(np.bincount(part, minlength=parts))[:-1]
+    return [[members[j] for j in run] for run in np.split(by_part, cuts) if len(run)]
 
 
 def _fused_size(n: int, slots: int) -> int:
@@ -407,7 +411,7 @@ def _grid_tasks(sets: _PairSets, config: RunConfig, first: int, chunk_size: int 
         size = max(chunk_size or 0, FUSED_CHUNK)
     else:
         size = chunk_size or min(FUSED_CHUNK, _fused_size(n, slots))
-    by_slow = len(set(sets.slows)) >= len(set(sets.fasts))
+    by_slow = fastbook.slow_first(sets.fasts, sets.slows)
     dealt, other = (sets.slows, sets.fasts) if by_slow else (sets.fasts, sets.slows)
     rest = np.arange(len(other))
     if size >= len(other):  # a task: whole runs of the other key for some of the dealt key's windows
